@@ -1,0 +1,23 @@
+//! From a dataset to numbers and scene-ready trajectories: preprocessing, split, PCA, smoothing,
+//! metrics and the pipeline that strings them together.
+
+pub mod metrics;
+pub mod pipeline;
+pub mod scene;
+pub mod settings;
+
+pub use metrics::Metrics;
+pub use pipeline::{run, PipelineOutput};
+pub use scene::{SceneData, Trajectory};
+pub use settings::{Algo, Center, Init, Normalize, Settings};
+
+/// Errors of the analysis layer. Messages are shown to users as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Align(#[from] crate::align::AlignError),
+    #[error("cancelled")]
+    Cancelled,
+}

@@ -1,0 +1,1 @@
+//! Thin SVD, symmetric eigen, Cholesky and QR behind the backend feature.

@@ -1,0 +1,1 @@
+//! Trajectory geometry, camera maths, the three-d scene, offscreen frames, GIF and PNG.
