@@ -31,3 +31,6 @@ pub struct Model {
     /// JSON of every setting used, so a fit can be reproduced.
     pub params: String,
 }
+
+pub mod init;
+pub mod srm;

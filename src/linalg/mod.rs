@@ -1,1 +1,138 @@
-//! Thin SVD, symmetric eigen, Cholesky and QR behind the backend feature.
+//! The small linear-algebra surface srmscope needs: matrix products, thin SVD, symmetric
+//! eigendecomposition and Cholesky, behind the backend feature (faer by default, LAPACK/OpenBLAS
+//! with `--features lapack`), plus a Householder QR with LAPACK's sign rule that both share.
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+#[cfg(not(feature = "lapack"))]
+mod faer_backend;
+#[cfg(not(feature = "lapack"))]
+use faer_backend as backend;
+#[cfg(feature = "lapack")]
+mod lapack_backend;
+#[cfg(feature = "lapack")]
+use lapack_backend as backend;
+
+mod qr;
+pub use qr::householder_qr;
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum LinalgError {
+    #[error("matrix is not positive definite (Cholesky failed)")]
+    NotPositiveDefinite,
+    #[error("{0} did not converge")]
+    NoConvergence(&'static str),
+}
+
+/// Which backend this build uses, for messages and benchmarks.
+pub const BACKEND: &str = if cfg!(feature = "lapack") { "lapack (OpenBLAS)" } else { "faer" };
+
+/// `a · b`, parallel where the backend allows it.
+pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    backend::matmul(a, b)
+}
+
+/// Thin SVD of an m × n matrix: `(U m×r, s r, Vᵀ r×n)` with r = min(m, n), s descending.
+pub fn thin_svd(a: ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>), LinalgError> {
+    backend::thin_svd(a)
+}
+
+/// Symmetric eigendecomposition: eigenvalues ascending, eigenvectors in the columns.
+pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {
+    backend::sym_eigh(a)
+}
+
+/// Lower Cholesky factor L with a = L Lᵀ.
+pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
+    backend::cholesky(a)
+}
+
+/// The orthogonal polar factor `U Vᵀ` of `a` (m × n, m ≥ n): the W with WᵀW = I maximising
+/// tr(Wᵀa). Unique when `a` has full column rank, so every backend gives the same W.
+pub fn procrustes(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
+    let (u, _s, vt) = thin_svd(a)?;
+    Ok(u.dot(&vt))
+}
+
+/// Inverse and log-determinant of a symmetric positive-definite matrix through Cholesky, as
+/// BrainIAK's `cho_factor`/`cho_solve` pair does.
+pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError> {
+    let l = cholesky(a)?;
+    let n = l.nrows();
+    let mut logdet = 0.0;
+    for i in 0..n {
+        let d = l[[i, i]];
+        if !(d > 0.0) {
+            return Err(LinalgError::NotPositiveDefinite);
+        }
+        logdet += 2.0 * d.ln();
+    }
+    // L⁻¹ by forward substitution, then a⁻¹ = L⁻ᵀ L⁻¹.
+    let mut linv = Array2::<f64>::zeros((n, n));
+    for j in 0..n {
+        for i in j..n {
+            let mut s = if i == j { 1.0 } else { 0.0 };
+            for p in j..i {
+                s -= l[[i, p]] * linv[[p, j]];
+            }
+            linv[[i, j]] = s / l[[i, i]];
+        }
+    }
+    Ok((linv.t().dot(&linv), logdet))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn max_abs(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+        (a - b).iter().fold(0.0f64, |m, x| m.max(x.abs()))
+    }
+
+    #[test]
+    fn matmul_matches_ndarray_for_strided_views() {
+        let a = Array2::from_shape_fn((7, 5), |(i, j)| (i * 5 + j) as f64 * 0.1 - 1.0);
+        let b = Array2::from_shape_fn((7, 3), |(i, j)| ((i + 2 * j) % 5) as f64 - 2.0);
+        // aᵀ·b with a transposed (column-major) view exercises the stride handling.
+        let got = matmul(a.t(), b.view());
+        assert!(max_abs(&got, &a.t().dot(&b)) < 1e-12);
+    }
+
+    #[test]
+    fn thin_svd_reconstructs() {
+        let a = Array2::from_shape_fn((9, 4), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+        let (u, s, vt) = thin_svd(a.view()).expect("svd");
+        assert_eq!(u.dim(), (9, 4));
+        assert_eq!(vt.dim(), (4, 4));
+        let rec = u.dot(&Array2::from_diag(&s)).dot(&vt);
+        assert!(max_abs(&rec, &a) < 1e-10);
+        assert!(s.windows(2).into_iter().all(|w| w[0] >= w[1]));
+    }
+
+    #[test]
+    fn procrustes_is_orthonormal_and_recovers_rotation() {
+        let (q, _) = householder_qr(
+            Array2::from_shape_fn((6, 6), |(i, j)| ((i * 13 + j * 7) % 17) as f64 / 17.0).view(),
+        );
+        let w = procrustes(q.view()).expect("procrustes");
+        assert!(max_abs(&w, &q) < 1e-10);
+        assert!(max_abs(&w.t().dot(&w), &Array2::eye(6)) < 1e-12);
+    }
+
+    #[test]
+    fn eigh_and_cholesky_and_inverse() {
+        let a = array![[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]];
+        let (vals, vecs) = sym_eigh(a.view()).expect("eigh");
+        assert!(vals[0] <= vals[1] && vals[1] <= vals[2]);
+        let rec = vecs.dot(&Array2::from_diag(&vals)).dot(&vecs.t());
+        assert!(max_abs(&rec, &a) < 1e-12);
+        let l = cholesky(a.view()).expect("chol");
+        assert!(max_abs(&l.dot(&l.t()), &a) < 1e-12);
+        let (inv, logdet) = spd_inverse(a.view()).expect("inv");
+        assert!(max_abs(&inv.dot(&a), &Array2::eye(3)) < 1e-12);
+        assert!((logdet - vals.iter().map(|v| v.ln()).sum::<f64>()).abs() < 1e-12);
+        let bad = array![[1.0, 2.0], [2.0, 1.0]];
+        assert_eq!(spd_inverse(bad.view()).unwrap_err(), LinalgError::NotPositiveDefinite);
+    }
+}

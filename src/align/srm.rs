@@ -1,0 +1,324 @@
+//! Probabilistic SRM (EM) and deterministic SRM, following BrainIAK 0.12's update order and
+//! quirks exactly (../shared/docs/srm.md §5–§7).
+//!
+//! Inputs are per-network activation matrices in the dump orientation, samples × units (T × v_i);
+//! BrainIAK's X_i (v_i × T) is their transpose, taken as a view. Centred copies are never made:
+//! W_iᵀX̃_i and X̃_iSᵀ are formed from raw products minus rank-one mean corrections.
+
+use super::AlignError;
+use crate::linalg::{matmul, procrustes, spd_inverse};
+use crate::progress::Progress;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+/// BrainIAK's fixed perturbation on the (j, j) entries before every Procrustes SVD in fit.
+pub const PERTURBATION: f64 = 1e-3;
+
+/// How the data means enter the fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceMode {
+    /// BrainIAK: ρ² and the log-likelihood use ‖X_i‖² of the raw, un-centred data.
+    Raw,
+    /// Use the centred ‖X̃_i‖² (the model's actual likelihood).
+    Centered,
+}
+
+/// Options shared by both SRM variants.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    pub k: usize,
+    pub n_iter: usize,
+    /// Stop early when the relative change of the objective falls below this.
+    pub tol: Option<f64>,
+}
+
+/// Result of a probabilistic fit.
+#[derive(Clone, Debug)]
+pub struct ProbFit {
+    pub w: Vec<Array2<f64>>,
+    /// k × T, from the last E-step (it lags W by half a step, as in BrainIAK).
+    pub s: Array2<f64>,
+    pub mu: Vec<Array1<f64>>,
+    pub rho2: Array1<f64>,
+    pub sigma_s: Array2<f64>,
+    /// Log-likelihood (no 2π constant) at the start of each iteration, as BrainIAK logs it,
+    /// then at the returned parameters.
+    pub loglik: Vec<f64>,
+    pub iterations: usize,
+}
+
+/// Result of a deterministic fit.
+#[derive(Clone, Debug)]
+pub struct DetFit {
+    pub w: Vec<Array2<f64>>,
+    /// k × T, consistent with the final W.
+    pub s: Array2<f64>,
+    /// (0.5/T)·Σ‖X_i − W_iS‖² after init, then after each iteration.
+    pub objective: Vec<f64>,
+    pub iterations: usize,
+}
+
+/// Checks shared by the fits: at least two networks, equal T, k ≤ T, k ≤ every v_i, finite.
+pub fn validate(xs: &[ArrayView2<f64>], k: usize) -> Result<usize, AlignError> {
+    if xs.len() < 2 {
+        return Err(AlignError::Invalid(format!(
+            "SRM needs at least 2 networks, got {}",
+            xs.len()
+        )));
+    }
+    let t = xs[0].nrows();
+    if let Some((i, x)) = xs.iter().enumerate().find(|(_, x)| x.nrows() != t) {
+        return Err(AlignError::Invalid(format!(
+            "network {i} has {} samples but network 0 has {t}",
+            x.nrows()
+        )));
+    }
+    if k == 0 {
+        return Err(AlignError::Invalid("k must be at least 1".into()));
+    }
+    if k > t {
+        return Err(AlignError::Invalid(format!(
+            "k = {k} is larger than the {t} training images; choose k ≤ {t}"
+        )));
+    }
+    if let Some((i, x)) = xs.iter().enumerate().find(|(_, x)| x.ncols() < k) {
+        let min = xs.iter().map(|x| x.ncols()).min().unwrap_or(0);
+        return Err(AlignError::Invalid(format!(
+            "k = {k} is larger than the {} units of network {i}; choose k ≤ {min}",
+            x.ncols()
+        )));
+    }
+    if let Some(i) = xs.iter().position(|x| x.iter().any(|v| !v.is_finite())) {
+        return Err(AlignError::Invalid(format!("network {i} contains NaN or Inf")));
+    }
+    Ok(t)
+}
+
+fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
+    let n = a.nrows().min(a.ncols());
+    for j in 0..n {
+        a[[j, j]] += PERTURBATION;
+    }
+    a
+}
+
+fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
+    x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()))
+}
+
+fn sum_sq(x: &ArrayView2<f64>) -> f64 {
+    x.iter().map(|v| v * v).sum()
+}
+
+fn sum_sq_centered(x: &ArrayView2<f64>, mu: &Array1<f64>) -> f64 {
+    x.rows().into_iter().map(|r| r.iter().zip(mu).map(|(v, m)| (v - m) * (v - m)).sum::<f64>()).sum()
+}
+
+/// W_iᵀ(X_i − μ_i1ᵀ) as a k × T matrix, from the T × v dump orientation.
+fn project_centered(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
+    let mut p = matmul(w.t(), x.t()); // k × T
+    if let Some(mu) = mu {
+        let shift = w.t().dot(mu);
+        for (mut row, s) in p.rows_mut().into_iter().zip(shift.iter()) {
+            row -= *s;
+        }
+    }
+    p
+}
+
+/// X̃_iSᵀ (v × k) = X_iSᵀ − μ_i(S1)ᵀ.
+fn cross(x: &ArrayView2<f64>, s: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
+    let mut c = matmul(x.t(), s.t());
+    if let Some(mu) = mu {
+        let ssum = s.sum_axis(Axis(1));
+        for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
+            row.scaled_add(-*m, &ssum);
+        }
+    }
+    c
+}
+
+fn frob_dot(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    a.iter().zip(b.iter()).map(|(x, y)| x * y).sum()
+}
+
+fn converged(prev: f64, cur: f64, tol: Option<f64>) -> bool {
+    tol.is_some_and(|t| (cur - prev).abs() <= t * prev.abs().max(f64::MIN_POSITIVE))
+}
+
+/// Probabilistic SRM from given initial W (BrainIAK's EM, §5).
+pub fn fit_prob(
+    xs: &[ArrayView2<f64>],
+    w_init: Vec<Array2<f64>>,
+    opts: &FitOptions,
+    trace: TraceMode,
+    progress: &Progress,
+) -> Result<ProbFit, AlignError> {
+    let k = opts.k;
+    let t = validate(xs, k)?;
+    let m = xs.len();
+    let tf = t as f64;
+    let v: Vec<f64> = xs.iter().map(|x| x.ncols() as f64).collect();
+    let mu: Vec<Array1<f64>> = xs.iter().map(column_means).collect();
+    let sq: Vec<f64> = match trace {
+        TraceMode::Raw => xs.iter().map(sum_sq).collect(),
+        TraceMode::Centered => xs.iter().zip(&mu).map(|(x, m)| sum_sq_centered(x, m)).collect(),
+    };
+    let mut w = w_init;
+    let mut rho2 = Array1::<f64>::ones(m);
+    let mut sigma_s = Array2::<f64>::eye(k);
+    let mut s = Array2::<f64>::zeros((k, t));
+    let eye = Array2::<f64>::eye(k);
+    let mut loglik = Vec::with_capacity(opts.n_iter + 1);
+    let mut iterations = 0;
+
+    for it in 0..opts.n_iter {
+        if progress.cancelled() {
+            return Err(AlignError::Cancelled);
+        }
+        // E-step, with the parameters of the previous iteration.
+        let (b, a_inv, ll) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
+        loglik.push(ll);
+        let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
+        s = sigma_s.dot(&(&eye - &(&a_inv * rho0))).dot(&b);
+        // M-step.
+        sigma_s = &a_inv + &(s.dot(&s.t()) / tf);
+        let tau = tf * sigma_s.diag().sum();
+        for i in 0..m {
+            let c = cross(&xs[i], &s, Some(&mu[i]));
+            w[i] = procrustes(add_perturbation(c.clone()).view())
+                .map_err(|e| AlignError::Linalg(e.to_string()))?;
+            rho2[i] = (sq[i] - 2.0 * frob_dot(&w[i], &c) + tau) / (tf * v[i]);
+        }
+        iterations = it + 1;
+        progress.iteration(iterations, opts.n_iter, Some(ll));
+        if it > 0 && converged(loglik[it - 1], ll, opts.tol) {
+            break;
+        }
+    }
+    let (_, _, ll_final) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
+    loglik.push(ll_final);
+    Ok(ProbFit { w, s, mu, rho2, sigma_s, loglik, iterations })
+}
+
+/// B = Σ W_iᵀX̃_i/ρ_i², A⁻¹ and the log-likelihood at the given parameters (§5 steps 1–5, §6).
+#[allow(clippy::too_many_arguments)]
+fn e_step(
+    xs: &[ArrayView2<f64>],
+    w: &[Array2<f64>],
+    mu: &[Array1<f64>],
+    rho2: &Array1<f64>,
+    sigma_s: &Array2<f64>,
+    sq: &[f64],
+    v: &[f64],
+    tf: f64,
+) -> Result<(Array2<f64>, Array2<f64>, f64), AlignError> {
+    let lin = |e: crate::linalg::LinalgError| AlignError::Linalg(e.to_string());
+    let k = sigma_s.nrows();
+    let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
+    let (sigma_inv, logdet_sigma) = spd_inverse(sigma_s.view()).map_err(lin)?;
+    let a = &sigma_inv + &(Array2::<f64>::eye(k) * rho0);
+    let (a_inv, logdet_a) = spd_inverse(a.view()).map_err(lin)?;
+    let mut b = Array2::<f64>::zeros((k, xs[0].nrows()));
+    let mut trace_x = 0.0;
+    for i in 0..xs.len() {
+        let p = project_centered(&xs[i], &w[i], Some(&mu[i]));
+        b.scaled_add(1.0 / rho2[i], &p);
+        trace_x += sq[i] / rho2[i];
+    }
+    let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
+    let logdet = logdet_a + logdet_psi + logdet_sigma;
+    let quad = frob_dot(&b, &a_inv.dot(&b));
+    let ll = -0.5 * tf * logdet - 0.5 * trace_x + 0.5 * quad;
+    Ok((b, a_inv, ll))
+}
+
+/// Deterministic SRM from given initial W (§7). `center` subtracts each unit's mean first;
+/// BrainIAK's DetSRM does not.
+pub fn fit_det(
+    xs: &[ArrayView2<f64>],
+    w_init: Vec<Array2<f64>>,
+    opts: &FitOptions,
+    center: bool,
+    progress: &Progress,
+) -> Result<DetFit, AlignError> {
+    let k = opts.k;
+    let t = validate(xs, k)?;
+    let m = xs.len() as f64;
+    let tf = t as f64;
+    let mu: Vec<Option<Array1<f64>>> =
+        xs.iter().map(|x| center.then(|| column_means(x))).collect();
+    let sq: Vec<f64> = xs
+        .iter()
+        .zip(&mu)
+        .map(|(x, mu)| match mu {
+            Some(mu) => sum_sq_centered(x, mu),
+            None => sum_sq(x),
+        })
+        .collect();
+    let mut w = w_init;
+    let shared = |w: &[Array2<f64>]| -> (Vec<Array2<f64>>, Array2<f64>) {
+        let p: Vec<Array2<f64>> =
+            xs.iter().zip(w).zip(&mu).map(|((x, w), mu)| project_centered(x, w, mu.as_ref())).collect();
+        let mut s = Array2::<f64>::zeros((k, t));
+        for pi in &p {
+            s += pi;
+        }
+        s /= m;
+        (p, s)
+    };
+    // Without v × T residuals: ‖X − WS‖² = ‖X‖² − 2⟨WᵀX, S⟩ + ‖S‖² since WᵀW = I.
+    let objective_of = |p: &[Array2<f64>], s: &Array2<f64>| -> f64 {
+        let s2 = frob_dot(s, s);
+        0.5 * p.iter().zip(&sq).map(|(pi, q)| q - 2.0 * frob_dot(pi, s) + s2).sum::<f64>() / tf
+    };
+    let (p, mut s) = shared(&w);
+    let mut objective = vec![objective_of(&p, &s)];
+    let mut iterations = 0;
+    for it in 0..opts.n_iter {
+        if progress.cancelled() {
+            return Err(AlignError::Cancelled);
+        }
+        for i in 0..xs.len() {
+            let c = cross(&xs[i], &s, mu[i].as_ref());
+            w[i] = procrustes(add_perturbation(c).view())
+                .map_err(|e| AlignError::Linalg(e.to_string()))?;
+        }
+        let (p, s_new) = shared(&w);
+        s = s_new;
+        let obj = objective_of(&p, &s);
+        objective.push(obj);
+        iterations = it + 1;
+        progress.iteration(iterations, opts.n_iter, Some(obj));
+        if converged(objective[it], obj, opts.tol) {
+            break;
+        }
+    }
+    Ok(DetFit { w, s, objective, iterations })
+}
+
+/// BrainIAK's `transform_subject`: W for a new network recorded on the same samples as `s`,
+/// one Procrustes step without perturbation. `center` subtracts the network's unit means first
+/// (BrainIAK does not).
+pub fn transform_subject(
+    x: ArrayView2<f64>,
+    s: &Array2<f64>,
+    center: bool,
+) -> Result<Array2<f64>, AlignError> {
+    if x.nrows() != s.ncols() {
+        return Err(AlignError::Invalid(format!(
+            "the new network has {} samples but the shared response has {}",
+            x.nrows(),
+            s.ncols()
+        )));
+    }
+    if x.ncols() < s.nrows() {
+        return Err(AlignError::Invalid(format!(
+            "the new network has {} units, fewer than k = {}",
+            x.ncols(),
+            s.nrows()
+        )));
+    }
+    let mu = center.then(|| column_means(&x));
+    let c = cross(&x, s, mu.as_ref());
+    procrustes(c.view()).map_err(|e| AlignError::Linalg(e.to_string()))
+}

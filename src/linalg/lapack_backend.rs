@@ -1,0 +1,30 @@
+//! LAPACK backend: ndarray-linalg over the system OpenBLAS (`libopenblas-dev`).
+
+use super::LinalgError;
+use ndarray::{Array1, Array2, ArrayView2};
+use ndarray_linalg::{Cholesky, Eigh, SVDDCInto, JobSvd, UPLO};
+
+pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    a.dot(&b)
+}
+
+pub fn thin_svd(a: ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>), LinalgError> {
+    let (u, s, vt) = a
+        .to_owned()
+        .svddc_into(JobSvd::Some)
+        .map_err(|_| LinalgError::NoConvergence("SVD"))?;
+    match (u, vt) {
+        (Some(u), Some(vt)) => Ok((u, s, vt)),
+        _ => Err(LinalgError::NoConvergence("SVD")),
+    }
+}
+
+pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {
+    a.to_owned()
+        .eigh(UPLO::Lower)
+        .map_err(|_| LinalgError::NoConvergence("symmetric eigendecomposition"))
+}
+
+pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
+    a.to_owned().cholesky(UPLO::Lower).map_err(|_| LinalgError::NotPositiveDefinite)
+}
