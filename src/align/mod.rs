@@ -1,7 +1,16 @@
-//! Alignment: probabilistic and deterministic SRM (BrainIAK-faithful), Procrustes and the
-//! hyperalignment template, and their initialisation.
+//! Alignment: probabilistic and deterministic SRM (BrainIAK-faithful), the Procrustes
+//! hyperalignment template, their initialisation, and the fitted `Model`.
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+pub mod init;
+pub mod model_io;
+pub mod procrustes;
+pub mod srm;
+
+use crate::progress::Progress;
+use srm::{FitOptions, TraceMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlignError {
@@ -11,6 +20,61 @@ pub enum AlignError {
     Linalg(String),
     #[error("cancelled")]
     Cancelled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Algo {
+    /// Probabilistic SRM fitted by EM (BrainIAK `SRM`).
+    #[default]
+    Prob,
+    /// Deterministic SRM (BrainIAK `DetSRM`).
+    Det,
+    /// Hyperalignment-style Procrustes template (HyperTools `align='hyper'`).
+    Procrustes,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// BrainIAK's MT19937 streams + Householder QR: reproduces its W_init bit for bit.
+    #[default]
+    Brainiak,
+    /// A fast seeded Gaussian + QR.
+    Random,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Center {
+    /// Centre everything with the training unit means (fixes BrainIAK #406).
+    #[default]
+    On,
+    /// Reproduce BrainIAK exactly: raw-norm trace in prob, DetSRM on raw data, no centring in
+    /// transform.
+    Brainiak,
+}
+
+impl Algo {
+    pub fn label(self) -> &'static str {
+        match self {
+            Algo::Prob => "probabilistic SRM",
+            Algo::Det => "deterministic SRM",
+            Algo::Procrustes => "Procrustes (hyperalignment)",
+        }
+    }
+}
+
+/// What a fit needs to know, independent of preprocessing.
+#[derive(Clone, Debug)]
+pub struct AlignOptions {
+    pub algo: Algo,
+    pub k: usize,
+    pub n_iter: usize,
+    pub tol: Option<f64>,
+    pub seed: u64,
+    pub init: Init,
+    pub center: Center,
 }
 
 /// A fitted alignment: per-network maps into a k-dimensional shared space.
@@ -26,11 +90,100 @@ pub struct Model {
     /// Probabilistic SRM only.
     pub rho2: Option<Array1<f64>>,
     pub sigma_s: Option<Array2<f64>>,
-    /// Per-iteration objective or log-likelihood.
+    /// Per-iteration objective (det, procrustes) or log-likelihood (prob).
     pub objective: Vec<f64>,
+    /// Whether `transform` subtracts the training means (false reproduces BrainIAK #406).
+    pub center_transform: bool,
     /// JSON of every setting used, so a fit can be reproduced.
     pub params: String,
 }
 
-pub mod init;
-pub mod srm;
+impl Model {
+    pub fn k(&self) -> usize {
+        self.s.nrows()
+    }
+
+    /// Network i's samples (T × units_i) in the shared space (T × k).
+    pub fn transform(&self, i: usize, x: ArrayView2<f64>) -> Result<Array2<f64>, AlignError> {
+        let (Some(w), Some(mu)) = (self.w.get(i), self.mu.get(i)) else {
+            return Err(AlignError::Invalid(format!("the model has no network {i}")));
+        };
+        if x.ncols() != w.nrows() {
+            return Err(AlignError::Invalid(format!(
+                "network {} has {} units but the model expects {}",
+                self.networks.get(i).map_or("?", |s| s.as_str()),
+                x.ncols(),
+                w.nrows()
+            )));
+        }
+        let mut y = crate::linalg::matmul(x, w.view());
+        if self.center_transform {
+            let shift = mu.dot(w);
+            y -= &shift;
+        }
+        Ok(y)
+    }
+}
+
+/// Fits the chosen algorithm on training data (samples × units per network).
+pub fn fit(
+    names: &[String],
+    xs: &[ArrayView2<f64>],
+    opts: &AlignOptions,
+    params: String,
+    progress: &Progress,
+) -> Result<Model, AlignError> {
+    srm::validate(xs, opts.k)?;
+    let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
+    let w_init = || -> Result<Vec<Array2<f64>>, AlignError> {
+        Ok(match opts.init {
+            Init::Brainiak => {
+                let seed = u32::try_from(opts.seed).map_err(|_| {
+                    AlignError::Invalid(format!(
+                        "--init brainiak needs a seed below 2^32 (numpy RandomState), got {}",
+                        opts.seed
+                    ))
+                })?;
+                init::brainiak_init(&units, opts.k, seed)
+            }
+            Init::Random => init::random_init(&units, opts.k, opts.seed),
+        })
+    };
+    let fo = FitOptions { k: opts.k, n_iter: opts.n_iter, tol: opts.tol };
+    let center = opts.center == Center::On;
+    let mu: Vec<Array1<f64>> = xs
+        .iter()
+        .map(|x| x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols())))
+        .collect();
+    let mut model = Model {
+        networks: names.to_vec(),
+        center_transform: center,
+        params,
+        ..Default::default()
+    };
+    match opts.algo {
+        Algo::Prob => {
+            let trace = if center { TraceMode::Centered } else { TraceMode::Raw };
+            let f = srm::fit_prob(xs, w_init()?, &fo, trace, progress)?;
+            model.w = f.w;
+            model.s = f.s;
+            model.rho2 = Some(f.rho2);
+            model.sigma_s = Some(f.sigma_s);
+            model.objective = f.loglik;
+        }
+        Algo::Det => {
+            let f = srm::fit_det(xs, w_init()?, &fo, center, progress)?;
+            model.w = f.w;
+            model.s = f.s;
+            model.objective = f.objective;
+        }
+        Algo::Procrustes => {
+            let f = procrustes::fit_hyper(xs, opts.k, center, progress)?;
+            model.w = f.w;
+            model.s = f.s;
+            model.objective = f.objective;
+        }
+    }
+    model.mu = mu;
+    Ok(model)
+}

@@ -34,3 +34,210 @@ pub struct Metrics {
     pub pca_explained_variance: BeforeAfter,
     pub fit_seconds: f64,
 }
+
+use ndarray::{Array2, ArrayView2};
+
+/// Centres each row and scales it to unit norm (Pearson correlation across columns).
+fn zrows(x: &ArrayView2<f64>) -> Array2<f64> {
+    let mut z = x.to_owned();
+    for mut r in z.rows_mut() {
+        let n = r.len().max(1) as f64;
+        let m = r.sum() / n;
+        r.mapv_inplace(|v| v - m);
+        let norm = r.dot(&r).sqrt();
+        if norm > 0.0 {
+            r.mapv_inplace(|v| v / norm);
+        }
+    }
+    z
+}
+
+/// Image × image Pearson correlation of the patterns of `a` and `b` (rows are images).
+pub fn rsm(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> Array2<f64> {
+    crate::linalg::matmul(zrows(a).view(), zrows(b).t())
+}
+
+fn mean_of_others(xs: &[ArrayView2<f64>], total: &Array2<f64>, i: usize) -> Array2<f64> {
+    (total - &xs[i]) / (xs.len() - 1) as f64
+}
+
+fn sum_all(xs: &[ArrayView2<f64>]) -> Array2<f64> {
+    let mut t = Array2::<f64>::zeros(xs[0].raw_dim());
+    for x in xs {
+        t += x;
+    }
+    t
+}
+
+/// Mean within-network RSM.
+pub fn mean_within_rsm(xs: &[ArrayView2<f64>]) -> Array2<f64> {
+    let n = xs[0].nrows();
+    let mut acc = Array2::<f64>::zeros((n, n));
+    for x in xs {
+        acc += &rsm(x, x);
+    }
+    acc / xs.len() as f64
+}
+
+/// Leave-one-out inter-network RSM: each network's patterns against the mean pattern of the
+/// others, averaged over networks (the paper's code). Needs equal widths.
+pub fn inter_rsm_loo(xs: &[ArrayView2<f64>]) -> Array2<f64> {
+    let total = sum_all(xs);
+    let n = xs[0].nrows();
+    let mut acc = Array2::<f64>::zeros((n, n));
+    for (i, x) in xs.iter().enumerate() {
+        acc += &rsm(x, &mean_of_others(xs, &total, i).view());
+    }
+    acc / xs.len() as f64
+}
+
+/// Pearson r of the strictly lower-triangular entries of two square matrices.
+pub fn lower_tri_corr(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    let n = a.nrows();
+    let (mut sa, mut sb, mut saa, mut sbb, mut sab, mut cnt) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for i in 0..n {
+        for j in 0..i {
+            let (x, y) = (a[[i, j]], b[[i, j]]);
+            sa += x;
+            sb += y;
+            saa += x * x;
+            sbb += y * y;
+            sab += x * y;
+            cnt += 1.0;
+        }
+    }
+    if cnt < 2.0 {
+        return f64::NAN;
+    }
+    let cov = sab - sa * sb / cnt;
+    let den = ((saa - sa * sa / cnt) * (sbb - sb * sb / cnt)).sqrt();
+    if den > 0.0 {
+        cov / den
+    } else {
+        f64::NAN
+    }
+}
+
+/// Mean leave-one-out inter-network correlation per dimension (column), over networks.
+pub fn isc_loo(xs: &[ArrayView2<f64>]) -> f64 {
+    let total = sum_all(xs);
+    let mut per_net = Vec::with_capacity(xs.len());
+    for (i, x) in xs.iter().enumerate() {
+        let others = mean_of_others(xs, &total, i);
+        let mut vals = Vec::new();
+        for (a, b) in x.columns().into_iter().zip(others.columns()) {
+            let n = a.len() as f64;
+            let (ma, mb) = (a.sum() / n, b.sum() / n);
+            let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+            for (u, v) in a.iter().zip(b.iter()) {
+                ab += (u - ma) * (v - mb);
+                aa += (u - ma) * (u - ma);
+                bb += (v - mb) * (v - mb);
+            }
+            if aa > 0.0 && bb > 0.0 {
+                vals.push(ab / (aa * bb).sqrt());
+            }
+        }
+        if !vals.is_empty() {
+            per_net.push(vals.iter().sum::<f64>() / vals.len() as f64);
+        }
+    }
+    if per_net.is_empty() {
+        f64::NAN
+    } else {
+        per_net.iter().sum::<f64>() / per_net.len() as f64
+    }
+}
+
+fn dot(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> f64 {
+    a.iter().zip(b.iter()).map(|(x, y)| x * y).sum()
+}
+
+/// The paper's variance explained: reconstruct each network from the MEAN shared response,
+/// VE_i = 1 − mean((S̄W_iᵀ − H̃_i)²) / var(H_i). `h` is the native data, `h_sq` = ‖H̃_i‖² of the
+/// data as projected, `ys` the projections H̃_iW_i. Uses WᵀW = I to avoid forming S̄W_iᵀ.
+pub fn variance_explained(h: &[ArrayView2<f64>], h_sq: &[f64], ys: &[ArrayView2<f64>]) -> Vec<f64> {
+    let sbar = sum_all(ys) / ys.len() as f64;
+    let sbar_sq = dot(&sbar.view(), &sbar.view());
+    h.iter()
+        .zip(h_sq)
+        .zip(ys)
+        .map(|((x, &q), y)| {
+            let n = x.len() as f64;
+            let mean = x.sum() / n;
+            let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            let sse = q - 2.0 * dot(&sbar.view(), y) + sbar_sq;
+            if var > 0.0 {
+                1.0 - sse / n / var
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
+/// Pairwise Procrustes variance explained through the fitted orthogonal maps: the share of
+/// network i's held-out variance that network j reproduces when mapped by W_iW_jᵀ,
+/// 1 − ‖H̃_i − Y_jW_iᵀ‖²/‖H̃_i‖². Fitted on train, measured on test.
+pub fn pairwise_procrustes_ve(h_sq: &[f64], ys: &[ArrayView2<f64>]) -> Vec<Vec<f64>> {
+    let m = ys.len();
+    let y_sq: Vec<f64> = ys.iter().map(|y| dot(y, y)).collect();
+    (0..m)
+        .map(|i| {
+            (0..m)
+                .map(|j| {
+                    if h_sq[i] > 0.0 {
+                        1.0 - (h_sq[i] - 2.0 * dot(&ys[i], &ys[j]) + y_sq[j]) / h_sq[i]
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Per frame, the mean distance between every pair of networks' points.
+pub fn disagreement(points: &[Vec<[f32; 3]>]) -> Vec<f32> {
+    let n = points.first().map_or(0, |p| p.len());
+    let m = points.len();
+    (0..n)
+        .map(|t| {
+            let mut acc = 0.0f32;
+            let mut cnt = 0;
+            for i in 0..m {
+                for j in i + 1..m {
+                    let (a, b) = (points[i][t], points[j][t]);
+                    acc += ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+                    cnt += 1;
+                }
+            }
+            if cnt > 0 {
+                acc / cnt as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_networks_have_perfect_scores() {
+        let x = Array2::from_shape_fn((30, 4), |(i, j)| ((i * 7 + j * 13) % 11) as f64 + j as f64);
+        let xs = [x.view(), x.view(), x.view()];
+        assert!((isc_loo(&xs) - 1.0).abs() < 1e-12);
+        let r = lower_tri_corr(&inter_rsm_loo(&xs), &mean_within_rsm(&xs));
+        assert!((r - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn disagreement_is_mean_pairwise_distance() {
+        let a = vec![[0.0, 0.0, 0.0]];
+        let b = vec![[3.0, 4.0, 0.0]];
+        assert_eq!(disagreement(&[a, b]), vec![5.0]);
+    }
+}

@@ -2,7 +2,9 @@
 //! metrics and the pipeline that strings them together.
 
 pub mod metrics;
+pub mod pca;
 pub mod pipeline;
+pub mod preprocess;
 pub mod scene;
 pub mod settings;
 

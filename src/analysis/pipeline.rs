@@ -1,9 +1,14 @@
-//! normalise → unit subsample → split → fit → transform → smooth → joint PCA.
+//! normalise → unit subsample → split → fit → transform → smooth → joint PCA, plus metrics.
 
-use super::{AnalysisError, Metrics, SceneData, Settings};
-use crate::align::Model;
+use super::metrics::{self, BeforeAfter, NativeShared, TrainTest};
+use super::pca::{self, fit_joint, moving_average};
+use super::preprocess::{normalize, split, subsample_units, take};
+use super::{AnalysisError, Metrics, SceneData, Settings, Trajectory};
+use crate::align::{self, AlignOptions, Model};
 use crate::data::Dataset;
-use crate::progress::Progress;
+use crate::progress::{Progress, Stage};
+use ndarray::{Array2, ArrayView2, Axis};
+use std::time::Instant;
 
 /// Everything one run of the pipeline produces.
 #[derive(Clone, Debug)]
@@ -14,12 +19,291 @@ pub struct PipelineOutput {
     /// Original indices of the train and (class-sorted) test images.
     pub train_idx: Vec<usize>,
     pub test_idx: Vec<usize>,
+    /// Units kept per network (None = all).
+    pub units_kept: Vec<Option<Vec<usize>>>,
+    /// The k actually used.
+    pub k: usize,
+    /// Human-readable remarks (zero padding, clipped smoothing window...).
+    pub notes: Vec<String>,
 }
 
-pub fn run(
-    _dataset: &Dataset,
-    _settings: &Settings,
-    _progress: &Progress,
+/// Train and test matrices of every network after subsampling and normalisation.
+pub struct Prepared {
+    pub train: Vec<Array2<f64>>,
+    pub test: Vec<Array2<f64>>,
+    pub train_idx: Vec<usize>,
+    pub test_idx: Vec<usize>,
+    pub units_kept: Vec<Option<Vec<usize>>>,
+}
+
+fn check_dataset(ds: &Dataset) -> Result<(), AnalysisError> {
+    if ds.networks.len() < 2 {
+        return Err(AnalysisError::Invalid(format!(
+            "alignment needs at least 2 networks; {} has {}",
+            ds.name,
+            ds.networks.len()
+        )));
+    }
+    let n = ds.n_images();
+    if let Some(net) = ds.networks.iter().find(|net| net.data.nrows() != n) {
+        return Err(AnalysisError::Invalid(format!(
+            "{} has {} images but {} has {n}",
+            net.source,
+            net.data.nrows(),
+            ds.networks[0].source
+        )));
+    }
+    if let Some(l) = &ds.labels {
+        if l.len() != n {
+            return Err(AnalysisError::Invalid(format!("{} labels for {n} images", l.len())));
+        }
+    }
+    if n < 4 {
+        return Err(AnalysisError::Invalid(format!("{} has only {n} images; need at least 4", ds.name)));
+    }
+    Ok(())
+}
+
+/// Split, subsample and normalise.
+pub fn prepare(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
+    check_dataset(ds)?;
+    if !(0.0..1.0).contains(&s.test_fraction) {
+        return Err(AnalysisError::Invalid(format!(
+            "test fraction must be in [0, 1), got {}",
+            s.test_fraction
+        )));
+    }
+    let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    let mut units_kept = Vec::new();
+    for (i, net) in ds.networks.iter().enumerate() {
+        let cols = subsample_units(net.data.ncols(), s.max_units, s.seed, i);
+        let mut tr = take(&net.data.view(), &train_idx, cols.as_deref());
+        let mut te = take(&net.data.view(), &test_idx, cols.as_deref());
+        normalize(&mut tr, &mut te, s.normalize);
+        train.push(tr);
+        test.push(te);
+        units_kept.push(cols);
+    }
+    Ok(Prepared { train, test, train_idx, test_idx, units_kept })
+}
+
+fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
+    xs.iter().map(|x| x.view()).collect()
+}
+
+fn sum_sq(x: &Array2<f64>) -> f64 {
+    x.iter().map(|v| v * v).sum()
+}
+
+fn centered(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> Array2<f64> {
+    match mu {
+        Some(mu) => x - mu,
+        None => x.clone(),
+    }
+}
+
+pub fn run(ds: &Dataset, s: &Settings, progress: &Progress) -> Result<PipelineOutput, AnalysisError> {
+    progress.stage(Stage::Preprocess, 0.0);
+    let prep = prepare(ds, s)?;
+    let names = ds.names();
+    let min_units = prep.train.iter().map(|x| x.ncols()).min().unwrap_or(0);
+    let k = s.k.unwrap_or(min_units);
+    if k > min_units {
+        let (i, net) = prep
+            .train
+            .iter()
+            .enumerate()
+            .find(|(_, x)| x.ncols() < k)
+            .map(|(i, x)| (i, x.ncols()))
+            .unwrap_or((0, min_units));
+        return Err(AnalysisError::Invalid(format!(
+            "k = {k} is larger than the {net} units of {}; choose k ≤ {min_units}",
+            names.get(i).map_or("a network", |n| n.as_str())
+        )));
+    }
+    if k > prep.train_idx.len() {
+        return Err(AnalysisError::Invalid(format!(
+            "k = {k} is larger than the {} training images; choose k ≤ {} or a smaller test fraction",
+            prep.train_idx.len(),
+            prep.train_idx.len()
+        )));
+    }
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    let params = serde_json::json!({
+        "dataset": ds.name,
+        "networks": names,
+        "settings": s,
+        "k_resolved": k,
+        "n_train": prep.train_idx.len(),
+        "n_test": prep.test_idx.len(),
+        "srmscope": env!("CARGO_PKG_VERSION"),
+        "linalg": crate::linalg::BACKEND,
+    })
+    .to_string();
+    let opts = AlignOptions {
+        algo: s.algo,
+        k,
+        n_iter: s.n_iter,
+        tol: s.tol,
+        seed: s.seed,
+        init: s.init,
+        center: s.center,
+    };
+    let t0 = Instant::now();
+    let model = align::fit(&names, &views(&prep.train), &opts, params, progress).map_err(|e| match e {
+        align::AlignError::Cancelled => AnalysisError::Cancelled,
+        e => AnalysisError::Align(e),
+    })?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    finish(ds, s, prep, model, fit_seconds, progress)
+}
+
+/// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene. Also used
+/// to apply a saved model to a dataset.
+pub fn finish(
+    ds: &Dataset,
+    s: &Settings,
+    prep: Prepared,
+    model: Model,
+    fit_seconds: f64,
+    progress: &Progress,
 ) -> Result<PipelineOutput, AnalysisError> {
-    Err(AnalysisError::Invalid("pipeline not implemented yet".into()))
+    progress.stage(Stage::Metrics, 0.0);
+    let mut notes = Vec::new();
+    let mus: Vec<Option<&ndarray::Array1<f64>>> =
+        model.mu.iter().map(|m| model.center_transform.then_some(m)).collect();
+    let proj = |xs: &[Array2<f64>]| -> Result<Vec<Array2<f64>>, AnalysisError> {
+        xs.iter()
+            .enumerate()
+            .map(|(i, x)| model.transform(i, x.view()).map_err(AnalysisError::Align))
+            .collect()
+    };
+    let y_train = proj(&prep.train)?;
+    let y_test = proj(&prep.test)?;
+    let sq_of = |xs: &[Array2<f64>]| -> Vec<f64> {
+        xs.iter().zip(&mus).map(|(x, mu)| sum_sq(&centered(x, *mu))).collect()
+    };
+    let ve_train = metrics::variance_explained(&views(&prep.train), &sq_of(&prep.train), &views(&y_train));
+    let ve_test = metrics::variance_explained(&views(&prep.test), &sq_of(&prep.test), &views(&y_test));
+
+    // Native space compares unit j with unit j, which needs equal widths.
+    let same_width = prep.test.iter().all(|x| x.ncols() == prep.test[0].ncols());
+    let native_c: Vec<Array2<f64>> = prep
+        .test
+        .iter()
+        .map(|x| {
+            let m = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+            x - &m
+        })
+        .collect();
+    let yv = views(&y_test);
+    let nv = views(&native_c);
+    let isc = NativeShared { native: same_width.then(|| metrics::isc_loo(&nv)), shared: metrics::isc_loo(&yv) };
+    progress.stage(Stage::Metrics, 0.3);
+    let within = metrics::mean_within_rsm(&nv);
+    let rsa = NativeShared {
+        native: same_width.then(|| metrics::lower_tri_corr(&metrics::inter_rsm_loo(&nv), &within)),
+        shared: metrics::lower_tri_corr(&metrics::inter_rsm_loo(&yv), &within),
+    };
+    let procrustes_ve = metrics::pairwise_procrustes_ve(&sq_of(&prep.test), &yv);
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+
+    progress.stage(Stage::Pca, 0.0);
+    let n_test = prep.test_idx.len();
+    let w = s.smooth.max(1).min(n_test);
+    if w < s.smooth {
+        notes.push(format!("smoothing window clipped from {} to {w} ({n_test} test images)", s.smooth));
+    }
+    let native_s: Vec<Array2<f64>> = prep.test.iter().map(|x| moving_average(&x.view(), w)).collect();
+    let shared_s: Vec<Array2<f64>> = y_test.iter().map(|y| moving_average(&y.view(), w)).collect();
+    let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
+    let before_padded = !same_width;
+    if before_padded {
+        notes.push("networks have different unit counts: the \"before\" PCA zero-pads them to the widest".into());
+    }
+    let pca_b = fit_joint(&views(&native_s), 3).map_err(lin)?;
+    let pca_a = fit_joint(&views(&shared_s), 3).map_err(lin)?;
+    let sb: Vec<Array2<f64>> = native_s.iter().map(|x| pca_b.transform(&x.view())).collect();
+    let mut sa: Vec<Array2<f64>> = shared_s.iter().map(|x| pca_a.transform(&x.view())).collect();
+    // Turn the "after" view rigidly to face like the "before" view so the morph between them
+    // shows the alignment, not an arbitrary change of PCA basis.
+    if let Some(r) = view_rotation(&sa, &sb) {
+        for x in sa.iter_mut() {
+            *x = x.dot(&r);
+        }
+    }
+    let (gb, ga) = (pca::global_scale(&sb), pca::global_scale(&sa));
+    let trajectories: Vec<Trajectory> = model
+        .networks
+        .iter()
+        .zip(sb.iter().zip(&sa))
+        .map(|(name, (b, a))| Trajectory {
+            name: name.clone(),
+            before: pca::to_points(b, gb),
+            after: pca::to_points(a, ga),
+        })
+        .collect();
+    let n_frames = trajectories.first().map_or(0, |t| t.before.len());
+    let image_index: Vec<usize> = (0..n_frames).map(|t| prep.test_idx[t]).collect();
+    let labels = ds
+        .labels
+        .as_ref()
+        .map(|l| (0..n_frames).map(|t| l[prep.test_idx[(t + w / 2).min(n_test - 1)]]).collect());
+    let before_pts: Vec<Vec<[f32; 3]>> = trajectories.iter().map(|t| t.before.clone()).collect();
+    let after_pts: Vec<Vec<[f32; 3]>> = trajectories.iter().map(|t| t.after.clone()).collect();
+    let evr = |p: &pca::JointPca| -> [f64; 3] {
+        let g = |i: usize| p.explained_variance_ratio.get(i).copied().unwrap_or(0.0);
+        [g(0), g(1), g(2)]
+    };
+    let scene = SceneData {
+        disagreement_before: metrics::disagreement(&before_pts),
+        disagreement_after: metrics::disagreement(&after_pts),
+        trajectories,
+        image_index,
+        labels,
+        evr_before: evr(&pca_b),
+        evr_after: evr(&pca_a),
+        before_padded,
+    };
+    let metrics = Metrics {
+        objective: model.objective.clone(),
+        variance_explained: TrainTest { train: ve_train, test: ve_test },
+        isc,
+        rsa,
+        procrustes_ve,
+        pca_explained_variance: BeforeAfter { before: scene.evr_before, after: scene.evr_after },
+        fit_seconds,
+    };
+    progress.stage(Stage::Pca, 1.0);
+    Ok(PipelineOutput {
+        k: model.k(),
+        model,
+        metrics,
+        scene,
+        train_idx: prep.train_idx,
+        test_idx: prep.test_idx,
+        units_kept: prep.units_kept,
+        notes,
+    })
+}
+
+/// The 3 × 3 orthogonal R minimising ‖A·R − B‖ over all networks' stacked scores.
+fn view_rotation(a: &[Array2<f64>], b: &[Array2<f64>]) -> Option<Array2<f64>> {
+    let mut m = Array2::<f64>::zeros((3, 3));
+    for (x, y) in a.iter().zip(b) {
+        if x.ncols() != 3 || y.ncols() != 3 {
+            return None;
+        }
+        m += &x.t().dot(y);
+    }
+    crate::linalg::procrustes(m.view()).ok()
 }

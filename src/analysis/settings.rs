@@ -2,38 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Algo {
-    /// Probabilistic SRM fitted by EM (BrainIAK `SRM`).
-    #[default]
-    Prob,
-    /// Deterministic SRM (BrainIAK `DetSRM`).
-    Det,
-    /// Hyperalignment-style Procrustes template (HyperTools `align='hyper'`).
-    Procrustes,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Init {
-    /// BrainIAK's MT19937 streams + Householder QR: reproduces its W_init bit for bit.
-    #[default]
-    Brainiak,
-    /// A fast seeded Gaussian + QR.
-    Random,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Center {
-    /// Centre everything with the training unit means (fixes BrainIAK #406).
-    #[default]
-    On,
-    /// Reproduce BrainIAK exactly: raw-norm trace in prob, DetSRM on raw data, no centring in
-    /// transform.
-    Brainiak,
-}
+pub use crate::align::{Algo, Center, Init};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

@@ -1,0 +1,106 @@
+//! Hyperalignment-style Procrustes template (HyperTools `align='hyper'`, after Haxby 2011), in
+//! the same W_i (units_i × k) form as SRM so the rest of the pipeline treats both alike.
+
+use super::srm::{validate, DetFit};
+use super::AlignError;
+use crate::linalg::{matmul, procrustes, thin_svd};
+use crate::progress::Progress;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+fn means(x: &ArrayView2<f64>, center: bool) -> Option<Array1<f64>> {
+    center.then(|| x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols())))
+}
+
+/// k × T projection W_iᵀ(X_i − μ_i).
+fn project(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
+    let mut p = matmul(w.t(), x.t());
+    if let Some(mu) = mu {
+        let shift = w.t().dot(mu);
+        for (mut row, s) in p.rows_mut().into_iter().zip(shift.iter()) {
+            row -= *s;
+        }
+    }
+    p
+}
+
+/// The orthonormal W (v × k) that best maps network x onto `template` (k × T).
+fn align_to(
+    x: &ArrayView2<f64>,
+    template: &Array2<f64>,
+    mu: Option<&Array1<f64>>,
+) -> Result<Array2<f64>, AlignError> {
+    let mut c = matmul(x.t(), template.t());
+    if let Some(mu) = mu {
+        let tsum = template.sum_axis(Axis(1));
+        for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
+            row.scaled_add(-*m, &tsum);
+        }
+    }
+    procrustes(c.view()).map_err(|e| AlignError::Linalg(e.to_string()))
+}
+
+/// Three passes, as HyperTools: a running template built network by network, a second template
+/// from aligning every network to it, then every network aligned to that one. The template space
+/// starts as network 0's top-k principal axes. Objective: (0.5/T)·Σ‖X̃_i − W_iS‖² after each pass.
+pub fn fit_hyper(
+    xs: &[ArrayView2<f64>],
+    k: usize,
+    center: bool,
+    progress: &Progress,
+) -> Result<DetFit, AlignError> {
+    let t = validate(xs, k)?;
+    let m = xs.len();
+    let mu: Vec<Option<Array1<f64>>> = xs.iter().map(|x| means(x, center)).collect();
+    let lin = |e: crate::linalg::LinalgError| AlignError::Linalg(e.to_string());
+
+    // Network 0's principal axes give the template its first k dimensions.
+    let mut x0 = xs[0].to_owned();
+    if let Some(mu0) = &mu[0] {
+        x0 -= mu0;
+    }
+    let (_u, _s, vt) = thin_svd(x0.view()).map_err(lin)?;
+    let mut w: Vec<Array2<f64>> = Vec::with_capacity(m);
+    let w0 = vt.slice(ndarray::s![..k, ..]).t().to_owned();
+    let mut template = project(&xs[0], &w0, mu[0].as_ref());
+    w.push(w0);
+    for i in 1..m {
+        let wi = align_to(&xs[i], &(&template / i as f64), mu[i].as_ref())?;
+        template += &project(&xs[i], &wi, mu[i].as_ref());
+        w.push(wi);
+    }
+    template /= m as f64;
+    let sq: Vec<f64> = xs
+        .iter()
+        .zip(&mu)
+        .map(|(x, mu)| match mu {
+            Some(mu) => x.rows().into_iter().map(|r| (&r - mu).mapv(|v| v * v).sum()).sum(),
+            None => x.iter().map(|v| v * v).sum(),
+        })
+        .collect();
+    let objective_of = |w: &[Array2<f64>], s: &Array2<f64>| -> f64 {
+        let s2: f64 = s.iter().map(|v| v * v).sum();
+        let mut tot = 0.0;
+        for ((x, wi), (mu, q)) in xs.iter().zip(w).zip(mu.iter().zip(&sq)) {
+            let p = project(x, wi, mu.as_ref());
+            tot += q - 2.0 * p.iter().zip(s.iter()).map(|(a, b)| a * b).sum::<f64>() + s2;
+        }
+        0.5 * tot / t as f64
+    };
+    let mut objective = vec![objective_of(&w, &template)];
+    progress.iteration(1, 3, objective.last().copied());
+    for pass in 2..=3 {
+        if progress.cancelled() {
+            return Err(AlignError::Cancelled);
+        }
+        let mut next = Array2::<f64>::zeros((k, t));
+        for i in 0..m {
+            w[i] = align_to(&xs[i], &template, mu[i].as_ref())?;
+            next += &project(&xs[i], &w[i], mu[i].as_ref());
+        }
+        next /= m as f64;
+        template = next;
+        objective.push(objective_of(&w, &template));
+        progress.iteration(pass, 3, objective.last().copied());
+    }
+    Ok(DetFit { w, s: template, objective, iterations: 3 })
+}

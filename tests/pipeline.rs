@@ -1,0 +1,152 @@
+//! End-to-end properties of the pipeline on planted rotations.
+
+mod common;
+
+use ndarray::Array2;
+use srmscope::analysis::{self, Algo, Center, Normalize, Settings};
+use srmscope::progress::{silent, Progress, ProgressEvent};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+fn settings(algo: Algo, k: usize) -> Settings {
+    Settings {
+        algo,
+        k: Some(k),
+        normalize: Normalize::None,
+        smooth: 1,
+        ..Settings::default()
+    }
+}
+
+fn assert_orthonormal(w: &Array2<f64>) {
+    let e = &w.t().dot(w) - &Array2::<f64>::eye(w.ncols());
+    let err = e.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(err < 1e-10, "WᵀW − I = {err:e}");
+}
+
+#[test]
+fn planted_rotation_is_recovered_by_every_algorithm() {
+    let ds = common::planted(5, &[40], 8, 1000, 0.5, 1);
+    for algo in [Algo::Prob, Algo::Det, Algo::Procrustes] {
+        let out = silent(|p| analysis::run(&ds, &settings(algo, 8), p)).expect("pipeline");
+        let isc = &out.metrics.isc;
+        let native = isc.native.expect("equal widths");
+        assert!(native < 0.2, "{algo:?}: native ISC {native}");
+        assert!(isc.shared > 0.9, "{algo:?}: shared ISC {}", isc.shared);
+        let rsa = &out.metrics.rsa;
+        assert!(rsa.shared > 0.9 && rsa.native.unwrap() < rsa.shared, "{algo:?}: RSA {rsa:?}");
+        for w in &out.model.w {
+            assert_orthonormal(w);
+        }
+        // Held-out variance explained from the mean shared response is high for a planted model.
+        assert!(out.metrics.variance_explained.test.iter().all(|&v| v > 0.5), "{:?}", out.metrics.variance_explained);
+        assert_eq!(out.scene.n_networks(), 5);
+        assert_eq!(out.scene.n_frames(), out.test_idx.len());
+        // Aligned trajectories nearly coincide; native ones do not.
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!(mean(&out.scene.disagreement_after) < 0.5 * mean(&out.scene.disagreement_before));
+    }
+}
+
+#[test]
+fn objectives_are_monotone() {
+    let ds = common::planted(4, &[30, 35, 40], 6, 300, 1.0, 2);
+    for center in [Center::On, Center::Brainiak] {
+        let s = Settings { n_iter: 25, center, ..settings(Algo::Prob, 6) };
+        let out = silent(|p| analysis::run(&ds, &s, p)).expect("prob");
+        let ll = &out.model.objective;
+        assert_eq!(ll.len(), 26);
+        for w in ll.windows(2) {
+            assert!(w[1] >= w[0] - 1e-8 * w[0].abs(), "log-likelihood fell: {ll:?}");
+        }
+        let s = Settings { n_iter: 25, center, ..settings(Algo::Det, 6) };
+        let out = silent(|p| analysis::run(&ds, &s, p)).expect("det");
+        for w in out.model.objective.windows(2) {
+            assert!(w[1] <= w[0] + 1e-9 * w[0].abs(), "objective rose: {:?}", out.model.objective);
+        }
+    }
+}
+
+#[test]
+fn ragged_networks_pad_the_before_view_and_skip_native_scores() {
+    let ds = common::planted(3, &[20, 25, 30], 5, 200, 0.5, 3);
+    let out = silent(|p| analysis::run(&ds, &settings(Algo::Prob, 5), p)).expect("ragged");
+    assert!(out.scene.before_padded);
+    assert!(out.metrics.isc.native.is_none());
+    assert!(out.metrics.isc.shared > 0.9);
+    assert!(out.notes.iter().any(|n| n.contains("zero-pads")));
+}
+
+#[test]
+fn tolerance_stops_early_and_reports_progress() {
+    let ds = common::planted(3, &[20], 4, 200, 0.3, 4);
+    let events = Mutex::new(Vec::<ProgressEvent>::new());
+    let report = |e: ProgressEvent| events.lock().unwrap().push(e);
+    let cancel = AtomicBool::new(false);
+    let s = Settings { n_iter: 500, tol: Some(1e-6), ..settings(Algo::Prob, 4) };
+    let out = analysis::run(&ds, &s, &Progress::new(&report, &cancel)).expect("fit");
+    let iters = out.model.objective.len() - 1;
+    assert!(iters < 500, "stopped after {iters} iterations");
+    let ev = events.lock().unwrap();
+    assert!(ev.iter().filter(|e| e.iteration.is_some()).count() == iters);
+    assert!(ev.iter().any(|e| e.objective.is_some()));
+}
+
+#[test]
+fn cancellation_stops_the_fit() {
+    let ds = common::planted(3, &[20], 4, 200, 0.3, 5);
+    let cancel = AtomicBool::new(false);
+    // Cancel from inside the progress callback after the second iteration.
+    let report = |e: ProgressEvent| {
+        if e.iteration.is_some_and(|(i, _)| i >= 2) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let s = Settings { n_iter: 1000, ..settings(Algo::Prob, 4) };
+    let err = analysis::run(&ds, &s, &Progress::new(&report, &cancel)).unwrap_err();
+    assert!(matches!(err, analysis::AnalysisError::Cancelled), "{err}");
+}
+
+#[test]
+fn bad_k_is_refused_with_a_clear_message() {
+    let ds = common::planted(3, &[20, 12], 4, 100, 0.3, 6);
+    let err = silent(|p| analysis::run(&ds, &settings(Algo::Prob, 15), p)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("k = 15") && msg.contains("12 units") && msg.contains("net1"), "{msg}");
+    let s = Settings { test_fraction: 0.9, ..settings(Algo::Prob, 12) };
+    let msg = silent(|p| analysis::run(&ds, &s, p)).unwrap_err().to_string();
+    assert!(msg.contains("training images"), "{msg}");
+}
+
+#[test]
+fn one_network_is_refused() {
+    let mut ds = common::planted(2, &[10], 3, 50, 0.3, 7);
+    ds.networks.truncate(1);
+    let msg = silent(|p| analysis::run(&ds, &Settings::default(), p)).unwrap_err().to_string();
+    assert!(msg.contains("at least 2 networks"), "{msg}");
+}
+
+#[test]
+fn transform_subject_maps_a_left_out_network() {
+    let ds = common::planted(4, &[30], 5, 400, 0.3, 8);
+    let train: Vec<_> = ds.networks[1..].iter().map(|n| n.data.view()).collect();
+    let names: Vec<String> = ds.networks[1..].iter().map(|n| n.name.clone()).collect();
+    let opts = srmscope::align::AlignOptions {
+        algo: Algo::Prob,
+        k: 5,
+        n_iter: 10,
+        tol: None,
+        seed: 0,
+        init: srmscope::analysis::Init::Brainiak,
+        center: Center::On,
+    };
+    let model = silent(|p| srmscope::align::fit(&names, &train, &opts, String::new(), p)).unwrap();
+    let w0 = srmscope::align::srm::transform_subject(ds.networks[0].data.view(), &model.s, true).unwrap();
+    assert_orthonormal(&w0);
+    let x0 = &ds.networks[0].data;
+    let mu0 = x0.mean_axis(ndarray::Axis(0)).unwrap();
+    let y0 = (x0 - &mu0).dot(&w0);
+    let y1 = model.transform(0, ds.networks[1].data.view()).unwrap();
+    let isc = srmscope::analysis::metrics::isc_loo(&[y0.view(), y1.view()]);
+    assert!(isc > 0.9, "left-out network ISC {isc}");
+}
