@@ -51,9 +51,7 @@ pub enum DataError {
     Shape { what: String, reason: String },
 
     /// NaN or infinite activations.
-    #[error(
-        "{what}: contains {count} NaN/Inf values; the first is at image {image}, unit {unit}"
-    )]
+    #[error("{what}: contains {count} NaN/Inf values; the first is at image {image}, unit {unit}")]
     NonFinite {
         what: String,
         count: usize,
@@ -74,8 +72,8 @@ pub enum DataError {
     },
 
     /// Fewer than two networks in all inputs together.
-    #[error("need at least 2 networks to align, but {inputs} holds {found}")]
-    TooFew { inputs: String, found: String },
+    #[error("need at least 2 networks to align, but found {found}: {detail}")]
+    TooFew { found: usize, detail: String },
 
     /// The float64 copy would not fit in memory; refused before reading any data.
     #[error(
@@ -140,7 +138,9 @@ mod tests {
             total: 20_000_000_000,
             limit: 18_000_000_000,
         };
-        assert!(e.to_string().contains("(20.0 GB with the arrays loaded before it)"));
+        assert!(e
+            .to_string()
+            .contains("(20.0 GB with the arrays loaded before it)"));
     }
 
     #[test]

@@ -3,6 +3,20 @@
 
 use ndarray::Array2;
 
+pub mod demo;
+mod error;
+mod load;
+mod npy;
+mod write;
+
+pub use demo::{load_demo, DEMOS};
+pub use error::{fmt_bytes, DataError};
+pub use load::{load, load_npz_bytes, load_with, memory_limit, LoadOptions, FALLBACK_MEMORY_LIMIT};
+pub use write::{
+    read_npy, read_npz, read_npz_bytes, read_npz_f64, write_npy_array_atomic, write_npy_atomic,
+    write_npz_atomic, NpyArray,
+};
+
 /// One network's activations on the shared image sequence.
 #[derive(Clone, Debug)]
 pub struct Network {

@@ -1,0 +1,80 @@
+//! The demo sets embedded in the binary, loaded with `demo:<name>` (e.g. `demo:convnet`).
+//!
+//! Each is an `.npz` made by `tools/make_demo.py` (see `assets/demo/README.md`): five networks
+//! (seeds) of one architecture, their Dense-128 pre-ReLU activations on the same 809 held-out
+//! sklearn digits, plus the digit `labels`. They go through the same npz code path as files.
+
+use super::error::DataError;
+use super::load::load_npz_bytes;
+use super::Dataset;
+
+/// `(name, npz bytes, one-line description)` of every embedded demo set.
+pub const DEMOS: &[(&str, &[u8], &str)] = &[
+    (
+        "convnet",
+        include_bytes!("../../assets/demo/convnet.npz"),
+        "5 small ConvNets (seeds 0-4) trained on 8x8 digits; 809 held-out images x 128 units each",
+    ),
+    (
+        "resnet",
+        include_bytes!("../../assets/demo/resnet.npz"),
+        "5 small ResNets (seeds 100-104) trained on 8x8 digits; 809 held-out images x 128 units each",
+    ),
+    (
+        "convnet_untrained",
+        include_bytes!("../../assets/demo/convnet_untrained.npz"),
+        "the same 5 ConvNets untrained (random initialisation): a control without learned structure",
+    ),
+];
+
+/// Names of the embedded demo sets.
+pub fn names() -> Vec<&'static str> {
+    DEMOS.iter().map(|d| d.0).collect()
+}
+
+/// The `.npz` bytes of demo `name`; an unknown name lists the available ones.
+pub fn demo_bytes(name: &str) -> Result<&'static [u8], DataError> {
+    DEMOS
+        .iter()
+        .find(|d| d.0 == name)
+        .map(|d| d.1)
+        .ok_or_else(|| DataError::UnknownDemo {
+            name: name.to_string(),
+            available: DEMOS
+                .iter()
+                .map(|d| format!("demo:{}", d.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Load demo `name` (without the `demo:` prefix) as a [`Dataset`] named `name`.
+pub fn load_demo(name: &str) -> Result<Dataset, DataError> {
+    load_npz_bytes(&format!("demo:{name}"), demo_bytes(name)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_loads() {
+        for (name, _, _) in DEMOS {
+            let d = load_demo(name).unwrap();
+            assert_eq!(&d.name, name);
+            assert!(d.networks.len() >= 2, "{name}");
+            let n = d.n_images();
+            assert_eq!(d.labels.as_ref().map(Vec::len), Some(n), "{name}");
+            assert!(d.networks.iter().all(|x| x.data.nrows() == n));
+        }
+    }
+
+    #[test]
+    fn unknown_demo_lists_names() {
+        let e = load_demo("nope").unwrap_err().to_string();
+        assert!(
+            e.contains("nope") && e.contains("demo:convnet") && e.contains("demo:resnet"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,820 @@
+//! Loading activations from `.npy` files, `.npz` archives, folders of `.npy` files and the
+//! embedded demo sets, with every check done before the data is trusted.
+//!
+//! Order of checks for each array: header (magic, version, dict) → dtype → shape → image count
+//! against the first network → memory needed as float64 → bytes actually present → data →
+//! NaN/Inf. So a huge or truncated file is refused before anything large is allocated.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Cursor, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use npyz::zip;
+
+use super::error::{fmt_bytes, DataError};
+use super::npy::{self, DataReadError, Header, Kind, Values, Want};
+use super::{Dataset, Network};
+
+/// Memory limit used when `/proc/meminfo` cannot be read.
+pub const FALLBACK_MEMORY_LIMIT: u64 = 8 << 30;
+
+/// Knobs for [`load_with`].
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Refuse inputs whose float64 copy (all networks together) would exceed this many bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: memory_limit(),
+        }
+    }
+}
+
+/// How much memory the loaded float64 arrays may take: 75 % of physical memory (or of the
+/// cgroup limit, if smaller), or [`FALLBACK_MEMORY_LIMIT`] when neither can be read.
+pub fn memory_limit() -> u64 {
+    let total = meminfo_total();
+    let cgroup = cgroup_limit();
+    let physical = match (total, cgroup) {
+        (Some(t), Some(c)) => t.min(c),
+        (Some(t), None) => t,
+        (None, Some(c)) => c,
+        (None, None) => return FALLBACK_MEMORY_LIMIT,
+    };
+    physical / 4 * 3
+}
+
+fn meminfo_total() -> Option<u64> {
+    let text = fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024).filter(|&b| b > 0)
+}
+
+fn cgroup_limit() -> Option<u64> {
+    [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|p| fs::read_to_string(p).ok())
+    .filter_map(|t| t.trim().parse::<u64>().ok())
+    // cgroup v1 reports "no limit" as a number near 2^63.
+    .find(|&b| b > 0 && b < (1u64 << 60))
+}
+
+/// Load several networks' activations.
+///
+/// `inputs` are `.npy` files (one network each, named by file stem), `.npz` archives (one
+/// network per array, in archive order), folders of `.npy` files (sorted by file name) and
+/// `demo:<name>`, in any mix. An array or file named `labels` holds class labels, not a network.
+/// The `labels` argument (`.npy`, or `.npz` with an array `labels` or a single array) takes
+/// precedence; without it or a `labels` array among the inputs, a `labels.npy` beside the `.npy`
+/// inputs is used. Anything dropped or converted is reported in [`Dataset::notes`].
+pub fn load(inputs: &[String], labels: Option<&Path>) -> Result<Dataset, DataError> {
+    load_with(inputs, labels, &LoadOptions::default())
+}
+
+/// [`load`] with explicit options (memory limit).
+pub fn load_with(
+    inputs: &[String],
+    labels: Option<&Path>,
+    opts: &LoadOptions,
+) -> Result<Dataset, DataError> {
+    let mut l = Loader::new(opts);
+    let mut beside: Vec<PathBuf> = Vec::new();
+    let mut stems: Vec<String> = Vec::new();
+    let mut parents: Vec<Option<String>> = Vec::new();
+    for input in inputs {
+        if let Some(name) = input.strip_prefix("demo:") {
+            let bytes = super::demo::demo_bytes(name)?;
+            l.npz(Cursor::new(bytes), input)?;
+            stems.push(name.to_string());
+            parents.push(None);
+            continue;
+        }
+        let path = Path::new(input);
+        let meta = fs::metadata(path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => DataError::Missing {
+                path: input.clone(),
+            },
+            _ => DataError::Io {
+                path: input.clone(),
+                source: e,
+            },
+        })?;
+        stems.push(display_stem(path));
+        parents.push(fs::canonicalize(path).ok().and_then(|p| {
+            p.parent()
+                .and_then(|q| q.file_name())
+                .map(|s| s.to_string_lossy().into_owned())
+        }));
+        if meta.is_dir() {
+            l.folder(path, input)?;
+            continue;
+        }
+        match extension(path).as_deref() {
+            Some("npy") => {
+                l.npy_file(path, input)?;
+                let dir = match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                if !beside.contains(&dir) {
+                    beside.push(dir);
+                }
+            }
+            Some("npz") => {
+                let file = open(path, input)?;
+                l.npz(BufReader::with_capacity(1 << 20, file), input)?;
+            }
+            Some(ext) => {
+                return Err(DataError::Unsupported {
+                    path: input.clone(),
+                    reason: format!("the extension .{ext} is not .npy or .npz"),
+                })
+            }
+            None => {
+                return Err(DataError::Unsupported {
+                    path: input.clone(),
+                    reason: "a file without extension".into(),
+                })
+            }
+        }
+    }
+
+    if l.networks.len() < 2 {
+        return Err(too_few(&l.networks, inputs));
+    }
+
+    // Labels: explicit path > arrays/files named `labels` among the inputs > labels.npy beside.
+    let mut chosen: Option<LabelArray> = None;
+    if let Some(p) = labels {
+        chosen = Some(l.labels_file(p)?);
+    }
+    if chosen.is_none() && l.labels.is_empty() {
+        for dir in &beside {
+            let cand = dir.join("labels.npy");
+            if cand.is_file() {
+                let shown = cand.display().to_string();
+                l.npy_file(&cand, &shown)?;
+                l.notes.push(format!("labels: read from {shown}"));
+                break;
+            }
+        }
+    }
+    let others = std::mem::take(&mut l.labels);
+    let mut others = others.into_iter();
+    if chosen.is_none() {
+        chosen = others.next();
+    }
+    if let Some(c) = &chosen {
+        for o in others {
+            l.notes
+                .push(format!("labels: using {}, ignoring {}", c.what, o.what));
+        }
+    }
+    let n_images = l.networks[0].data.nrows();
+    let labels = chosen.map(|c| c.into_labels(n_images)).transpose()?;
+
+    let name = dataset_name(&stems, &parents);
+    Ok(Dataset {
+        name,
+        networks: l.networks,
+        labels,
+        notes: l.notes,
+    })
+}
+
+/// Load an `.npz` archive held in memory (the embedded demo sets use this); `name` is used for
+/// messages and as the dataset name.
+pub fn load_npz_bytes(name: &str, bytes: &[u8]) -> Result<Dataset, DataError> {
+    let opts = LoadOptions::default();
+    let mut l = Loader::new(&opts);
+    l.npz(Cursor::new(bytes), name)?;
+    if l.networks.len() < 2 {
+        return Err(too_few(&l.networks, &[name.to_string()]));
+    }
+    let n_images = l.networks[0].data.nrows();
+    let labels = match l.labels.drain(..).next() {
+        Some(c) => Some(c.into_labels(n_images)?),
+        None => None,
+    };
+    Ok(Dataset {
+        name: name.strip_prefix("demo:").unwrap_or(name).to_string(),
+        networks: l.networks,
+        labels,
+        notes: l.notes,
+    })
+}
+
+fn too_few(networks: &[Network], inputs: &[String]) -> DataError {
+    let detail = match networks {
+        [] if inputs.is_empty() => "no inputs were given".to_string(),
+        [] => format!(
+            "{} {} no network arrays",
+            inputs.join(", "),
+            if inputs.len() == 1 { "holds" } else { "hold" }
+        ),
+        _ => format!(
+            "{} (give several .npy files, an .npz with several arrays, or a folder)",
+            networks
+                .iter()
+                .map(|n| n.source.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    DataError::TooFew {
+        found: networks.len(),
+        detail,
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+fn display_stem(path: &Path) -> String {
+    if path.is_dir() {
+        if let Some(n) = fs::canonicalize(path)
+            .ok()
+            .and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned()))
+        {
+            return n;
+        }
+    }
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn dataset_name(stems: &[String], parents: &[Option<String>]) -> String {
+    match stems {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ if stems.len() <= 3 => stems.join("+"),
+        _ => match parents.first() {
+            Some(Some(p)) if parents.iter().all(|q| q.as_ref() == Some(p)) => p.clone(),
+            _ => format!("{}+{} more", stems[0], stems.len() - 1),
+        },
+    }
+}
+
+pub(super) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
+    File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => DataError::Missing {
+            path: shown.to_string(),
+        },
+        _ => DataError::Io {
+            path: shown.to_string(),
+            source: e,
+        },
+    })
+}
+
+/// Labels as read, before they are checked against the networks.
+struct LabelArray {
+    what: String,
+    shape: Vec<usize>,
+    values: Values,
+}
+
+impl LabelArray {
+    fn into_labels(self, n_images: usize) -> Result<Vec<i64>, DataError> {
+        let err = |reason: String| DataError::Labels {
+            what: self.what.clone(),
+            reason,
+        };
+        let v: Vec<i64> = match self.values {
+            Values::I64(v) => v,
+            Values::F64(v) => {
+                let mut out = Vec::with_capacity(v.len());
+                for (i, &x) in v.iter().enumerate() {
+                    if !(x.is_finite() && x.fract() == 0.0 && x.abs() <= 9.007_199_254_740_992e15) {
+                        return Err(err(format!(
+                            "the label of image {i} is {x}, not an integer class label"
+                        )));
+                    }
+                    out.push(x as i64);
+                }
+                out
+            }
+            Values::Str(_) => {
+                return Err(err("holds strings; class labels must be integers".into()));
+            }
+        };
+        if v.len() != n_images {
+            return Err(err(format!(
+                "{} labels (shape {}), but the networks have {} images; give one label per image",
+                v.len(),
+                npy::fmt_shape(&self.shape),
+                n_images
+            )));
+        }
+        Ok(v)
+    }
+}
+
+enum Role {
+    Network(String),
+    Labels,
+}
+
+struct Loader<'o> {
+    opts: &'o LoadOptions,
+    /// float64 bytes taken so far.
+    used: u64,
+    networks: Vec<Network>,
+    labels: Vec<LabelArray>,
+    notes: Vec<String>,
+}
+
+impl<'o> Loader<'o> {
+    fn new(opts: &'o LoadOptions) -> Self {
+        Self {
+            opts,
+            used: 0,
+            networks: Vec::new(),
+            labels: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn npy_file(&mut self, path: &Path, shown: &str) -> Result<(), DataError> {
+        let file = open(path, shown)?;
+        let size = file
+            .metadata()
+            .map_err(|e| DataError::Io {
+                path: shown.to_string(),
+                source: e,
+            })?
+            .len();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let role = if stem == "labels" {
+            Role::Labels
+        } else {
+            Role::Network(stem)
+        };
+        let mut r = BufReader::with_capacity(1 << 20, file);
+        self.array(&mut r, shown, Some(size), role, false)
+    }
+
+    fn folder(&mut self, path: &Path, shown: &str) -> Result<(), DataError> {
+        let io_err = |e| DataError::Io {
+            path: shown.to_string(),
+            source: e,
+        };
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
+        for entry in fs::read_dir(path).map_err(io_err)? {
+            let entry = entry.map_err(io_err)?;
+            let p = entry.path();
+            if extension(&p).as_deref() == Some("npy") && p.is_file() {
+                files.push((entry.file_name().to_string_lossy().into_owned(), p));
+            }
+        }
+        if files.is_empty() {
+            return Err(DataError::Unsupported {
+                path: shown.to_string(),
+                reason: "the folder holds no .npy files".into(),
+            });
+        }
+        files.sort();
+        for (_, p) in files {
+            let s = p.display().to_string();
+            self.npy_file(&p, &s)?;
+        }
+        Ok(())
+    }
+
+    /// Every `.npy` member of an archive, in archive order.
+    fn npz<R: Read + Seek>(&mut self, reader: R, shown: &str) -> Result<(), DataError> {
+        let mut zip = open_zip(reader, shown)?;
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).map_err(|e| DataError::Corrupt {
+                what: shown.to_string(),
+                reason: format!("damaged archive member #{i}: {e}"),
+            })?;
+            if f.is_dir() {
+                continue;
+            }
+            let fname = f.name().to_string();
+            let Some(array) = fname.strip_suffix(".npy") else {
+                self.notes
+                    .push(format!("{shown}: ignored '{fname}' (not a .npy member)"));
+                continue;
+            };
+            let what = format!("{shown}:{array}");
+            let size = f.size();
+            let role = if array == "labels" {
+                Role::Labels
+            } else {
+                Role::Network(array.to_string())
+            };
+            self.array(&mut f, &what, Some(size), role, true)?;
+        }
+        Ok(())
+    }
+
+    /// An explicit labels file: `.npy`, or `.npz` with an array `labels` (or a single array).
+    fn labels_file(&mut self, path: &Path) -> Result<LabelArray, DataError> {
+        let shown = path.display().to_string();
+        let before = self.labels.len();
+        match extension(path).as_deref() {
+            Some("npy") => {
+                let file = open(path, &shown)?;
+                let size = file
+                    .metadata()
+                    .map_err(|e| DataError::Io {
+                        path: shown.clone(),
+                        source: e,
+                    })?
+                    .len();
+                self.array(
+                    &mut BufReader::new(file),
+                    &shown,
+                    Some(size),
+                    Role::Labels,
+                    false,
+                )?;
+            }
+            Some("npz") => {
+                let file = open(path, &shown)?;
+                let mut zip = open_zip(BufReader::new(file), &shown)?;
+                let names: Vec<String> = zip
+                    .file_names()
+                    .filter_map(|n| n.strip_suffix(".npy"))
+                    .map(str::to_string)
+                    .collect();
+                let pick = if names.iter().any(|n| n == "labels") {
+                    "labels".to_string()
+                } else if let [only] = names.as_slice() {
+                    only.clone()
+                } else {
+                    return Err(DataError::Labels {
+                        what: shown,
+                        reason: format!(
+                            "no array named 'labels' (it holds: {})",
+                            if names.is_empty() {
+                                "nothing".into()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                    });
+                };
+                let what = format!("{shown}:{pick}");
+                let mut f =
+                    zip.by_name(&format!("{pick}.npy"))
+                        .map_err(|e| DataError::Corrupt {
+                            what: what.clone(),
+                            reason: format!("damaged archive member: {e}"),
+                        })?;
+                let size = f.size();
+                self.array(&mut f, &what, Some(size), Role::Labels, true)?;
+            }
+            _ => {
+                if !path.exists() {
+                    return Err(DataError::Missing { path: shown });
+                }
+                return Err(DataError::Labels {
+                    what: shown,
+                    reason: "labels must be a .npy file or an .npz with an array named 'labels'"
+                        .into(),
+                });
+            }
+        }
+        match self.labels.pop() {
+            Some(l) if self.labels.len() == before => Ok(l),
+            _ => Err(DataError::Labels {
+                what: shown,
+                reason: "no labels found".into(),
+            }),
+        }
+    }
+
+    /// One `.npy` stream: header checks, size checks, data, NaN/Inf. `member`: an archive
+    /// member, read to its end so the zip checksum is verified.
+    fn array(
+        &mut self,
+        r: &mut impl Read,
+        what: &str,
+        available: Option<u64>,
+        role: Role,
+        member: bool,
+    ) -> Result<(), DataError> {
+        let h = npy::read_header(r, what)?;
+        match role {
+            Role::Labels => {
+                let count = self.check_labels_header(&h, what)?;
+                check_available(&h, what, available)?;
+                let values = read_values(r, &h, count, Want::Native, what)?;
+                if member {
+                    drain(r, what)?;
+                }
+                let values = match values {
+                    Values::F64(v) if h.fortran => Values::F64(reorder(v, &h, what)?),
+                    Values::I64(v) if h.fortran => Values::I64(reorder(v, &h, what)?),
+                    other => other,
+                };
+                self.labels.push(LabelArray {
+                    what: what.to_string(),
+                    shape: h.shape,
+                    values,
+                });
+            }
+            Role::Network(name) => {
+                let (n_images, n_units) = self.check_network_header(&h, what)?;
+                check_available(&h, what, available)?;
+                let count = n_images * n_units;
+                let values = read_values(r, &h, count, Want::F64, what)?;
+                if member {
+                    // Verify the zip checksum before trusting (or complaining about) the values.
+                    drain(r, what)?;
+                }
+                let Values::F64(mut data) = values else {
+                    return Err(DataError::Corrupt {
+                        what: what.to_string(),
+                        reason: "internal error: the data did not decode as numbers".into(),
+                    });
+                };
+                if h.fortran {
+                    data = reorder(data, &h, what)?;
+                }
+                check_finite(&data, n_units, what)?;
+                let data = Array2::from_shape_vec((n_images, n_units), data).map_err(|e| {
+                    DataError::Corrupt {
+                        what: what.to_string(),
+                        reason: format!("internal error: {e}"),
+                    }
+                })?;
+                self.push_network(name, what, &h, data);
+            }
+        }
+        Ok(())
+    }
+
+    fn push_network(&mut self, name: String, what: &str, h: &Header, data: Array2<f64>) {
+        let mut unique = name.clone();
+        let mut k = 2;
+        while self.networks.iter().any(|n| n.name == unique) {
+            unique = format!("{name}_{k}");
+            k += 1;
+        }
+        if unique != name {
+            self.notes.push(format!(
+                "{what}: renamed to '{unique}' because another network is already called '{name}'"
+            ));
+        }
+        if h.shape.len() > 2 {
+            self.notes.push(format!(
+                "{unique}: flattened {} to {}",
+                npy::fmt_shape(&h.shape),
+                npy::fmt_shape(&[data.nrows(), data.ncols()])
+            ));
+        }
+        if h.descr.kind != Kind::Float {
+            self.notes
+                .push(format!("{unique}: converted {} to float64", h.descr_text));
+        }
+        self.networks.push(Network {
+            name: unique,
+            data,
+            source: what.to_string(),
+            dtype: h.descr_text.clone(),
+            original_shape: h.shape.clone(),
+        });
+    }
+
+    fn check_network_header(
+        &mut self,
+        h: &Header,
+        what: &str,
+    ) -> Result<(usize, usize), DataError> {
+        let shape_err = |reason: String| DataError::Shape {
+            what: what.to_string(),
+            reason,
+        };
+        if !h.descr.is_numeric() {
+            return Err(DataError::Dtype {
+                what: what.to_string(),
+                dtype: h.descr_text.clone(),
+                reason: "strings, not numbers".into(),
+            });
+        }
+        let n_images =
+            match h.shape.as_slice() {
+                [] => return Err(shape_err(
+                    "is a 0-d scalar; expected a 2-D array (images, units) with one row per image"
+                        .into(),
+                )),
+                [n] => {
+                    return Err(shape_err(format!(
+                    "is 1-D with shape ({n},); expected a 2-D array (images, units) with one row \
+                     per image (an array of class labels must be called 'labels')"
+                )))
+                }
+                [n, ..] => *n,
+            };
+        let too_large = |needed: u64, total: u64| DataError::TooLarge {
+            what: what.to_string(),
+            needed,
+            total,
+            limit: self.opts.max_bytes,
+        };
+        let Some(n_units) = h.shape[1..]
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+        else {
+            return Err(too_large(u64::MAX, u64::MAX));
+        };
+        if n_images == 0 {
+            return Err(shape_err(format!(
+                "is empty: 0 images (shape {})",
+                npy::fmt_shape(&h.shape)
+            )));
+        }
+        if n_units == 0 {
+            return Err(shape_err(format!(
+                "is empty: 0 units per image (shape {})",
+                npy::fmt_shape(&h.shape)
+            )));
+        }
+        if let Some(first) = self.networks.first() {
+            if first.data.nrows() != n_images {
+                return Err(DataError::Mismatch {
+                    first: first.source.clone(),
+                    first_n: first.data.nrows(),
+                    other: what.to_string(),
+                    other_n: n_images,
+                });
+            }
+        }
+        let needed = (n_images as u64)
+            .checked_mul(n_units as u64)
+            .and_then(|c| c.checked_mul(8))
+            .filter(|_| n_images.checked_mul(n_units).is_some());
+        let Some(needed) = needed else {
+            return Err(too_large(u64::MAX, u64::MAX));
+        };
+        let total = self.used.saturating_add(needed);
+        if total > self.opts.max_bytes {
+            return Err(too_large(needed, total));
+        }
+        self.used = total;
+        Ok((n_images, n_units))
+    }
+
+    fn check_labels_header(&mut self, h: &Header, what: &str) -> Result<usize, DataError> {
+        let err = |reason: String| DataError::Labels {
+            what: what.to_string(),
+            reason,
+        };
+        if h.descr.kind == Kind::Unicode {
+            return Err(err(format!(
+                "holds strings ({}); class labels must be integers",
+                h.descr_text
+            )));
+        }
+        let ok = match h.shape.as_slice() {
+            [_] => true,
+            [a, b] => *a == 1 || *b == 1,
+            _ => false,
+        };
+        if !ok {
+            return Err(err(format!(
+                "has shape {}; expected a 1-D array with one integer label per image",
+                npy::fmt_shape(&h.shape)
+            )));
+        }
+        let count = h
+            .count()
+            .ok_or_else(|| err("the shape is too large".into()))?;
+        let needed = (count as u64).saturating_mul(8);
+        let total = self.used.saturating_add(needed);
+        if total > self.opts.max_bytes {
+            return Err(DataError::TooLarge {
+                what: what.to_string(),
+                needed,
+                total,
+                limit: self.opts.max_bytes,
+            });
+        }
+        self.used = total;
+        Ok(count)
+    }
+}
+
+pub(super) fn open_zip<R: Read + Seek>(
+    reader: R,
+    shown: &str,
+) -> Result<zip::ZipArchive<R>, DataError> {
+    zip::ZipArchive::new(reader).map_err(|e| match e {
+        zip::result::ZipError::Io(e) if e.kind() != io::ErrorKind::UnexpectedEof => DataError::Io {
+            path: shown.to_string(),
+            source: e,
+        },
+        e => DataError::Corrupt {
+            what: shown.to_string(),
+            reason: format!("not a readable .npz archive (truncated, or not a zip file): {e}"),
+        },
+    })
+}
+
+/// Read an archive member to its end so the zip CRC is verified.
+pub(super) fn drain(r: &mut impl Read, what: &str) -> Result<(), DataError> {
+    io::copy(r, &mut io::sink())
+        .map(|_| ())
+        .map_err(|e| DataError::Corrupt {
+            what: what.to_string(),
+            reason: format!("damaged archive member ({e})"),
+        })
+}
+
+/// The header's data size against the bytes present (file or archive member size).
+pub(super) fn check_available(
+    h: &Header,
+    what: &str,
+    available: Option<u64>,
+) -> Result<(), DataError> {
+    let Some(avail) = available else {
+        return Ok(());
+    };
+    let data = h.data_bytes().unwrap_or(u64::MAX);
+    let present = avail.saturating_sub(h.data_offset);
+    if present < data {
+        return Err(DataError::Corrupt {
+            what: what.to_string(),
+            reason: format!(
+                "truncated: the header promises {} {} values ({}), but only {} of data are present",
+                npy::fmt_shape(&h.shape),
+                h.descr_text,
+                fmt_bytes(data),
+                fmt_bytes(present)
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn read_values(
+    r: &mut impl Read,
+    h: &Header,
+    count: usize,
+    want: Want,
+    what: &str,
+) -> Result<Values, DataError> {
+    npy::read_data(r, &h.descr, count, want).map_err(|e| match e {
+        DataReadError::Truncated => DataError::Corrupt {
+            what: what.to_string(),
+            reason: "truncated: the data ends before the end the header promises".into(),
+        },
+        DataReadError::Io(e) => DataError::Corrupt {
+            what: what.to_string(),
+            reason: format!("cannot read the data ({e})"),
+        },
+        DataReadError::Alloc => DataError::Io {
+            path: what.to_string(),
+            source: io::Error::new(io::ErrorKind::OutOfMemory, "out of memory for the data"),
+        },
+        DataReadError::Value(v) => DataError::Corrupt {
+            what: what.to_string(),
+            reason: format!("bad value in the data: {v}"),
+        },
+    })
+}
+
+pub(super) fn reorder<T: Clone>(data: Vec<T>, h: &Header, what: &str) -> Result<Vec<T>, DataError> {
+    npy::fortran_to_c(data, &h.shape).ok_or_else(|| DataError::Corrupt {
+        what: what.to_string(),
+        reason: "internal error: data length does not match the shape".into(),
+    })
+}
+
+fn check_finite(data: &[f64], n_units: usize, what: &str) -> Result<(), DataError> {
+    let mut count = 0usize;
+    let mut first = None;
+    for (k, x) in data.iter().enumerate() {
+        if !x.is_finite() {
+            count += 1;
+            first.get_or_insert(k);
+        }
+    }
+    match first {
+        None => Ok(()),
+        Some(k) => Err(DataError::NonFinite {
+            what: what.to_string(),
+            count,
+            image: k / n_units.max(1),
+            unit: k % n_units.max(1),
+        }),
+    }
+}
