@@ -96,6 +96,8 @@ pub struct Model {
     pub center_transform: bool,
     /// JSON of every setting used, so a fit can be reproduced.
     pub params: String,
+    /// Indices of the units each network kept after subsampling (None = all units).
+    pub units_kept: Vec<Option<Vec<usize>>>,
 }
 
 impl Model {

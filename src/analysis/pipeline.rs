@@ -159,6 +159,8 @@ pub fn run(ds: &Dataset, s: &Settings, progress: &Progress) -> Result<PipelineOu
         e => AnalysisError::Align(e),
     })?;
     let fit_seconds = t0.elapsed().as_secs_f64();
+    let mut model = model;
+    model.units_kept = prep.units_kept.clone();
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
