@@ -1,1 +1,58 @@
-fn main(){}
+//! The srmscope command line: the viewer (default), `info`, `fit`, `transform`, `export`,
+//! `demo` and `bench`.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "srmscope",
+    version,
+    about = "Do independently trained networks learn the same representation, up to a rotation?\n\
+             Align their activations with the Shared Response Model and watch 3D trajectories.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Files to open in the viewer (.npy, .npz, a folder, or demo:<name>); none opens the demo.
+    files: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Open the viewer (the default).
+    View(cli::view::ViewArgs),
+    /// Networks, shapes, dtypes, labels and value ranges of the inputs.
+    Info(cli::info::InfoArgs),
+    /// Fit an alignment and write MODEL.npz (and METRICS.json).
+    Fit(cli::fit::FitCmdArgs),
+    /// Map activations into a fitted shared space (optionally smoothed and reduced by PCA).
+    Transform(cli::transform::TransformArgs),
+    /// Render the trajectories to an animated GIF or PNG frames, without a window.
+    Export(cli::export::ExportArgs),
+    /// List the embedded demo datasets.
+    Demo(cli::demo::DemoArgs),
+    /// Time probabilistic SRM on synthetic data (m=10, v=512, T=2000, k=50, 10 iterations).
+    Bench(cli::bench::BenchArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => cli::view::run(cli::view::ViewArgs::with_files(cli.files)),
+        Some(Command::View(a)) => cli::view::run(a),
+        Some(Command::Info(a)) => cli::info::run(a),
+        Some(Command::Fit(a)) => cli::fit::run(a),
+        Some(Command::Transform(a)) => cli::transform::run(a),
+        Some(Command::Export(a)) => cli::export::run(a),
+        Some(Command::Demo(a)) => cli::demo::run(a),
+        Some(Command::Bench(a)) => cli::bench::run(a),
+    };
+    if let Err(e) = result {
+        // One line, the whole cause chain.
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

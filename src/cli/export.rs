@@ -1,0 +1,190 @@
+use super::{Bar, FitArgs};
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use srmscope::progress::Progress;
+use srmscope::render::export::{export, BothLayout, ExportFormat, ExportOptions, ExportView};
+use srmscope::render::style::Ghost;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ViewArg {
+    Before,
+    After,
+    Both,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    /// Before and after side by side in one frame.
+    SideBySide,
+    /// Before, then a morph into alignment, then after.
+    Sequence,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GhostArg {
+    None,
+    Chemtrails,
+    Precog,
+    Bullettime,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// .npy files, one .npz, a folder, or demo:<name>.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// anim.gif, frame.png (one frame), or DIR/ with --png for a PNG sequence.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write PNG frames into the folder --out instead of a GIF.
+    #[arg(long)]
+    pub png: bool,
+    #[arg(long, value_enum, default_value = "after")]
+    pub view: ViewArg,
+    /// How `--view both` is laid out.
+    #[arg(long, value_enum, default_value = "side-by-side")]
+    pub layout: LayoutArg,
+    /// Frames per pass over the images (overrides --duration).
+    #[arg(long, conflicts_with = "duration")]
+    pub frames: Option<usize>,
+    /// Seconds for one pass over the images (HyperTools `duration`).
+    #[arg(long)]
+    pub duration: Option<f32>,
+    /// Frames per second (HyperTools `frame_rate`).
+    #[arg(long)]
+    pub frame_rate: Option<f32>,
+    /// WIDTHxHEIGHT in pixels.
+    #[arg(long, default_value = "640x480")]
+    pub size: String,
+    /// Seconds of playback covered by the bright head (HyperTools `tail_duration`).
+    #[arg(long)]
+    pub tail_duration: Option<f32>,
+    /// Total camera turns over the animation (HyperTools `rotations`).
+    #[arg(long)]
+    pub rotations: Option<f32>,
+    /// HyperTools `zoom` (1 = default distance, larger is closer).
+    #[arg(long)]
+    pub zoom: Option<f32>,
+    /// Camera elevation in degrees (HyperTools animations use 10).
+    #[arg(long)]
+    pub elevation: Option<f32>,
+    /// Faded past (chemtrails), future (precog) or whole path (bullettime).
+    #[arg(long, value_enum, default_value = "none")]
+    pub ghost: GhostArg,
+    /// Title drawn at the top.
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub no_legend: bool,
+    /// Draw HyperTools' unit-cube wireframe.
+    #[arg(long)]
+    pub cube: bool,
+    #[arg(long)]
+    pub dark: bool,
+    /// Colour the points by class label instead of by network.
+    #[arg(long)]
+    pub color_by_label: bool,
+    /// Moving-average window over images.
+    #[arg(long, default_value_t = 10)]
+    pub smooth: usize,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32)> {
+    let (w, h) = s
+        .split_once(['x', 'X', '×'])
+        .with_context(|| format!("--size {s}: expected WIDTHxHEIGHT, e.g. 640x480"))?;
+    let w: u32 = w.trim().parse().with_context(|| format!("--size {s}: bad width"))?;
+    let h: u32 = h.trim().parse().with_context(|| format!("--size {s}: bad height"))?;
+    Ok((w, h))
+}
+
+pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
+    let (width, height) = parse_size(&a.size)?;
+    let mut o = ExportOptions { width, height, ..ExportOptions::default() };
+    if let Some(v) = a.duration {
+        o.duration = v;
+    }
+    if let Some(v) = a.frame_rate {
+        o.frame_rate = v;
+    }
+    o.frames = a.frames;
+    if let Some(v) = a.tail_duration {
+        o.tail_duration = v;
+    }
+    if let Some(v) = a.rotations {
+        o.rotations = v;
+    }
+    if let Some(v) = a.zoom {
+        o.zoom = v;
+    }
+    if let Some(v) = a.elevation {
+        o.elevation_deg = v;
+    }
+    o.view = match a.view {
+        ViewArg::Before => ExportView::Before,
+        ViewArg::After => ExportView::After,
+        ViewArg::Both => ExportView::Both,
+    };
+    o.both_layout = match a.layout {
+        LayoutArg::SideBySide => BothLayout::SideBySide,
+        LayoutArg::Sequence => BothLayout::Sequence,
+    };
+    o.ghost = match a.ghost {
+        GhostArg::None => Ghost::None,
+        GhostArg::Chemtrails => Ghost::Chemtrails,
+        GhostArg::Precog => Ghost::Precog,
+        GhostArg::Bullettime => Ghost::Bullettime,
+    };
+    o.title = a.title.clone();
+    o.legend = !a.no_legend;
+    if a.cube {
+        o.show_cube = true;
+    }
+    if a.dark {
+        o.dark_background = true;
+    }
+    o.color_by_label = a.color_by_label;
+    let ext = a.out.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    o.format = match (a.png, ext.as_deref()) {
+        (true, Some("png")) | (false, Some("png")) => ExportFormat::Png,
+        (true, _) => ExportFormat::PngFrames,
+        (false, Some("gif")) => ExportFormat::Gif,
+        (false, _) => bail!("--out {}: use a .gif or .png file, or a folder with --png", a.out.display()),
+    };
+    Ok(o)
+}
+
+pub fn run(a: ExportArgs) -> Result<()> {
+    let opts = options(&a)?;
+    let ds = super::load(&a.files, a.fit.labels.as_deref())?;
+    let settings = a.fit.settings(a.smooth);
+    let bar = Bar::new();
+    let report = |e| bar.report(e);
+    let cancel = AtomicBool::new(false);
+    let progress = Progress::new(&report, &cancel);
+    let result = srmscope::analysis::run(&ds, &settings, &progress)
+        .with_context(|| format!("fitting {}", ds.name))
+        .and_then(|out| {
+            let mut opts = opts;
+            if opts.title.is_none() && matches!(a.view, ViewArg::Both) {
+                opts.title = Some(format!("{} — {}", ds.name, settings.algo.label()));
+            }
+            export(&out.scene, &opts, &a.out, &progress).with_context(|| format!("exporting to {}", a.out.display()))
+        });
+    bar.finish();
+    let s = result?;
+    println!(
+        "wrote {}: {} frames, {}×{}, {:.1} MB in {:.2} s",
+        s.path.display(),
+        s.frames,
+        s.width,
+        s.height,
+        s.bytes as f64 / 1e6,
+        s.seconds
+    );
+    Ok(())
+}

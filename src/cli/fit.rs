@@ -1,0 +1,76 @@
+use super::{Bar, FitArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use srmscope::align::model_io::save_model;
+use srmscope::progress::Progress;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+#[derive(Args)]
+pub struct FitCmdArgs {
+    /// .npy files, one .npz, a folder, or demo:<name>.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// Moving-average window used for the trajectories' PCA (reported in the metrics).
+    #[arg(long, default_value_t = 10)]
+    pub smooth: usize,
+    /// Where to write the model (.npz).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where to write the metrics (.json).
+    #[arg(long)]
+    pub metrics: Option<PathBuf>,
+}
+
+pub fn run(a: FitCmdArgs) -> Result<()> {
+    let ds = super::load(&a.files, a.fit.labels.as_deref())?;
+    let settings = a.fit.settings(a.smooth);
+    let bar = Bar::new();
+    let report = |e| bar.report(e);
+    let cancel = AtomicBool::new(false);
+    let out = srmscope::analysis::run(&ds, &settings, &Progress::new(&report, &cancel))
+        .with_context(|| format!("fitting {}", ds.name));
+    bar.finish();
+    let out = out?;
+    save_model(&a.out, &out.model)?;
+    let json = serde_json::to_string_pretty(&out.metrics)?;
+    if let Some(path) = &a.metrics {
+        super::write_text_atomic(path, &json)?;
+    }
+    for note in &out.notes {
+        eprintln!("note: {note}");
+    }
+    let m = &out.metrics;
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    println!(
+        "{}: {} on {} networks, k = {}, {} train / {} test images, {:.2} s",
+        ds.name,
+        settings.algo.label(),
+        ds.networks.len(),
+        out.k,
+        out.train_idx.len(),
+        out.test_idx.len(),
+        m.fit_seconds
+    );
+    println!("  held-out ISC  native {} → shared {:.3}", fmt(m.isc.native), m.isc.shared);
+    println!("  held-out RSA  native {} → shared {:.3}", fmt(m.rsa.native), m.rsa.shared);
+    println!(
+        "  variance explained (mean over networks)  train {:.3}  test {:.3}",
+        mean(&m.variance_explained.train),
+        mean(&m.variance_explained.test)
+    );
+    let pct = |v: [f64; 3]| format!("{:.1}% {:.1}% {:.1}%", v[0] * 100.0, v[1] * 100.0, v[2] * 100.0);
+    println!(
+        "  3D PCA variance  before {}  after {}",
+        pct(m.pca_explained_variance.before),
+        pct(m.pca_explained_variance.after)
+    );
+    println!("wrote {}", a.out.display());
+    if let Some(p) = &a.metrics {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}

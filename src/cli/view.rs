@@ -1,0 +1,46 @@
+use super::FitArgs;
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Args)]
+pub struct ViewArgs {
+    /// .npy files, one .npz, a folder, or demo:<name> (default: demo:convnet).
+    pub files: Vec<String>,
+    /// A second dataset shown beside the first, with synced time and camera.
+    #[arg(long, num_args = 1..)]
+    pub compare: Vec<String>,
+    /// Render N frames while playing, print median and p95 frame times, and exit.
+    #[arg(long)]
+    pub bench_frames: Option<usize>,
+    /// Moving-average window over images.
+    #[arg(long, default_value_t = 10)]
+    pub smooth: usize,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// Use the settings remembered from the last session instead of the options above.
+    #[arg(skip)]
+    pub remembered_settings: bool,
+}
+
+impl ViewArgs {
+    pub fn with_files(files: Vec<String>) -> Self {
+        use clap::FromArgMatches;
+        let mut cmd = <Self as clap::Args>::augment_args(clap::Command::new("view"));
+        cmd = cmd.no_binary_name(true);
+        let matches = cmd.get_matches_from(Vec::<String>::new());
+        let mut a = <Self as FromArgMatches>::from_arg_matches(&matches).expect("defaults parse");
+        a.files = files;
+        a.remembered_settings = true;
+        a
+    }
+}
+
+pub fn run(a: ViewArgs) -> Result<()> {
+    let settings = (!a.remembered_settings).then(|| a.fit.settings(a.smooth));
+    srmscope::app::run_viewer(srmscope::app::ViewerOptions {
+        inputs: a.files,
+        compare: a.compare,
+        bench_frames: a.bench_frames,
+        settings,
+    })
+}
