@@ -225,7 +225,14 @@ pub fn finish(
     if w < s.smooth {
         notes.push(format!("smoothing window clipped from {} to {w} ({n_test} test images)", s.smooth));
     }
-    let native_s: Vec<Array2<f64>> = prep.test.iter().map(|x| moving_average(&x.view(), w)).collect();
+    // Centre each network with its training means (as the aligned view is) so that "before"
+    // shows differences of orientation, not each network's constant offset.
+    let native_s: Vec<Array2<f64>> = prep
+        .test
+        .iter()
+        .zip(&mus)
+        .map(|(x, mu)| moving_average(&centered(x, *mu).view(), w))
+        .collect();
     let shared_s: Vec<Array2<f64>> = y_test.iter().map(|y| moving_average(&y.view(), w)).collect();
     let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
     let before_padded = !same_width;

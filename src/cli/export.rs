@@ -171,7 +171,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
         .and_then(|out| {
             let mut opts = opts;
             if opts.title.is_none() && matches!(a.view, ViewArg::Both) {
-                opts.title = Some(format!("{} — {}", ds.name, settings.algo.label()));
+                opts.title = Some(format!("{} - {}", ds.name, settings.algo.label()));
             }
             export(&out.scene, &opts, &a.out, &progress).with_context(|| format!("exporting to {}", a.out.display()))
         });
