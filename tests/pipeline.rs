@@ -150,3 +150,30 @@ fn transform_subject_maps_a_left_out_network() {
     let isc = srmscope::analysis::metrics::isc_loo(&[y0.view(), y1.view()]);
     assert!(isc > 0.9, "left-out network ISC {isc}");
 }
+
+#[test]
+fn model_file_round_trips_exactly() {
+    let ds = common::planted(3, &[12, 15, 20], 4, 120, 0.3, 9);
+    let s = Settings { max_units: Some(14), ..settings(Algo::Prob, 4) };
+    let out = silent(|p| analysis::run(&ds, &s, p)).expect("fit");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("model.npz");
+    srmscope::align::model_io::save_model(&path, &out.model).expect("save");
+    let back = srmscope::align::model_io::load_model(&path).expect("load");
+    let m = &out.model;
+    assert_eq!(back.networks, m.networks);
+    assert_eq!(back.w, m.w);
+    assert_eq!(back.mu, m.mu);
+    assert_eq!(back.s, m.s);
+    assert_eq!(back.rho2, m.rho2);
+    assert_eq!(back.sigma_s, m.sigma_s);
+    assert_eq!(back.objective, m.objective);
+    assert_eq!(back.params, m.params);
+    assert_eq!(back.center_transform, m.center_transform);
+    // Networks 1 and 2 were subsampled to 14 units; network 0 kept all 12.
+    assert_eq!(back.units_kept, m.units_kept);
+    assert!(back.units_kept[0].is_none() && back.units_kept[2].as_ref().map(|u| u.len()) == Some(14));
+    let params: serde_json::Value = serde_json::from_str(&back.params).expect("params JSON");
+    assert_eq!(params["settings"]["algo"], "prob");
+    assert_eq!(params["k_resolved"], 4);
+}
