@@ -51,7 +51,12 @@ impl<'a> Progress<'a> {
     }
 
     pub fn stage(&self, stage: Stage, fraction: f32) {
-        (self.report)(ProgressEvent { stage, fraction, iteration: None, objective: None });
+        (self.report)(ProgressEvent {
+            stage,
+            fraction,
+            iteration: None,
+            objective: None,
+        });
     }
 
     pub fn iteration(&self, iter: usize, n_iter: usize, objective: Option<f64>) {

@@ -8,11 +8,18 @@ fn bin() -> Command {
 }
 
 fn data(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -42,16 +49,39 @@ fn fit_writes_model_and_metrics_then_transform_reads_them() {
         .expect("runs");
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.contains("k = 6") && out.contains("192 train / 48 test"), "{out}");
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&metrics).expect("metrics")).expect("json");
-    for key in ["objective", "variance_explained", "isc", "rsa", "procrustes_ve", "pca_explained_variance", "fit_seconds"] {
+    assert!(
+        out.contains("k = 6") && out.contains("192 train / 48 test"),
+        "{out}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).expect("metrics")).expect("json");
+    for key in [
+        "objective",
+        "variance_explained",
+        "isc",
+        "rsa",
+        "procrustes_ve",
+        "pca_explained_variance",
+        "fit_seconds",
+    ] {
         assert!(m.get(key).is_some(), "METRICS.json lacks {key}");
     }
     assert_eq!(m["objective"].as_array().map(|a| a.len()), Some(11));
-    assert_eq!(m["variance_explained"]["test"].as_array().map(|a| a.len()), Some(3));
-    assert!(m["isc"]["native"].is_null(), "ragged widths have no native ISC");
+    assert_eq!(
+        m["variance_explained"]["test"].as_array().map(|a| a.len()),
+        Some(3)
+    );
+    assert!(
+        m["isc"]["native"].is_null(),
+        "ragged widths have no native ISC"
+    );
     assert!(m["isc"]["shared"].as_f64().expect("shared") > 0.9);
-    assert_eq!(m["pca_explained_variance"]["after"].as_array().map(|a| a.len()), Some(3));
+    assert_eq!(
+        m["pca_explained_variance"]["after"]
+            .as_array()
+            .map(|a| a.len()),
+        Some(3)
+    );
 
     let loaded = srmscope::align::model_io::load_model(&model).expect("model loads");
     assert_eq!(loaded.networks, vec!["net0", "net1", "net2"]);
@@ -81,14 +111,25 @@ fn errors_are_one_line_name_the_file_and_leave_no_output() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out: PathBuf = dir.path().join("model.npz");
     let bad = data("loading/nonfinite.npy");
-    let o = bin().args(["fit", &bad, &data("loading/f32.npy"), "--out"]).arg(&out).output().expect("runs");
+    let o = bin()
+        .args(["fit", &bad, &data("loading/f32.npy"), "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("nonfinite.npy") && err.contains("NaN"), "{err}");
+    assert!(
+        err.contains("nonfinite.npy") && err.contains("NaN"),
+        "{err}"
+    );
     assert!(!out.exists(), "no half-written model");
     // k larger than the smallest network.
-    let o = bin().args(["fit", &data("cli/planted.npz"), "--k", "25", "--out"]).arg(&out).output().expect("runs");
+    let o = bin()
+        .args(["fit", &data("cli/planted.npz"), "--k", "25", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
     let (_, err) = text(&o);
     assert!(!o.status.success());
     assert!(err.contains("k = 25") && err.contains("20 units"), "{err}");

@@ -34,12 +34,19 @@ fn planted_rotation_is_recovered_by_every_algorithm() {
         assert!(native < 0.2, "{algo:?}: native ISC {native}");
         assert!(isc.shared > 0.9, "{algo:?}: shared ISC {}", isc.shared);
         let rsa = &out.metrics.rsa;
-        assert!(rsa.shared > 0.9 && rsa.native.unwrap() < rsa.shared, "{algo:?}: RSA {rsa:?}");
+        assert!(
+            rsa.shared > 0.9 && rsa.native.unwrap() < rsa.shared,
+            "{algo:?}: RSA {rsa:?}"
+        );
         for w in &out.model.w {
             assert_orthonormal(w);
         }
         // Held-out variance explained from the mean shared response is high for a planted model.
-        assert!(out.metrics.variance_explained.test.iter().all(|&v| v > 0.5), "{:?}", out.metrics.variance_explained);
+        assert!(
+            out.metrics.variance_explained.test.iter().all(|&v| v > 0.5),
+            "{:?}",
+            out.metrics.variance_explained
+        );
         assert_eq!(out.scene.n_networks(), 5);
         assert_eq!(out.scene.n_frames(), out.test_idx.len());
         // Aligned trajectories nearly coincide; native ones do not.
@@ -52,17 +59,32 @@ fn planted_rotation_is_recovered_by_every_algorithm() {
 fn objectives_are_monotone() {
     let ds = common::planted(4, &[30, 35, 40], 6, 300, 1.0, 2);
     for center in [Center::On, Center::Brainiak] {
-        let s = Settings { n_iter: 25, center, ..settings(Algo::Prob, 6) };
+        let s = Settings {
+            n_iter: 25,
+            center,
+            ..settings(Algo::Prob, 6)
+        };
         let out = silent(|p| analysis::run(&ds, &s, p)).expect("prob");
         let ll = &out.model.objective;
         assert_eq!(ll.len(), 26);
         for w in ll.windows(2) {
-            assert!(w[1] >= w[0] - 1e-8 * w[0].abs(), "log-likelihood fell: {ll:?}");
+            assert!(
+                w[1] >= w[0] - 1e-8 * w[0].abs(),
+                "log-likelihood fell: {ll:?}"
+            );
         }
-        let s = Settings { n_iter: 25, center, ..settings(Algo::Det, 6) };
+        let s = Settings {
+            n_iter: 25,
+            center,
+            ..settings(Algo::Det, 6)
+        };
         let out = silent(|p| analysis::run(&ds, &s, p)).expect("det");
         for w in out.model.objective.windows(2) {
-            assert!(w[1] <= w[0] + 1e-9 * w[0].abs(), "objective rose: {:?}", out.model.objective);
+            assert!(
+                w[1] <= w[0] + 1e-9 * w[0].abs(),
+                "objective rose: {:?}",
+                out.model.objective
+            );
         }
     }
 }
@@ -83,7 +105,11 @@ fn tolerance_stops_early_and_reports_progress() {
     let events = Mutex::new(Vec::<ProgressEvent>::new());
     let report = |e: ProgressEvent| events.lock().unwrap().push(e);
     let cancel = AtomicBool::new(false);
-    let s = Settings { n_iter: 500, tol: Some(1e-6), ..settings(Algo::Prob, 4) };
+    let s = Settings {
+        n_iter: 500,
+        tol: Some(1e-6),
+        ..settings(Algo::Prob, 4)
+    };
     let out = analysis::run(&ds, &s, &Progress::new(&report, &cancel)).expect("fit");
     let iters = out.model.objective.len() - 1;
     assert!(iters < 500, "stopped after {iters} iterations");
@@ -102,7 +128,10 @@ fn cancellation_stops_the_fit() {
             cancel.store(true, Ordering::Relaxed);
         }
     };
-    let s = Settings { n_iter: 1000, ..settings(Algo::Prob, 4) };
+    let s = Settings {
+        n_iter: 1000,
+        ..settings(Algo::Prob, 4)
+    };
     let err = analysis::run(&ds, &s, &Progress::new(&report, &cancel)).unwrap_err();
     assert!(matches!(err, analysis::AnalysisError::Cancelled), "{err}");
 }
@@ -112,9 +141,17 @@ fn bad_k_is_refused_with_a_clear_message() {
     let ds = common::planted(3, &[20, 12], 4, 100, 0.3, 6);
     let err = silent(|p| analysis::run(&ds, &settings(Algo::Prob, 15), p)).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("k = 15") && msg.contains("12 units") && msg.contains("net1"), "{msg}");
-    let s = Settings { test_fraction: 0.9, ..settings(Algo::Prob, 12) };
-    let msg = silent(|p| analysis::run(&ds, &s, p)).unwrap_err().to_string();
+    assert!(
+        msg.contains("k = 15") && msg.contains("12 units") && msg.contains("net1"),
+        "{msg}"
+    );
+    let s = Settings {
+        test_fraction: 0.9,
+        ..settings(Algo::Prob, 12)
+    };
+    let msg = silent(|p| analysis::run(&ds, &s, p))
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("training images"), "{msg}");
 }
 
@@ -122,7 +159,9 @@ fn bad_k_is_refused_with_a_clear_message() {
 fn one_network_is_refused() {
     let mut ds = common::planted(2, &[10], 3, 50, 0.3, 7);
     ds.networks.truncate(1);
-    let msg = silent(|p| analysis::run(&ds, &Settings::default(), p)).unwrap_err().to_string();
+    let msg = silent(|p| analysis::run(&ds, &Settings::default(), p))
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("at least 2 networks"), "{msg}");
 }
 
@@ -141,7 +180,8 @@ fn transform_subject_maps_a_left_out_network() {
         center: Center::On,
     };
     let model = silent(|p| srmscope::align::fit(&names, &train, &opts, String::new(), p)).unwrap();
-    let w0 = srmscope::align::srm::transform_subject(ds.networks[0].data.view(), &model.s, true).unwrap();
+    let w0 = srmscope::align::srm::transform_subject(ds.networks[0].data.view(), &model.s, true)
+        .unwrap();
     assert_orthonormal(&w0);
     let x0 = &ds.networks[0].data;
     let mu0 = x0.mean_axis(ndarray::Axis(0)).unwrap();
@@ -154,7 +194,10 @@ fn transform_subject_maps_a_left_out_network() {
 #[test]
 fn model_file_round_trips_exactly() {
     let ds = common::planted(3, &[12, 15, 20], 4, 120, 0.3, 9);
-    let s = Settings { max_units: Some(14), ..settings(Algo::Prob, 4) };
+    let s = Settings {
+        max_units: Some(14),
+        ..settings(Algo::Prob, 4)
+    };
     let out = silent(|p| analysis::run(&ds, &s, p)).expect("fit");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("model.npz");
@@ -172,7 +215,9 @@ fn model_file_round_trips_exactly() {
     assert_eq!(back.center_transform, m.center_transform);
     // Networks 1 and 2 were subsampled to 14 units; network 0 kept all 12.
     assert_eq!(back.units_kept, m.units_kept);
-    assert!(back.units_kept[0].is_none() && back.units_kept[2].as_ref().map(|u| u.len()) == Some(14));
+    assert!(
+        back.units_kept[0].is_none() && back.units_kept[2].as_ref().map(|u| u.len()) == Some(14)
+    );
     let params: serde_json::Value = serde_json::from_str(&back.params).expect("params JSON");
     assert_eq!(params["settings"]["algo"], "prob");
     assert_eq!(params["k_resolved"], 4);

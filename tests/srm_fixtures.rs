@@ -24,7 +24,9 @@ impl Fixture {
         Array1::from(self.arrays[key].1.clone())
     }
     fn m(&self) -> usize {
-        (0..).take_while(|i| self.arrays.contains_key(&format!("x_{i}"))).count()
+        (0..)
+            .take_while(|i| self.arrays.contains_key(&format!("x_{i}")))
+            .count()
     }
 }
 
@@ -85,18 +87,26 @@ fn fits_match_brainiak_to_1e8() {
         // Fixtures are units × samples; srmscope takes samples × units.
         let views: Vec<ArrayView2<f64>> = xs.iter().map(|x| x.t()).collect();
         let w_init: Vec<Array2<f64>> = (0..f.m()).map(|i| f.mat(&format!("w_init_{i}"))).collect();
-        let opts = FitOptions { k: f.k, n_iter: f.n_iter, tol: None };
+        let opts = FitOptions {
+            k: f.k,
+            n_iter: f.n_iter,
+            tol: None,
+        };
         let logged = f.vec("logged_objective");
         let (w, s, curve) = if f.algo == "prob" {
             let fit = silent(|p| fit_prob(&views, w_init, &opts, TraceMode::Raw, p)).expect("fit");
             let rho2 = f.vec("rho2");
-            let drho = (&fit.rho2 - &rho2).iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let drho = (&fit.rho2 - &rho2)
+                .iter()
+                .fold(0.0f64, |m, x| m.max(x.abs()));
             assert!(drho < 1e-8, "{}: rho2 differs by {drho:e}", f.name);
             let dsig = max_abs(&fit.sigma_s, &f.mat("sigma_s"));
             assert!(dsig < 1e-8, "{}: sigma_s differs by {dsig:e}", f.name);
             for i in 0..f.m() {
                 let mu = f.vec(&format!("mu_{i}"));
-                let d = (&fit.mu[i] - &mu).iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                let d = (&fit.mu[i] - &mu)
+                    .iter()
+                    .fold(0.0f64, |m, x| m.max(x.abs()));
                 assert!(d < 1e-10, "{}: mu_{i} differs by {d:e}", f.name);
             }
             // BrainIAK logs the LL at the start of each iteration; we also append the final one.
@@ -117,7 +127,11 @@ fn fits_match_brainiak_to_1e8() {
         let n = logged.len().min(curve.len());
         assert!(n >= f.n_iter.min(logged.len()));
         for (t, (a, b)) in curve.iter().zip(logged.iter()).enumerate() {
-            assert!((a - b).abs() < 1e-6 + 1e-9 * b.abs(), "{}: objective[{t}] {a} vs {b}", f.name);
+            assert!(
+                (a - b).abs() < 1e-6 + 1e-9 * b.abs(),
+                "{}: objective[{t}] {a} vs {b}",
+                f.name
+            );
         }
     }
 }

@@ -38,7 +38,9 @@ pub fn random_init(units: &[usize], k: usize, seed: u64) -> Vec<Array2<f64>> {
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64,
+            );
             let m = Array2::from_shape_simple_fn((v, k), || gaussian(&mut rng));
             householder_qr(m.view()).0
         })

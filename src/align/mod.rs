@@ -151,11 +151,18 @@ pub fn fit(
             Init::Random => init::random_init(&units, opts.k, opts.seed),
         })
     };
-    let fo = FitOptions { k: opts.k, n_iter: opts.n_iter, tol: opts.tol };
+    let fo = FitOptions {
+        k: opts.k,
+        n_iter: opts.n_iter,
+        tol: opts.tol,
+    };
     let center = opts.center == Center::On;
     let mu: Vec<Array1<f64>> = xs
         .iter()
-        .map(|x| x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols())))
+        .map(|x| {
+            x.mean_axis(ndarray::Axis(0))
+                .unwrap_or_else(|| Array1::zeros(x.ncols()))
+        })
         .collect();
     let mut model = Model {
         networks: names.to_vec(),
@@ -165,7 +172,11 @@ pub fn fit(
     };
     match opts.algo {
         Algo::Prob => {
-            let trace = if center { TraceMode::Centered } else { TraceMode::Raw };
+            let trace = if center {
+                TraceMode::Centered
+            } else {
+                TraceMode::Raw
+            };
             let f = srm::fit_prob(xs, w_init()?, &fo, trace, progress)?;
             model.w = f.w;
             model.s = f.s;

@@ -8,7 +8,10 @@ use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 fn means(x: &ArrayView2<f64>, center: bool) -> Option<Array1<f64>> {
-    center.then(|| x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols())))
+    center.then(|| {
+        x.mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(x.ncols()))
+    })
 }
 
 /// k × T projection W_iᵀ(X_i − μ_i).
@@ -73,7 +76,11 @@ pub fn fit_hyper(
         .iter()
         .zip(&mu)
         .map(|(x, mu)| match mu {
-            Some(mu) => x.rows().into_iter().map(|r| (&r - mu).mapv(|v| v * v).sum()).sum(),
+            Some(mu) => x
+                .rows()
+                .into_iter()
+                .map(|r| (&r - mu).mapv(|v| v * v).sum())
+                .sum(),
             None => x.iter().map(|v| v * v).sum(),
         })
         .collect();
@@ -102,5 +109,10 @@ pub fn fit_hyper(
         objective.push(objective_of(&w, &template));
         progress.iteration(pass, 3, objective.last().copied());
     }
-    Ok(DetFit { w, s: template, objective, iterations: 3 })
+    Ok(DetFit {
+        w,
+        s: template,
+        objective,
+        iterations: 3,
+    })
 }

@@ -88,7 +88,9 @@ pub fn validate(xs: &[ArrayView2<f64>], k: usize) -> Result<usize, AlignError> {
         )));
     }
     if let Some(i) = xs.iter().position(|x| x.iter().any(|v| !v.is_finite())) {
-        return Err(AlignError::Invalid(format!("network {i} contains NaN or Inf")));
+        return Err(AlignError::Invalid(format!(
+            "network {i} contains NaN or Inf"
+        )));
     }
     Ok(t)
 }
@@ -102,7 +104,8 @@ fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
 }
 
 fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
-    x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()))
+    x.mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(x.ncols()))
 }
 
 fn sum_sq(x: &ArrayView2<f64>) -> f64 {
@@ -110,7 +113,15 @@ fn sum_sq(x: &ArrayView2<f64>) -> f64 {
 }
 
 fn sum_sq_centered(x: &ArrayView2<f64>, mu: &Array1<f64>) -> f64 {
-    x.rows().into_iter().map(|r| r.iter().zip(mu).map(|(v, m)| (v - m) * (v - m)).sum::<f64>()).sum()
+    x.rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .zip(mu)
+                .map(|(v, m)| (v - m) * (v - m))
+                .sum::<f64>()
+        })
+        .sum()
 }
 
 /// W_iᵀ(X_i − μ_i1ᵀ) as a k × T matrix, from the T × v dump orientation.
@@ -161,7 +172,11 @@ pub fn fit_prob(
     let mu: Vec<Array1<f64>> = xs.iter().map(column_means).collect();
     let sq: Vec<f64> = match trace {
         TraceMode::Raw => xs.iter().map(sum_sq).collect(),
-        TraceMode::Centered => xs.iter().zip(&mu).map(|(x, m)| sum_sq_centered(x, m)).collect(),
+        TraceMode::Centered => xs
+            .iter()
+            .zip(&mu)
+            .map(|(x, m)| sum_sq_centered(x, m))
+            .collect(),
     };
     let mut w = w_init;
     let mut rho2 = Array1::<f64>::ones(m);
@@ -197,7 +212,15 @@ pub fn fit_prob(
     }
     let (_, _, ll_final) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
     loglik.push(ll_final);
-    Ok(ProbFit { w, s, mu, rho2, sigma_s, loglik, iterations })
+    Ok(ProbFit {
+        w,
+        s,
+        mu,
+        rho2,
+        sigma_s,
+        loglik,
+        iterations,
+    })
 }
 
 /// B = Σ W_iᵀX̃_i/ρ_i², A⁻¹ and the log-likelihood at the given parameters (§5 steps 1–5, §6).
@@ -245,8 +268,7 @@ pub fn fit_det(
     let t = validate(xs, k)?;
     let m = xs.len() as f64;
     let tf = t as f64;
-    let mu: Vec<Option<Array1<f64>>> =
-        xs.iter().map(|x| center.then(|| column_means(x))).collect();
+    let mu: Vec<Option<Array1<f64>>> = xs.iter().map(|x| center.then(|| column_means(x))).collect();
     let sq: Vec<f64> = xs
         .iter()
         .zip(&mu)
@@ -257,8 +279,12 @@ pub fn fit_det(
         .collect();
     let mut w = w_init;
     let shared = |w: &[Array2<f64>]| -> (Vec<Array2<f64>>, Array2<f64>) {
-        let p: Vec<Array2<f64>> =
-            xs.iter().zip(w).zip(&mu).map(|((x, w), mu)| project_centered(x, w, mu.as_ref())).collect();
+        let p: Vec<Array2<f64>> = xs
+            .iter()
+            .zip(w)
+            .zip(&mu)
+            .map(|((x, w), mu)| project_centered(x, w, mu.as_ref()))
+            .collect();
         let mut s = Array2::<f64>::zeros((k, t));
         for pi in &p {
             s += pi;
@@ -269,7 +295,12 @@ pub fn fit_det(
     // Without v × T residuals: ‖X − WS‖² = ‖X‖² − 2⟨WᵀX, S⟩ + ‖S‖² since WᵀW = I.
     let objective_of = |p: &[Array2<f64>], s: &Array2<f64>| -> f64 {
         let s2 = frob_dot(s, s);
-        0.5 * p.iter().zip(&sq).map(|(pi, q)| q - 2.0 * frob_dot(pi, s) + s2).sum::<f64>() / tf
+        0.5 * p
+            .iter()
+            .zip(&sq)
+            .map(|(pi, q)| q - 2.0 * frob_dot(pi, s) + s2)
+            .sum::<f64>()
+            / tf
     };
     let (p, mut s) = shared(&w);
     let mut objective = vec![objective_of(&p, &s)];
@@ -293,7 +324,12 @@ pub fn fit_det(
             break;
         }
     }
-    Ok(DetFit { w, s, objective, iterations })
+    Ok(DetFit {
+        w,
+        s,
+        objective,
+        iterations,
+    })
 }
 
 /// BrainIAK's `transform_subject`: W for a new network recorded on the same samples as `s`,

@@ -208,7 +208,8 @@ pub fn disagreement(points: &[Vec<[f32; 3]>]) -> Vec<f32> {
             for i in 0..m {
                 for j in i + 1..m {
                     let (a, b) = (points[i][t], points[j][t]);
-                    acc += ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+                    acc += ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2))
+                        .sqrt();
                     cnt += 1;
                 }
             }

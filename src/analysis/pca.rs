@@ -69,14 +69,23 @@ pub fn fit_joint(xs: &[ArrayView2<f64>], n_comp: usize) -> Result<JointPca, Lina
     let mut components = components;
     // A deterministic sign: the largest-magnitude loading of each component is positive.
     for mut c in components.columns_mut() {
-        let big = c.iter().copied().fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+        let big = c
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
         if big < 0.0 {
             c.mapv_inplace(|v| -v);
         }
     }
-    let explained_variance_ratio =
-        top.iter().map(|l| if total > 0.0 { l.max(0.0) / total } else { 0.0 }).collect();
-    Ok(JointPca { mean, components, explained_variance_ratio })
+    let explained_variance_ratio = top
+        .iter()
+        .map(|l| if total > 0.0 { l.max(0.0) / total } else { 0.0 })
+        .collect();
+    Ok(JointPca {
+        mean,
+        components,
+        explained_variance_ratio,
+    })
 }
 
 fn top_columns(vecs: &Array2<f64>, n: usize) -> Array2<f64> {
@@ -116,7 +125,10 @@ pub fn to_points(scores: &Array2<f64>, scale: f64) -> Vec<[f32; 3]> {
 
 /// One global factor that brings every coordinate into [−1, 1] (HyperTools' look).
 pub fn global_scale(all: &[Array2<f64>]) -> f64 {
-    let m = all.iter().flat_map(|a| a.iter()).fold(0.0f64, |m, v| m.max(v.abs()));
+    let m = all
+        .iter()
+        .flat_map(|a| a.iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     if m > 0.0 {
         1.0 / m
     } else {
@@ -153,7 +165,9 @@ mod tests {
         let wide = Array2::from_shape_fn((4, 10), |(i, j)| ((i * 7 + j * 3) % 5) as f64 + i as f64);
         let g = fit_joint(&[wide.view()], 3).unwrap();
         let gram_ctc = g.components.t().dot(&g.components);
-        assert!((&gram_ctc - &Array2::<f64>::eye(3)).iter().all(|v| v.abs() < 1e-9));
+        assert!((&gram_ctc - &Array2::<f64>::eye(3))
+            .iter()
+            .all(|v| v.abs() < 1e-9));
         let tall = fit_joint(&[wide.t()], 3).unwrap();
         assert_eq!(tall.components.nrows(), 4);
         let total: f64 = g.explained_variance_ratio.iter().sum();

@@ -55,11 +55,17 @@ fn check_dataset(ds: &Dataset) -> Result<(), AnalysisError> {
     }
     if let Some(l) = &ds.labels {
         if l.len() != n {
-            return Err(AnalysisError::Invalid(format!("{} labels for {n} images", l.len())));
+            return Err(AnalysisError::Invalid(format!(
+                "{} labels for {n} images",
+                l.len()
+            )));
         }
     }
     if n < 4 {
-        return Err(AnalysisError::Invalid(format!("{} has only {n} images; need at least 4", ds.name)));
+        return Err(AnalysisError::Invalid(format!(
+            "{} has only {n} images; need at least 4",
+            ds.name
+        )));
     }
     Ok(())
 }
@@ -86,7 +92,13 @@ pub fn prepare(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
         test.push(te);
         units_kept.push(cols);
     }
-    Ok(Prepared { train, test, train_idx, test_idx, units_kept })
+    Ok(Prepared {
+        train,
+        test,
+        train_idx,
+        test_idx,
+        units_kept,
+    })
 }
 
 fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
@@ -104,7 +116,11 @@ fn centered(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> Array2<f64> {
     }
 }
 
-pub fn run(ds: &Dataset, s: &Settings, progress: &Progress) -> Result<PipelineOutput, AnalysisError> {
+pub fn run(
+    ds: &Dataset,
+    s: &Settings,
+    progress: &Progress,
+) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Preprocess, 0.0);
     let prep = prepare(ds, s)?;
     let names = ds.names();
@@ -154,10 +170,11 @@ pub fn run(ds: &Dataset, s: &Settings, progress: &Progress) -> Result<PipelineOu
         center: s.center,
     };
     let t0 = Instant::now();
-    let model = align::fit(&names, &views(&prep.train), &opts, params, progress).map_err(|e| match e {
-        align::AlignError::Cancelled => AnalysisError::Cancelled,
-        e => AnalysisError::Align(e),
-    })?;
+    let model =
+        align::fit(&names, &views(&prep.train), &opts, params, progress).map_err(|e| match e {
+            align::AlignError::Cancelled => AnalysisError::Cancelled,
+            e => AnalysisError::Align(e),
+        })?;
     let fit_seconds = t0.elapsed().as_secs_f64();
     let mut model = model;
     model.units_kept = prep.units_kept.clone();
@@ -179,8 +196,11 @@ pub fn finish(
 ) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Metrics, 0.0);
     let mut notes = Vec::new();
-    let mus: Vec<Option<&ndarray::Array1<f64>>> =
-        model.mu.iter().map(|m| model.center_transform.then_some(m)).collect();
+    let mus: Vec<Option<&ndarray::Array1<f64>>> = model
+        .mu
+        .iter()
+        .map(|m| model.center_transform.then_some(m))
+        .collect();
     let proj = |xs: &[Array2<f64>]| -> Result<Vec<Array2<f64>>, AnalysisError> {
         xs.iter()
             .enumerate()
@@ -190,10 +210,15 @@ pub fn finish(
     let y_train = proj(&prep.train)?;
     let y_test = proj(&prep.test)?;
     let sq_of = |xs: &[Array2<f64>]| -> Vec<f64> {
-        xs.iter().zip(&mus).map(|(x, mu)| sum_sq(&centered(x, *mu))).collect()
+        xs.iter()
+            .zip(&mus)
+            .map(|(x, mu)| sum_sq(&centered(x, *mu)))
+            .collect()
     };
-    let ve_train = metrics::variance_explained(&views(&prep.train), &sq_of(&prep.train), &views(&y_train));
-    let ve_test = metrics::variance_explained(&views(&prep.test), &sq_of(&prep.test), &views(&y_test));
+    let ve_train =
+        metrics::variance_explained(&views(&prep.train), &sq_of(&prep.train), &views(&y_train));
+    let ve_test =
+        metrics::variance_explained(&views(&prep.test), &sq_of(&prep.test), &views(&y_test));
 
     // Native space compares unit j with unit j, which needs equal widths.
     let same_width = prep.test.iter().all(|x| x.ncols() == prep.test[0].ncols());
@@ -201,13 +226,18 @@ pub fn finish(
         .test
         .iter()
         .map(|x| {
-            let m = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+            let m = x
+                .mean_axis(Axis(0))
+                .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
             x - &m
         })
         .collect();
     let yv = views(&y_test);
     let nv = views(&native_c);
-    let isc = NativeShared { native: same_width.then(|| metrics::isc_loo(&nv)), shared: metrics::isc_loo(&yv) };
+    let isc = NativeShared {
+        native: same_width.then(|| metrics::isc_loo(&nv)),
+        shared: metrics::isc_loo(&yv),
+    };
     progress.stage(Stage::Metrics, 0.3);
     let within = metrics::mean_within_rsm(&nv);
     let rsa = NativeShared {
@@ -223,7 +253,10 @@ pub fn finish(
     let n_test = prep.test_idx.len();
     let w = s.smooth.max(1).min(n_test);
     if w < s.smooth {
-        notes.push(format!("smoothing window clipped from {} to {w} ({n_test} test images)", s.smooth));
+        notes.push(format!(
+            "smoothing window clipped from {} to {w} ({n_test} test images)",
+            s.smooth
+        ));
     }
     // Centre each network with its training means (as the aligned view is) so that "before"
     // shows differences of orientation, not each network's constant offset.
@@ -233,16 +266,28 @@ pub fn finish(
         .zip(&mus)
         .map(|(x, mu)| moving_average(&centered(x, *mu).view(), w))
         .collect();
-    let shared_s: Vec<Array2<f64>> = y_test.iter().map(|y| moving_average(&y.view(), w)).collect();
+    let shared_s: Vec<Array2<f64>> = y_test
+        .iter()
+        .map(|y| moving_average(&y.view(), w))
+        .collect();
     let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
     let before_padded = !same_width;
     if before_padded {
-        notes.push("networks have different unit counts: the \"before\" PCA zero-pads them to the widest".into());
+        notes.push(
+            "networks have different unit counts: the \"before\" PCA zero-pads them to the widest"
+                .into(),
+        );
     }
     let pca_b = fit_joint(&views(&native_s), 3).map_err(lin)?;
     let pca_a = fit_joint(&views(&shared_s), 3).map_err(lin)?;
-    let sb: Vec<Array2<f64>> = native_s.iter().map(|x| pca_b.transform(&x.view())).collect();
-    let mut sa: Vec<Array2<f64>> = shared_s.iter().map(|x| pca_a.transform(&x.view())).collect();
+    let sb: Vec<Array2<f64>> = native_s
+        .iter()
+        .map(|x| pca_b.transform(&x.view()))
+        .collect();
+    let mut sa: Vec<Array2<f64>> = shared_s
+        .iter()
+        .map(|x| pca_a.transform(&x.view()))
+        .collect();
     // Turn the "after" view rigidly to face like the "before" view so the morph between them
     // shows the alignment, not an arbitrary change of PCA basis.
     if let Some(r) = view_rotation(&sa, &sb) {
@@ -263,10 +308,11 @@ pub fn finish(
         .collect();
     let n_frames = trajectories.first().map_or(0, |t| t.before.len());
     let image_index: Vec<usize> = (0..n_frames).map(|t| prep.test_idx[t]).collect();
-    let labels = ds
-        .labels
-        .as_ref()
-        .map(|l| (0..n_frames).map(|t| l[prep.test_idx[(t + w / 2).min(n_test - 1)]]).collect());
+    let labels = ds.labels.as_ref().map(|l| {
+        (0..n_frames)
+            .map(|t| l[prep.test_idx[(t + w / 2).min(n_test - 1)]])
+            .collect()
+    });
     let before_pts: Vec<Vec<[f32; 3]>> = trajectories.iter().map(|t| t.before.clone()).collect();
     let after_pts: Vec<Vec<[f32; 3]>> = trajectories.iter().map(|t| t.after.clone()).collect();
     let evr = |p: &pca::JointPca| -> [f64; 3] {
@@ -285,11 +331,17 @@ pub fn finish(
     };
     let metrics = Metrics {
         objective: model.objective.clone(),
-        variance_explained: TrainTest { train: ve_train, test: ve_test },
+        variance_explained: TrainTest {
+            train: ve_train,
+            test: ve_test,
+        },
         isc,
         rsa,
         procrustes_ve,
-        pca_explained_variance: BeforeAfter { before: scene.evr_before, after: scene.evr_after },
+        pca_explained_variance: BeforeAfter {
+            before: scene.evr_before,
+            after: scene.evr_after,
+        },
         fit_seconds,
     };
     progress.stage(Stage::Pca, 1.0);

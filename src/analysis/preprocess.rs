@@ -19,7 +19,9 @@ pub fn zscore_rows(x: &mut Array2<f64>) {
 
 /// Per-unit mean and std over the rows of `x` (constant units get std 1).
 pub fn unit_stats(x: &ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
-    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
+    let mean = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(x.ncols()));
     let mut sd = Array1::<f64>::zeros(x.ncols());
     for row in x.rows() {
         for ((s, v), m) in sd.iter_mut().zip(row.iter()).zip(mean.iter()) {
@@ -51,12 +53,19 @@ pub fn normalize(train: &mut Array2<f64>, test: &mut Array2<f64>, how: Normalize
 }
 
 /// Sorted indices of at most `max` units out of `n`, drawn with a seeded RNG per network.
-pub fn subsample_units(n: usize, max: Option<usize>, seed: u64, network: usize) -> Option<Vec<usize>> {
+pub fn subsample_units(
+    n: usize,
+    max: Option<usize>,
+    seed: u64,
+    network: usize,
+) -> Option<Vec<usize>> {
     let max = max?;
     if max == 0 || n <= max {
         return None;
     }
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ (0xA076_1D64_78BD_642F_u64.wrapping_mul(network as u64 + 1)));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(
+        seed ^ (0xA076_1D64_78BD_642F_u64.wrapping_mul(network as u64 + 1)),
+    );
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(&mut rng);
     idx.truncate(max);
@@ -67,7 +76,12 @@ pub fn subsample_units(n: usize, max: Option<usize>, seed: u64, network: usize) 
 /// Train and test image indices. With labels the split is stratified and the test images are
 /// sorted by class (stable within a class), as in the paper; without labels the test images keep
 /// their original order. A fraction of 0 uses every image for both.
-pub fn split(n: usize, labels: Option<&[i64]>, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+pub fn split(
+    n: usize,
+    labels: Option<&[i64]>,
+    fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     if fraction <= 0.0 || n < 2 {
         let all: Vec<usize> = (0..n).collect();
         let mut test = all.clone();
@@ -88,11 +102,16 @@ pub fn split(n: usize, labels: Option<&[i64]>, fraction: f64, seed: u64) -> (Vec
                 .iter()
                 .map(|c| (0..n).filter(|&i| l[i] == *c).collect())
                 .collect();
-            let exact: Vec<f64> = groups.iter().map(|g| g.len() as f64 * n_test as f64 / n as f64).collect();
+            let exact: Vec<f64> = groups
+                .iter()
+                .map(|g| g.len() as f64 * n_test as f64 / n as f64)
+                .collect();
             let mut take: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
             let mut left = n_test - take.iter().sum::<usize>();
             let mut order: Vec<usize> = (0..groups.len()).collect();
-            order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())));
+            order.sort_by(|&a, &b| {
+                (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor()))
+            });
             for &g in order.iter().cycle().take(order.len() * 2) {
                 if left == 0 {
                     break;
@@ -179,6 +198,10 @@ mod tests {
         assert_eq!(a.len(), 10);
         assert!(a.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(Some(a.clone()), subsample_units(100, Some(10), 3, 1));
-        assert_ne!(Some(a), subsample_units(100, Some(10), 3, 2), "a different subset per network");
+        assert_ne!(
+            Some(a),
+            subsample_units(100, Some(10), 3, 2),
+            "a different subset per network"
+        );
     }
 }

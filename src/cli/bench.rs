@@ -37,7 +37,9 @@ fn gaussian(rng: &mut impl Rng) -> f64 {
 /// X_i = S Q_iᵀ + offsets + noise (samples × units), like ref_srm.py's `synth`.
 fn synth(m: usize, v: usize, k: usize, t: usize) -> Vec<Array2<f64>> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let s = Array2::from_shape_fn((t, k), |(_, j)| gaussian(&mut rng) * (3.0 - 2.0 * j as f64 / k as f64));
+    let s = Array2::from_shape_fn((t, k), |(_, j)| {
+        gaussian(&mut rng) * (3.0 - 2.0 * j as f64 / k as f64)
+    });
     (0..m)
         .map(|_| {
             let g = Array2::from_shape_simple_fn((v, k), || gaussian(&mut rng));
@@ -69,7 +71,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
     let units = vec![a.v; a.m];
-    let opts = FitOptions { k: a.k, n_iter: a.iters, tol: None };
+    let opts = FitOptions {
+        k: a.k,
+        n_iter: a.iters,
+        tol: None,
+    };
     println!(
         "bench: m={} v={} T={} k={} iters={} (float64, backend {}, {} threads)",
         a.m,
@@ -88,7 +94,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
         let fit = silent(|p| fit_prob(&views, w, &opts, TraceMode::Raw, p))?;
         prob.push(t0.elapsed().as_secs_f64());
         // The value BrainIAK logs last: the log-likelihood at the start of the last iteration.
-        last_ll = fit.loglik.get(a.iters.saturating_sub(1)).copied().unwrap_or(f64::NAN);
+        last_ll = fit
+            .loglik
+            .get(a.iters.saturating_sub(1))
+            .copied()
+            .unwrap_or(f64::NAN);
     }
     let mut det = Vec::new();
     let mut last_obj = 0.0;

@@ -97,14 +97,24 @@ fn parse_size(s: &str) -> Result<(u32, u32)> {
     let (w, h) = s
         .split_once(['x', 'X', '×'])
         .with_context(|| format!("--size {s}: expected WIDTHxHEIGHT, e.g. 640x480"))?;
-    let w: u32 = w.trim().parse().with_context(|| format!("--size {s}: bad width"))?;
-    let h: u32 = h.trim().parse().with_context(|| format!("--size {s}: bad height"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .with_context(|| format!("--size {s}: bad width"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .with_context(|| format!("--size {s}: bad height"))?;
     Ok((w, h))
 }
 
 pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
     let (width, height) = parse_size(&a.size)?;
-    let mut o = ExportOptions { width, height, ..ExportOptions::default() };
+    let mut o = ExportOptions {
+        width,
+        height,
+        ..ExportOptions::default()
+    };
     if let Some(v) = a.duration {
         o.duration = v;
     }
@@ -148,12 +158,19 @@ pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
         o.dark_background = true;
     }
     o.color_by_label = a.color_by_label;
-    let ext = a.out.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    let ext = a
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
     o.format = match (a.png, ext.as_deref()) {
         (true, Some("png")) | (false, Some("png")) => ExportFormat::Png,
         (true, _) => ExportFormat::PngFrames,
         (false, Some("gif")) => ExportFormat::Gif,
-        (false, _) => bail!("--out {}: use a .gif or .png file, or a folder with --png", a.out.display()),
+        (false, _) => bail!(
+            "--out {}: use a .gif or .png file, or a folder with --png",
+            a.out.display()
+        ),
     };
     Ok(o)
 }
@@ -173,7 +190,8 @@ pub fn run(a: ExportArgs) -> Result<()> {
             if opts.title.is_none() && matches!(a.view, ViewArg::Both) {
                 opts.title = Some(format!("{} - {}", ds.name, settings.algo.label()));
             }
-            export(&out.scene, &opts, &a.out, &progress).with_context(|| format!("exporting to {}", a.out.display()))
+            export(&out.scene, &opts, &a.out, &progress)
+                .with_context(|| format!("exporting to {}", a.out.display()))
         });
     bar.finish();
     let s = result?;

@@ -55,14 +55,29 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
         out.test_idx.len(),
         m.fit_seconds
     );
-    println!("  held-out ISC  native {} → shared {:.3}", fmt(m.isc.native), m.isc.shared);
-    println!("  held-out RSA  native {} → shared {:.3}", fmt(m.rsa.native), m.rsa.shared);
+    println!(
+        "  held-out ISC  native {} → shared {:.3}",
+        fmt(m.isc.native),
+        m.isc.shared
+    );
+    println!(
+        "  held-out RSA  native {} → shared {:.3}",
+        fmt(m.rsa.native),
+        m.rsa.shared
+    );
     println!(
         "  variance explained (mean over networks)  train {:.3}  test {:.3}",
         mean(&m.variance_explained.train),
         mean(&m.variance_explained.test)
     );
-    let pct = |v: [f64; 3]| format!("{:.1}% {:.1}% {:.1}%", v[0] * 100.0, v[1] * 100.0, v[2] * 100.0);
+    let pct = |v: [f64; 3]| {
+        format!(
+            "{:.1}% {:.1}% {:.1}%",
+            v[0] * 100.0,
+            v[1] * 100.0,
+            v[2] * 100.0
+        )
+    };
     println!(
         "  3D PCA variance  before {}  after {}",
         pct(m.pca_explained_variance.before),

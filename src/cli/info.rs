@@ -13,7 +13,12 @@ pub struct InfoArgs {
 
 pub fn run(a: InfoArgs) -> Result<()> {
     let ds = super::load(&a.files, a.labels.as_deref())?;
-    println!("dataset {}: {} networks, {} images", ds.name, ds.networks.len(), ds.n_images());
+    println!(
+        "dataset {}: {} networks, {} images",
+        ds.name,
+        ds.networks.len(),
+        ds.n_images()
+    );
     println!(
         "  {:<16} {:>14} {:>7} {:>11} {:>11} {:>11} {:>11}  source",
         "network", "shape", "dtype", "min", "max", "mean", "std"
@@ -34,7 +39,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
             n.name, shape, n.dtype, lo, hi, mean, sd, n.source
         );
         if n.original_shape.len() > 2 {
-            println!("  {:<16} stored as {:?}, flattened to 2-D", "", n.original_shape);
+            println!(
+                "  {:<16} stored as {:?}, flattened to 2-D",
+                "", n.original_shape
+            );
         }
     }
     match &ds.labels {
@@ -42,15 +50,19 @@ pub fn run(a: InfoArgs) -> Result<()> {
             let mut classes: Vec<i64> = l.clone();
             classes.sort_unstable();
             classes.dedup();
-            let counts: Vec<String> =
-                classes.iter().map(|c| format!("{c}:{}", l.iter().filter(|&&x| x == *c).count())).collect();
+            let counts: Vec<String> = classes
+                .iter()
+                .map(|c| format!("{c}:{}", l.iter().filter(|&&x| x == *c).count()))
+                .collect();
             println!("labels: {} classes ({})", classes.len(), counts.join(" "));
         }
         None => println!("labels: none (the split is not stratified and images keep their order)"),
     }
     let units: Vec<usize> = ds.networks.iter().map(|n| n.data.ncols()).collect();
     if units.iter().any(|&u| u != units[0]) {
-        println!("note: unit counts differ ({units:?}); SRM handles it, the \"before\" view zero-pads");
+        println!(
+            "note: unit counts differ ({units:?}); SRM handles it, the \"before\" view zero-pads"
+        );
     }
     Ok(())
 }

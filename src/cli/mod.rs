@@ -139,7 +139,8 @@ impl Bar {
             (stage, _, _) => stage.label().to_string(),
         };
         self.bar.set_message(msg);
-        self.bar.set_position((e.fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+        self.bar
+            .set_position((e.fraction.clamp(0.0, 1.0) * 1000.0) as u64);
     }
 
     pub fn finish(&self) {
@@ -150,12 +151,17 @@ impl Bar {
 /// Writes `text` to `path` atomically (temp file in the same folder, then rename).
 pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write to folder {}", dir.display()))?;
     tmp.write_all(text.as_bytes())
         .and_then(|_| tmp.flush())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

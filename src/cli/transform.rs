@@ -50,7 +50,11 @@ pub fn run(a: TransformArgs) -> Result<()> {
         let mut x: Array2<f64> = match model.units_kept.get(i).and_then(|u| u.as_ref()) {
             Some(cols) => {
                 if let Some(&bad) = cols.iter().find(|&&c| c >= net.data.ncols()) {
-                    bail!("{}: the model uses unit {bad} but the network has {} units", net.source, net.data.ncols());
+                    bail!(
+                        "{}: the model uses unit {bad} but the network has {} units",
+                        net.source,
+                        net.data.ncols()
+                    );
                 }
                 net.data.select(Axis(1), cols)
             }
@@ -66,7 +70,9 @@ pub fn run(a: TransformArgs) -> Result<()> {
                 x /= &sd;
             }
         }
-        let y = model.transform(i, x.view()).with_context(|| net.source.clone())?;
+        let y = model
+            .transform(i, x.view())
+            .with_context(|| net.source.clone())?;
         aligned.push(moving_average(&y.view(), a.smooth));
     }
     let names = ds.names();
@@ -74,14 +80,21 @@ pub fn run(a: TransformArgs) -> Result<()> {
         Some(n) => {
             let views: Vec<_> = aligned.iter().map(|y| y.view()).collect();
             let pca = fit_joint(&views, n).context("PCA")?;
-            let evr: Vec<String> = pca.explained_variance_ratio.iter().map(|v| format!("{:.1}%", v * 100.0)).collect();
+            let evr: Vec<String> = pca
+                .explained_variance_ratio
+                .iter()
+                .map(|v| format!("{:.1}%", v * 100.0))
+                .collect();
             println!("joint PCA explained variance: {}", evr.join(" "));
             aligned.iter().map(|y| pca.transform(&y.view())).collect()
         }
         None => aligned,
     };
-    let mut arrays: Vec<(String, NpyArray)> =
-        names.iter().cloned().zip(out.iter().map(NpyArray::from_f64)).collect();
+    let mut arrays: Vec<(String, NpyArray)> = names
+        .iter()
+        .cloned()
+        .zip(out.iter().map(NpyArray::from_f64))
+        .collect();
     if let Some(l) = &ds.labels {
         let w = a.smooth.max(1);
         let n = out.first().map_or(0, |y| y.nrows());

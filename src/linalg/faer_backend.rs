@@ -1,6 +1,6 @@
 //! Pure-Rust backend (faer): no system library needed.
 
-use super::LinalgError;
+use super::{LinalgError, Svd};
 use faer::{linalg::matmul::matmul as faer_matmul, Accum, Mat, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -28,8 +28,10 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     to_ndarray(out.as_ref())
 }
 
-pub fn thin_svd(a: ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>), LinalgError> {
-    let svd = view(&a).thin_svd().map_err(|_| LinalgError::NoConvergence("SVD"))?;
+pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
+    let svd = view(&a)
+        .thin_svd()
+        .map_err(|_| LinalgError::NoConvergence("SVD"))?;
     let s = svd.S().column_vector();
     let s = Array1::from_iter((0..s.nrows()).map(|i| s[i]));
     Ok((to_ndarray(svd.U()), s, to_ndarray(svd.V().transpose())))
@@ -45,6 +47,8 @@ pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), Linalg
 }
 
 pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
-    let llt = view(&a).llt(Side::Lower).map_err(|_| LinalgError::NotPositiveDefinite)?;
+    let llt = view(&a)
+        .llt(Side::Lower)
+        .map_err(|_| LinalgError::NotPositiveDefinite)?;
     Ok(to_ndarray(llt.L()))
 }

@@ -1,14 +1,14 @@
 //! LAPACK backend: ndarray-linalg over the system OpenBLAS (`libopenblas-dev`).
 
-use super::LinalgError;
+use super::{LinalgError, Svd};
 use ndarray::{Array1, Array2, ArrayView2};
-use ndarray_linalg::{Cholesky, Eigh, SVDDCInto, JobSvd, UPLO};
+use ndarray_linalg::{Cholesky, Eigh, JobSvd, SVDDCInto, UPLO};
 
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&b)
 }
 
-pub fn thin_svd(a: ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>), LinalgError> {
+pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     let (u, s, vt) = a
         .to_owned()
         .svddc_into(JobSvd::Some)
@@ -26,5 +26,7 @@ pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), Linalg
 }
 
 pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
-    a.to_owned().cholesky(UPLO::Lower).map_err(|_| LinalgError::NotPositiveDefinite)
+    a.to_owned()
+        .cholesky(UPLO::Lower)
+        .map_err(|_| LinalgError::NotPositiveDefinite)
 }

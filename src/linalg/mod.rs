@@ -16,6 +16,9 @@ use lapack_backend as backend;
 mod qr;
 pub use qr::householder_qr;
 
+/// A thin SVD: U (m × r), singular values (r, descending), Vᵀ (r × n).
+pub type Svd = (Array2<f64>, Array1<f64>, Array2<f64>);
+
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum LinalgError {
     #[error("matrix is not positive definite (Cholesky failed)")]
@@ -25,7 +28,11 @@ pub enum LinalgError {
 }
 
 /// Which backend this build uses, for messages and benchmarks.
-pub const BACKEND: &str = if cfg!(feature = "lapack") { "lapack (OpenBLAS)" } else { "faer" };
+pub const BACKEND: &str = if cfg!(feature = "lapack") {
+    "lapack (OpenBLAS)"
+} else {
+    "faer"
+};
 
 /// `a · b`, parallel where the backend allows it.
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
@@ -33,7 +40,7 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 }
 
 /// Thin SVD of an m × n matrix: `(U m×r, s r, Vᵀ r×n)` with r = min(m, n), s descending.
-pub fn thin_svd(a: ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>, Array2<f64>), LinalgError> {
+pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     backend::thin_svd(a)
 }
 
@@ -62,7 +69,8 @@ pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError
     let mut logdet = 0.0;
     for i in 0..n {
         let d = l[[i, i]];
-        if !(d > 0.0) {
+        // Also catches NaN.
+        if d.is_nan() || d <= 0.0 {
             return Err(LinalgError::NotPositiveDefinite);
         }
         logdet += 2.0 * d.ln();
@@ -133,6 +141,9 @@ mod tests {
         assert!(max_abs(&inv.dot(&a), &Array2::eye(3)) < 1e-12);
         assert!((logdet - vals.iter().map(|v| v.ln()).sum::<f64>()).abs() < 1e-12);
         let bad = array![[1.0, 2.0], [2.0, 1.0]];
-        assert_eq!(spd_inverse(bad.view()).unwrap_err(), LinalgError::NotPositiveDefinite);
+        assert_eq!(
+            spd_inverse(bad.view()).unwrap_err(),
+            LinalgError::NotPositiveDefinite
+        );
     }
 }

@@ -13,7 +13,10 @@ pub fn householder_qr(a: ArrayView2<f64>) -> (Array2<f64>, Array2<f64>) {
     let mut taus = vec![0.0; r_cols];
     for j in 0..r_cols {
         let alpha = work[[j, j]];
-        let xnorm = (j + 1..m).map(|i| work[[i, j]] * work[[i, j]]).sum::<f64>().sqrt();
+        let xnorm = (j + 1..m)
+            .map(|i| work[[i, j]] * work[[i, j]])
+            .sum::<f64>()
+            .sqrt();
         if xnorm == 0.0 {
             taus[j] = 0.0;
             continue;
@@ -83,7 +86,9 @@ mod tests {
         let rec = q.dot(&r);
         assert!((&rec - &a).iter().all(|x| x.abs() < 1e-12));
         let qtq = q.t().dot(&q);
-        assert!((&qtq - &Array2::<f64>::eye(3)).iter().all(|x| x.abs() < 1e-12));
+        assert!((&qtq - &Array2::<f64>::eye(3))
+            .iter()
+            .all(|x| x.abs() < 1e-12));
         // Positive input: the first pivot is positive, so R_00 < 0 and Q's first column < 0.
         assert!(r[[0, 0]] < 0.0);
         assert!(q.column(0).iter().all(|&x| x < 0.0));

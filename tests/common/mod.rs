@@ -19,7 +19,9 @@ pub fn planted(m: usize, units: &[usize], k: usize, t: usize, noise: f64, seed: 
     let classes = 5;
     let labels: Vec<i64> = (0..t).map(|i| ((i * 7919) % classes) as i64).collect();
     let centers = Array2::from_shape_simple_fn((classes, k), || 2.0 * gaussian(&mut rng));
-    let scale: Vec<f64> = (0..k).map(|j| 3.0 - 2.0 * j as f64 / k.max(2) as f64).collect();
+    let scale: Vec<f64> = (0..k)
+        .map(|j| 3.0 - 2.0 * j as f64 / k.max(2) as f64)
+        .collect();
     let s = Array2::from_shape_fn((t, k), |(i, j)| {
         centers[[labels[i] as usize, j]] + scale[j] * gaussian(&mut rng)
     });
@@ -44,5 +46,10 @@ pub fn planted(m: usize, units: &[usize], k: usize, t: usize, noise: f64, seed: 
             }
         })
         .collect();
-    Dataset { name: "planted".into(), networks, labels: Some(labels), notes: vec![] }
+    Dataset {
+        name: "planted".into(),
+        networks,
+        labels: Some(labels),
+        notes: vec![],
+    }
 }
