@@ -6,7 +6,7 @@
 //! W_iᵀX̃_i and X̃_iSᵀ are formed from raw products minus rank-one mean corrections.
 
 use super::AlignError;
-use crate::linalg::{matmul, procrustes, spd_inverse};
+use crate::linalg::{map_networks, matmul_serial, procrustes, spd_inverse};
 use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -126,7 +126,7 @@ fn sum_sq_centered(x: &ArrayView2<f64>, mu: &Array1<f64>) -> f64 {
 
 /// W_iᵀ(X_i − μ_i1ᵀ) as a k × T matrix, from the T × v dump orientation.
 fn project_centered(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
-    let mut p = matmul(w.t(), x.t()); // k × T
+    let mut p = matmul_serial(w.t(), x.t()); // k × T
     if let Some(mu) = mu {
         let shift = w.t().dot(mu);
         for (mut row, s) in p.rows_mut().into_iter().zip(shift.iter()) {
@@ -138,7 +138,7 @@ fn project_centered(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64
 
 /// X̃_iSᵀ (v × k) = X_iSᵀ − μ_i(S1)ᵀ.
 fn cross(x: &ArrayView2<f64>, s: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
-    let mut c = matmul(x.t(), s.t());
+    let mut c = matmul_serial(x.t(), s.t());
     if let Some(mu) = mu {
         let ssum = s.sum_axis(Axis(1));
         for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
@@ -198,11 +198,18 @@ pub fn fit_prob(
         // M-step.
         sigma_s = &a_inv + &(s.dot(&s.t()) / tf);
         let tau = tf * sigma_s.diag().sum();
-        for i in 0..m {
+        // Networks are independent given S: one task each.
+        let updates = map_networks(m, |i| -> Result<(Array2<f64>, f64), AlignError> {
             let c = cross(&xs[i], &s, Some(&mu[i]));
-            w[i] = procrustes(add_perturbation(c.clone()).view())
+            let wi = procrustes(add_perturbation(c.clone()).view())
                 .map_err(|e| AlignError::Linalg(e.to_string()))?;
-            rho2[i] = (sq[i] - 2.0 * frob_dot(&w[i], &c) + tau) / (tf * v[i]);
+            let r = (sq[i] - 2.0 * frob_dot(&wi, &c) + tau) / (tf * v[i]);
+            Ok((wi, r))
+        });
+        for (i, u) in updates.into_iter().enumerate() {
+            let (wi, r) = u?;
+            w[i] = wi;
+            rho2[i] = r;
         }
         iterations = it + 1;
         progress.iteration(iterations, opts.n_iter, Some(ll));
@@ -243,9 +250,9 @@ fn e_step(
     let (a_inv, logdet_a) = spd_inverse(a.view()).map_err(lin)?;
     let mut b = Array2::<f64>::zeros((k, xs[0].nrows()));
     let mut trace_x = 0.0;
-    for i in 0..xs.len() {
-        let p = project_centered(&xs[i], &w[i], Some(&mu[i]));
-        b.scaled_add(1.0 / rho2[i], &p);
+    let projections = map_networks(xs.len(), |i| project_centered(&xs[i], &w[i], Some(&mu[i])));
+    for (i, p) in projections.iter().enumerate() {
+        b.scaled_add(1.0 / rho2[i], p);
         trace_x += sq[i] / rho2[i];
     }
     let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
@@ -279,12 +286,8 @@ pub fn fit_det(
         .collect();
     let mut w = w_init;
     let shared = |w: &[Array2<f64>]| -> (Vec<Array2<f64>>, Array2<f64>) {
-        let p: Vec<Array2<f64>> = xs
-            .iter()
-            .zip(w)
-            .zip(&mu)
-            .map(|((x, w), mu)| project_centered(x, w, mu.as_ref()))
-            .collect();
+        let p: Vec<Array2<f64>> =
+            map_networks(xs.len(), |i| project_centered(&xs[i], &w[i], mu[i].as_ref()));
         let mut s = Array2::<f64>::zeros((k, t));
         for pi in &p {
             s += pi;
@@ -309,11 +312,13 @@ pub fn fit_det(
         if progress.cancelled() {
             return Err(AlignError::Cancelled);
         }
-        for i in 0..xs.len() {
+        // Jacobi-style: every W_i against the same S, so the networks run in parallel.
+        w = map_networks(xs.len(), |i| {
             let c = cross(&xs[i], &s, mu[i].as_ref());
-            w[i] = procrustes(add_perturbation(c).view())
-                .map_err(|e| AlignError::Linalg(e.to_string()))?;
-        }
+            procrustes(add_perturbation(c).view()).map_err(|e| AlignError::Linalg(e.to_string()))
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
         let (p, s_new) = shared(&w);
         s = s_new;
         let obj = objective_of(&p, &s);

@@ -15,17 +15,21 @@ fn to_ndarray(m: MatRef<'_, f64>) -> Array2<f64> {
     Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
 }
 
-fn par() -> Par {
-    Par::rayon(0)
-}
-
-pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> {
     let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
     if a.ncols() > 0 {
-        faer_matmul(out.as_mut(), Accum::Replace, view(&a), view(&b), 1.0, par());
+        faer_matmul(out.as_mut(), Accum::Replace, view(&a), view(&b), 1.0, par);
     }
     // Row-major copy out so callers get a standard-layout array.
     to_ndarray(out.as_ref())
+}
+
+pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    matmul_with(a, b, Par::rayon(0))
+}
+
+pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    matmul_with(a, b, Par::Seq)
 }
 
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {

@@ -8,6 +8,10 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&b)
 }
 
+pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    a.dot(&b)
+}
+
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     let (u, s, vt) = a
         .to_owned()

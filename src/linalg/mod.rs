@@ -39,6 +39,25 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul(a, b)
 }
 
+/// `a · b` on the calling thread only, for use inside per-network parallel loops.
+pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    backend::matmul_serial(a, b)
+}
+
+/// Maps `f` over `0..n` (one item per network), in parallel where the backend's kernels are
+/// single-threaded inside the loop; OpenBLAS threads itself, so the LAPACK build stays serial.
+pub fn map_networks<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(not(feature = "lapack"))]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(f).collect()
+    }
+    #[cfg(feature = "lapack")]
+    {
+        (0..n).map(f).collect()
+    }
+}
+
 /// Thin SVD of an m × n matrix: `(U m×r, s r, Vᵀ r×n)` with r = min(m, n), s descending.
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     backend::thin_svd(a)
