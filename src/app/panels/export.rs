@@ -1,0 +1,284 @@
+//! The export window: every `ExportOptions` field, the output path, and a progress bar with
+//! Cancel while the worker renders offscreen.
+
+use std::path::PathBuf;
+
+use eframe::egui::{self, RichText};
+
+use super::{hint, Drafts};
+use crate::app::commands::AppCommand;
+use crate::app::state::AppState;
+use crate::app::theme;
+use crate::app::worker::{DialogPurpose, JobKind, Worker};
+use crate::render::{BothLayout, ExportFormat, ExportView, Ghost};
+
+pub fn show(
+    ctx: &egui::Context,
+    open: &mut bool,
+    state: &AppState,
+    worker: &Worker,
+    drafts: &mut Drafts,
+    cmds: &mut Vec<AppCommand>,
+) {
+    // Opens under the top bar's Export button, over the metrics panel.
+    let at = ctx.content_rect().right_top() + egui::vec2(-400.0, 44.0);
+    egui::Window::new("Export animation")
+        .open(open)
+        .resizable(false)
+        .default_width(380.0)
+        .default_pos(at)
+        .show(ctx, |ui| {
+            let e = &mut drafts.export;
+            egui::Grid::new("export_grid")
+                .num_columns(2)
+                .spacing([10.0, 6.0])
+                .show(ui, |ui| {
+                    ui.label("Format");
+                    ui.horizontal(|ui| {
+                        let before = e.format;
+                        ui.selectable_value(&mut e.format, ExportFormat::Gif, "GIF");
+                        ui.selectable_value(&mut e.format, ExportFormat::PngFrames, "PNG frames");
+                        ui.selectable_value(&mut e.format, ExportFormat::Png, "one PNG");
+                        if e.format != before {
+                            drafts.export_path = with_extension(&drafts.export_path, e.format);
+                        }
+                    });
+                    ui.end_row();
+
+                    ui.label("View");
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(&mut e.view, ExportView::Before, "before");
+                        ui.selectable_value(&mut e.view, ExportView::After, "after");
+                        ui.selectable_value(&mut e.view, ExportView::Both, "both");
+                    });
+                    ui.end_row();
+                    if e.view == ExportView::Both {
+                        ui.label("Layout");
+                        ui.horizontal(|ui| {
+                            ui.selectable_value(
+                                &mut e.both_layout,
+                                BothLayout::SideBySide,
+                                "side by side",
+                            );
+                            ui.selectable_value(
+                                &mut e.both_layout,
+                                BothLayout::Sequence,
+                                "before → morph → after",
+                            );
+                        });
+                        ui.end_row();
+                    }
+
+                    ui.label("Size");
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::DragValue::new(&mut e.width)
+                                .range(16..=8192)
+                                .suffix(" px"),
+                        );
+                        ui.label("×");
+                        ui.add(
+                            egui::DragValue::new(&mut e.height)
+                                .range(16..=8192)
+                                .suffix(" px"),
+                        );
+                    });
+                    ui.end_row();
+
+                    ui.label("Duration").on_hover_text(
+                        "Seconds for one pass over all images (HyperTools `duration`)",
+                    );
+                    ui.add(
+                        egui::DragValue::new(&mut e.duration)
+                            .range(0.5..=600.0)
+                            .speed(0.1)
+                            .suffix(" s"),
+                    );
+                    ui.end_row();
+                    ui.label("Frame rate");
+                    ui.add(
+                        egui::DragValue::new(&mut e.frame_rate)
+                            .range(1.0..=60.0)
+                            .speed(0.5)
+                            .suffix(" fps"),
+                    );
+                    ui.end_row();
+                    ui.label("Tail").on_hover_text(
+                        "Seconds of playback the bright head spans (HyperTools `tail_duration`)",
+                    );
+                    ui.add(
+                        egui::DragValue::new(&mut e.tail_duration)
+                            .range(0.0..=60.0)
+                            .speed(0.05)
+                            .suffix(" s"),
+                    );
+                    ui.end_row();
+                    ui.label("Rotations").on_hover_text(
+                        "Camera turns over the whole export (HyperTools `rotations`)",
+                    );
+                    ui.add(
+                        egui::DragValue::new(&mut e.rotations)
+                            .range(-20.0..=20.0)
+                            .speed(0.01),
+                    );
+                    ui.end_row();
+
+                    ui.label("Camera");
+                    ui.vertical(|ui| {
+                        let mut current = e.camera.is_some();
+                        if ui
+                            .checkbox(&mut current, "start from the current view")
+                            .changed()
+                        {
+                            e.camera = if current { Some(state.camera) } else { None };
+                        }
+                        if e.camera.is_none() {
+                            ui.horizontal(|ui| {
+                                ui.add(
+                                    egui::DragValue::new(&mut e.elevation_deg)
+                                        .range(-89.0..=89.0)
+                                        .prefix("elev ")
+                                        .suffix("°"),
+                                );
+                                ui.add(
+                                    egui::DragValue::new(&mut e.azimuth_deg)
+                                        .range(-360.0..=360.0)
+                                        .prefix("azim ")
+                                        .suffix("°"),
+                                );
+                                ui.add(
+                                    egui::DragValue::new(&mut e.zoom)
+                                        .range(-20.0..=8.0)
+                                        .speed(0.05)
+                                        .prefix("zoom "),
+                                );
+                            });
+                        }
+                    });
+                    ui.end_row();
+
+                    ui.label("Ghost");
+                    egui::ComboBox::from_id_salt("export_ghost")
+                        .selected_text(e.ghost.label())
+                        .show_ui(ui, |ui| {
+                            for g in Ghost::ALL {
+                                ui.selectable_value(&mut e.ghost, g, g.label());
+                            }
+                        });
+                    ui.end_row();
+
+                    ui.label("Look");
+                    ui.vertical(|ui| {
+                        ui.checkbox(&mut e.legend, "legend");
+                        ui.checkbox(&mut e.captions, "before/after captions");
+                        ui.checkbox(&mut e.show_cube, "unit cube");
+                        ui.checkbox(&mut e.dark_background, "dark background");
+                        ui.checkbox(&mut e.color_by_label, "colour by class");
+                        ui.add(egui::Slider::new(&mut e.line_width, 0.5..=10.0).text("line width"));
+                    });
+                    ui.end_row();
+
+                    ui.label("Title");
+                    let mut title = e.title.clone().unwrap_or_default();
+                    if ui
+                        .add(
+                            egui::TextEdit::singleline(&mut title)
+                                .hint_text("none")
+                                .desired_width(220.0),
+                        )
+                        .changed()
+                    {
+                        e.title = (!title.trim().is_empty()).then_some(title);
+                    }
+                    ui.end_row();
+
+                    ui.label("Save to");
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut drafts.export_path)
+                                .desired_width(220.0),
+                        );
+                        if ui.button("Browse…").clicked() {
+                            cmds.push(AppCommand::ShowDialog(DialogPurpose::ExportTo));
+                        }
+                    });
+                    ui.end_row();
+                });
+            e.visible = state.primary.visible.clone();
+
+            ui.separator();
+            let job = worker.job(&JobKind::Export);
+            match job {
+                Some(job) => {
+                    ui.add(
+                        egui::ProgressBar::new(job.fraction())
+                            .show_percentage()
+                            .text(job.status()),
+                    );
+                    if ui.button("Cancel export").clicked() {
+                        cmds.push(AppCommand::Cancel(job.id));
+                    }
+                }
+                None => {
+                    let ready =
+                        state.primary.loaded.is_some() && !drafts.export_path.trim().is_empty();
+                    ui.horizontal(|ui| {
+                        let b = egui::Button::new(RichText::new("Export").strong())
+                            .fill(theme::ACCENT.gamma_multiply(0.6));
+                        if ui.add_enabled(ready, b).clicked() {
+                            cmds.push(AppCommand::Export {
+                                options: Box::new(drafts.export.clone()),
+                                path: PathBuf::from(drafts.export_path.trim()),
+                            });
+                        }
+                        if ui
+                            .button("Use current view")
+                            .on_hover_text(
+                                "Camera, ghost, cube, colours and before/after from the 3D view",
+                            )
+                            .clicked()
+                        {
+                            drafts.prepare_export(state);
+                        }
+                    });
+                    let frames = (drafts.export.duration * drafts.export.frame_rate).round();
+                    hint(
+                        ui,
+                        &format!(
+                            "{frames} frames of {}×{}; renders offscreen, the viewer stays usable.",
+                            drafts.export.width, drafts.export.height
+                        ),
+                    );
+                }
+            }
+        });
+}
+
+/// Swap the path's extension for the format (a folder name for PNG frames).
+fn with_extension(path: &str, format: ExportFormat) -> String {
+    let mut p = PathBuf::from(path);
+    match format {
+        ExportFormat::Gif => {
+            p.set_extension("gif");
+        }
+        ExportFormat::Png => {
+            p.set_extension("png");
+        }
+        ExportFormat::PngFrames => {
+            p.set_extension("");
+        }
+    }
+    p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_follows_format() {
+        assert_eq!(with_extension("/a/b.gif", ExportFormat::Png), "/a/b.png");
+        assert_eq!(with_extension("/a/b.png", ExportFormat::PngFrames), "/a/b");
+        assert_eq!(with_extension("/a/b", ExportFormat::Gif), "/a/b.gif");
+    }
+}

@@ -1,0 +1,267 @@
+//! Left panel: what is loaded, and every pipeline option with the paper's defaults. Edits go to a
+//! draft; Apply refits in the background while the current result stays on screen.
+
+use eframe::egui::{self, RichText};
+
+use super::{heading, hint, Drafts};
+use crate::analysis::{Algo, Center, Init, Normalize, Settings};
+use crate::app::commands::AppCommand;
+use crate::app::state::{AppState, Loaded};
+use crate::app::theme;
+use crate::app::worker::{JobKind, SlotId, Worker};
+
+pub fn show(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    worker: &Worker,
+    drafts: &mut Drafts,
+    cmds: &mut Vec<AppCommand>,
+) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            data_summary(ui, state);
+            ui.separator();
+            heading(ui, "Alignment settings");
+            form(ui, &mut drafts.settings, state.primary.loaded.as_ref());
+            ui.add_space(8.0);
+            buttons(ui, state, worker, drafts, cmds);
+        });
+}
+
+fn data_summary(ui: &mut egui::Ui, state: &AppState) {
+    heading(ui, "Data");
+    let Some(l) = &state.primary.loaded else {
+        match &state.primary.pending {
+            Some(inputs) => hint(
+                ui,
+                &format!("Loading {}…", crate::app::worker::short_inputs(inputs)),
+            ),
+            None => hint(
+                ui,
+                "Nothing loaded. Use Open, or drop .npy/.npz files on the window.",
+            ),
+        }
+        return;
+    };
+    let d = &l.dataset;
+    ui.label(RichText::new(&d.name).strong());
+    let units: Vec<usize> = d.networks.iter().map(|n| n.data.ncols()).collect();
+    let same = units.windows(2).all(|w| w.first() == w.last());
+    let units_text = match (same, units.first()) {
+        (true, Some(u)) => format!("{u} units each"),
+        _ => format!(
+            "{}–{} units",
+            units.iter().min().unwrap_or(&0),
+            units.iter().max().unwrap_or(&0)
+        ),
+    };
+    ui.label(format!(
+        "{} networks · {} images · {units_text}",
+        d.networks.len(),
+        d.n_images()
+    ));
+    let out = &l.output;
+    ui.label(format!(
+        "fit on {} images, showing {} held-out frames",
+        out.train_idx.len(),
+        l.scene.n_frames()
+    ));
+    match &d.labels {
+        Some(labels) => {
+            let mut distinct = labels.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            ui.label(format!(
+                "{} classes (frames sorted by class)",
+                distinct.len()
+            ));
+        }
+        None => hint(ui, "no class labels"),
+    }
+    if let Some(c) = &state.compare {
+        if let Some(cl) = &c.loaded {
+            ui.label(RichText::new(format!("beside: {}", cl.dataset.name)).color(theme::MUTED));
+        }
+    }
+    if !d.notes.is_empty() {
+        egui::CollapsingHeader::new(format!("{} notes", d.notes.len()))
+            .id_salt("data_notes")
+            .show(ui, |ui| {
+                for n in &d.notes {
+                    hint(ui, n);
+                }
+            });
+    }
+}
+
+/// One row of the settings grid.
+/// One row of the settings grid; `add` gets the label's id so its widgets can name themselves
+/// after it (for screen readers and UI tests).
+fn row(ui: &mut egui::Ui, label: &str, tip: &str, add: impl FnOnce(&mut egui::Ui, egui::Id)) {
+    let id = ui.label(label).on_hover_text(tip).id;
+    add(ui, id);
+    ui.end_row();
+}
+
+fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
+    let min_units = loaded.and_then(|l| l.dataset.networks.iter().map(|n| n.data.ncols()).min());
+    egui::Grid::new("settings_grid").num_columns(2).spacing([10.0, 6.0]).striped(false).show(ui, |ui| {
+        row(ui, "Algorithm", "How the networks are aligned", |ui, l| {
+            egui::ComboBox::from_id_salt("algo").selected_text(s.algo.label()).show_ui(ui, |ui| {
+                for a in [Algo::Prob, Algo::Det, Algo::Procrustes] {
+                    ui.selectable_value(&mut s.algo, a, a.label());
+                }
+            })
+            .response
+            .labelled_by(l);
+        });
+        row(ui, "Shared features k", "k = all units makes each W_i square: a pure rotation (the paper's choice)", |ui, l| {
+            ui.horizontal(|ui| {
+                let mut all = s.k.is_none();
+                if ui.checkbox(&mut all, "all units").changed() {
+                    s.k = if all { None } else { Some(min_units.unwrap_or(50).min(50)) };
+                }
+                if let Some(k) = &mut s.k {
+                    let max = min_units.unwrap_or(100_000).max(1);
+                    ui.add(egui::DragValue::new(k).range(1..=max).speed(1.0)).labelled_by(l);
+                }
+            });
+        });
+        row(ui, "Iterations", "EM / alternating iterations (BrainIAK default 10)", |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.n_iter).range(1..=1000).speed(1.0)).labelled_by(l);
+        });
+        row(ui, "Stop early", "Stop when the objective changes by less than this (relative)", |ui, l| {
+            ui.horizontal(|ui| {
+                let mut on = s.tol.is_some();
+                if ui.checkbox(&mut on, "").labelled_by(l).changed() {
+                    s.tol = if on { Some(1e-5) } else { None };
+                }
+                if let Some(t) = &mut s.tol {
+                    ui.add(egui::DragValue::new(t).range(1e-12..=1.0).speed(1e-6).custom_formatter(|v, _| format!("{v:.1e}")))
+                        .labelled_by(l);
+                } else {
+                    hint(ui, "off (BrainIAK parity)");
+                }
+            });
+        });
+        row(ui, "Seed", "Random seed of the initialisation, unit subsample and split", |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.seed).speed(1.0)).labelled_by(l);
+        });
+        row(ui, "Initialisation", "BrainIAK's MT19937 streams reproduce its W_init bit for bit", |ui, l| {
+            egui::ComboBox::from_id_salt("init").selected_text(init_label(s.init)).show_ui(ui, |ui| {
+                for i in [Init::Brainiak, Init::Random] {
+                    ui.selectable_value(&mut s.init, i, init_label(i));
+                }
+            })
+            .response
+            .labelled_by(l);
+        });
+        row(ui, "Centring", "Demean with the training unit means (fixes BrainIAK #406) or match BrainIAK exactly", |ui, l| {
+            egui::ComboBox::from_id_salt("center").selected_text(center_label(s.center)).show_ui(ui, |ui| {
+                for c in [Center::On, Center::Brainiak] {
+                    ui.selectable_value(&mut s.center, c, center_label(c));
+                }
+            })
+            .response
+            .labelled_by(l);
+        });
+        row(ui, "Normalise", "The paper z-scores each image's pattern across units", |ui, l| {
+            egui::ComboBox::from_id_salt("normalize").selected_text(normalize_label(s.normalize)).show_ui(ui, |ui| {
+                for n in [Normalize::Row, Normalize::Unit, Normalize::None] {
+                    ui.selectable_value(&mut s.normalize, n, normalize_label(n));
+                }
+            })
+            .response
+            .labelled_by(l);
+        });
+        row(ui, "Max units", "Keep at most this many units per network (seeded draw); the paper used 1000", |ui, l| {
+            ui.horizontal(|ui| {
+                let mut on = s.max_units.is_some();
+                if ui.checkbox(&mut on, "").labelled_by(l).changed() {
+                    s.max_units = if on { Some(1000) } else { None };
+                }
+                match &mut s.max_units {
+                    Some(m) => {
+                        ui.add(egui::DragValue::new(m).range(1..=1_000_000).speed(10.0)).labelled_by(l);
+                    }
+                    None => hint(ui, "keep all"),
+                }
+            });
+        });
+        row(ui, "Held-out fraction", "Images not used to fit, shown as the trajectories (stratified by class)", |ui, l| {
+            ui.add(egui::Slider::new(&mut s.test_fraction, 0.0..=0.9).step_by(0.05).fixed_decimals(2)).labelled_by(l);
+        });
+        row(ui, "Smoothing window", "Moving average over images ('valid' mode); the demo used 10", |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.smooth).range(1..=200).speed(1.0).suffix(" images")).labelled_by(l);
+        });
+    });
+}
+
+fn buttons(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    worker: &Worker,
+    drafts: &mut Drafts,
+    cmds: &mut Vec<AppCommand>,
+) {
+    let applied = state
+        .primary
+        .loaded
+        .as_ref()
+        .map(|l| &l.settings)
+        .unwrap_or(&state.settings);
+    let dirty = &drafts.settings != applied;
+    let fitting = worker.job(&JobKind::Fit(SlotId::Primary));
+    ui.horizontal(|ui| {
+        let apply = egui::Button::new(RichText::new("Apply").strong())
+            .fill(if dirty { theme::ACCENT.gamma_multiply(0.7) } else { ui.visuals().widgets.inactive.weak_bg_fill })
+            .min_size(egui::vec2(80.0, 26.0));
+        if ui.add(apply).on_hover_text("Refit in the background; the current result stays until it is done").clicked() {
+            cmds.push(AppCommand::Refit(drafts.settings.clone()));
+        }
+        if ui.add_enabled(dirty, egui::Button::new("Revert")).on_hover_text("Back to the settings on screen").clicked() {
+            drafts.settings = applied.clone();
+        }
+        if ui.button("Paper defaults").on_hover_text("Probabilistic SRM, k = all units, 10 iterations, seed 0, row z-score, ≤1000 units, 20 % held out, window 10").clicked() {
+            drafts.settings = Settings::default();
+        }
+    });
+    if dirty {
+        hint(ui, "Changed: press Apply to refit.");
+    }
+    if let Some(job) = fitting {
+        ui.add_space(4.0);
+        ui.add(
+            egui::ProgressBar::new(job.fraction())
+                .text(job.stage_text())
+                .desired_height(16.0),
+        )
+        .on_hover_text(job.status());
+        if ui.button("Cancel fit").clicked() {
+            cmds.push(AppCommand::Cancel(job.id));
+        }
+    }
+}
+
+fn init_label(i: Init) -> &'static str {
+    match i {
+        Init::Brainiak => "BrainIAK (MT19937)",
+        Init::Random => "seeded Gaussian",
+    }
+}
+
+fn center_label(c: Center) -> &'static str {
+    match c {
+        Center::On => "demean (correct)",
+        Center::Brainiak => "as BrainIAK",
+    }
+}
+
+fn normalize_label(n: Normalize) -> &'static str {
+    match n {
+        Normalize::Row => "z-score each image",
+        Normalize::Unit => "z-score each unit",
+        Normalize::None => "none",
+    }
+}

@@ -1,0 +1,638 @@
+//! [`ViewerApp`]: the one owner. Each frame it drains the worker, turns keys and dropped files
+//! into commands, lets every panel draw and push more commands, then applies them all in
+//! [`ViewerApp::apply`]. It runs the same under eframe and under `egui_kittest` (no GL there:
+//! the 3D paint callbacks simply never run).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use eframe::egui::{self, Key, Modifiers};
+
+use super::bench::Bench;
+use super::commands::{AppCommand, CameraCommand, Panel};
+use super::panels::{self, Drafts};
+use super::playback::PlaybackCommand;
+use super::render_glue::{self, SharedGl};
+use super::state::{AppState, BannerKind, Persisted, DEFAULT_DEMO};
+use super::theme;
+use super::view3d;
+use super::worker::{DialogPurpose, Job, JobKind, JobResult, PickOutcome, SlotId, Worker};
+use super::ViewerOptions;
+
+/// Key under which [`Persisted`] lives in eframe's storage.
+pub const STORAGE_KEY: &str = "srmscope.viewer";
+
+pub struct ViewerApp {
+    pub state: AppState,
+    pub drafts: Drafts,
+    pub worker: Worker,
+    gl: SharedGl,
+    /// False in tests: file dialogs are never shown, a message explains the alternatives.
+    dialogs_enabled: bool,
+    /// Commands to run on the first frame (the initial load), when the egui context is known.
+    startup: Vec<AppCommand>,
+    started: bool,
+    /// Views' screen rects of the last frame (for drops onto the comparison view).
+    view_rects: Vec<(SlotId, egui::Rect)>,
+    pub(crate) bench: Option<Bench>,
+}
+
+impl ViewerApp {
+    /// The app as `srmscope view` starts it; `persisted` comes from eframe's storage.
+    pub fn new(opts: &ViewerOptions, persisted: Persisted) -> Self {
+        let mut persisted = persisted;
+        if let Some(s) = &opts.settings {
+            persisted.settings = s.clone();
+        }
+        let drafts = Drafts::new(&persisted);
+        let mut startup = Vec::new();
+        let inputs = if opts.inputs.is_empty() {
+            vec![DEFAULT_DEMO.to_string()]
+        } else {
+            opts.inputs.clone()
+        };
+        startup.push(AppCommand::Open {
+            slot: SlotId::Primary,
+            inputs,
+        });
+        if !opts.compare.is_empty() {
+            startup.push(AppCommand::Open {
+                slot: SlotId::Compare,
+                inputs: opts.compare.clone(),
+            });
+        }
+        Self {
+            state: AppState::new(persisted),
+            drafts,
+            worker: Worker::new(),
+            gl: Arc::new(Mutex::new(render_glue::GlViews::default())),
+            dialogs_enabled: true,
+            startup,
+            started: false,
+            view_rects: Vec::new(),
+            bench: opts.bench_frames.map(Bench::new),
+        }
+    }
+
+    /// For tests: default preferences, and no native file dialogs ever.
+    pub fn headless(opts: &ViewerOptions) -> Self {
+        let mut app = Self::new(opts, Persisted::default());
+        app.dialogs_enabled = false;
+        app
+    }
+
+    pub fn gl(&self) -> &SharedGl {
+        &self.gl
+    }
+
+    /// The running fit of a slot, if any.
+    pub fn fit_job(&self, slot: SlotId) -> Option<&Job> {
+        self.worker.job(&JobKind::Fit(slot))
+    }
+
+    pub fn apply_all(&mut self, cmds: impl IntoIterator<Item = AppCommand>) {
+        for c in cmds {
+            self.apply(c);
+        }
+    }
+
+    /// Block until the background jobs are done (or `timeout` passes), handling their results
+    /// as a frame would. For tests and scripted runs; the UI itself never waits.
+    pub fn settle(&mut self, timeout: std::time::Duration) {
+        for (job, result) in self.worker.wait_idle(timeout) {
+            self.handle(job, result);
+        }
+    }
+
+    /// The one place where commands change state or start jobs.
+    pub fn apply(&mut self, cmd: AppCommand) {
+        match cmd {
+            AppCommand::Playback(c) => self.state.playback.apply(c),
+            AppCommand::Camera(c) => {
+                let cam = &mut self.state.camera;
+                match c {
+                    CameraCommand::Orbit { dx, dy } => cam.orbit(dx, dy),
+                    CameraCommand::Pan {
+                        dx,
+                        dy,
+                        viewport_height,
+                    } => cam.pan(dx, dy, viewport_height),
+                    CameraCommand::Zoom(f) => cam.zoom(f),
+                    CameraCommand::Scroll(s) => cam.zoom_scroll(s),
+                    CameraCommand::Reset => cam.reset(),
+                }
+            }
+            AppCommand::SetView(v) => self.state.view = v,
+            AppCommand::ToggleNetwork { slot, network } => {
+                self.state.slot_mut(slot).toggle(network)
+            }
+            AppCommand::Solo { slot, network } => self.state.slot_mut(slot).solo(network),
+            AppCommand::Highlight { slot, network } => {
+                self.state.slot_mut(slot).highlight = network
+            }
+            AppCommand::Open { slot, inputs } => self.open(slot, inputs),
+            AppCommand::OpenPaths { slot, paths } => {
+                let inputs = paths.iter().map(|p| p.display().to_string()).collect();
+                self.open(slot, inputs);
+            }
+            AppCommand::ShowDialog(purpose) => self.show_dialog(purpose),
+            AppCommand::CloseCompare => {
+                self.worker.cancel_kind(&JobKind::Fit(SlotId::Compare));
+                self.state.compare = None;
+            }
+            AppCommand::Refit(settings) => self.refit(settings),
+            AppCommand::Cancel(id) => self.cancel(id),
+            AppCommand::Export { options, path } => {
+                let Some(loaded) = self.state.loaded(SlotId::Primary) else {
+                    self.state.banner(
+                        BannerKind::Warning,
+                        "Nothing to export yet: no data is loaded.",
+                    );
+                    return;
+                };
+                let scene = loaded.scene.clone();
+                self.state.export_dir = path.parent().map(Path::to_path_buf);
+                self.worker.export(scene, *options, path);
+            }
+            AppCommand::Screenshot(path) => self.screenshot(path),
+            AppCommand::SaveModel(path) => self.save_model(path),
+            AppCommand::LoadModel(path) => self.load_model(path),
+            AppCommand::DismissBanner(id) => self.state.dismiss(id),
+            AppCommand::TogglePanel(p) => {
+                let panels = &mut self.state.panels;
+                match p {
+                    Panel::Settings => panels.settings = !panels.settings,
+                    Panel::Metrics => panels.metrics = !panels.metrics,
+                    Panel::Export => {
+                        panels.export = !panels.export;
+                        if panels.export {
+                            self.drafts.prepare_export(&self.state);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, slot: SlotId, inputs: Vec<String>) {
+        if inputs.is_empty() {
+            return;
+        }
+        let settings = self.state.settings.clone();
+        self.state.slot_mut(slot).pending = Some(inputs.clone());
+        self.worker.fit(slot, inputs, None, settings);
+    }
+
+    fn refit(&mut self, settings: crate::analysis::Settings) {
+        self.state.settings = settings.clone();
+        self.drafts.settings = settings.clone();
+        let mut any = false;
+        for id in [SlotId::Primary, SlotId::Compare] {
+            let Some(slot) = self.state.slot(id) else {
+                continue;
+            };
+            if let Some(l) = &slot.loaded {
+                let (inputs, dataset) = (l.inputs.clone(), l.dataset.clone());
+                self.worker.fit(id, inputs, Some(dataset), settings.clone());
+                any = true;
+            } else if let Some(inputs) = slot.pending.clone() {
+                self.worker.fit(id, inputs, None, settings.clone());
+                any = true;
+            }
+        }
+        if !any {
+            self.open(SlotId::Primary, vec![DEFAULT_DEMO.to_string()]);
+        }
+    }
+
+    fn cancel(&mut self, id: u64) {
+        let kind = self
+            .worker
+            .jobs()
+            .iter()
+            .find(|j| j.id == id)
+            .map(|j| j.kind.clone());
+        self.worker.cancel(id);
+        match kind {
+            Some(JobKind::Fit(slot)) => {
+                let s = self.state.slot_mut(slot);
+                s.pending = None;
+                let kept = s.loaded.is_some();
+                if slot == SlotId::Compare && !kept {
+                    self.state.compare = None;
+                }
+                let msg = if kept {
+                    "Fit cancelled; the previous result stays on screen."
+                } else {
+                    "Loading cancelled."
+                };
+                self.state.banner(BannerKind::Info, msg);
+            }
+            Some(JobKind::Export) => {
+                self.state
+                    .banner(BannerKind::Info, "Export cancelled; no file was written.");
+            }
+            _ => {}
+        }
+    }
+
+    fn show_dialog(&mut self, purpose: DialogPurpose) {
+        if self.dialogs_enabled {
+            self.worker.dialog(purpose);
+        } else {
+            self.no_dialog_banner();
+        }
+    }
+
+    fn no_dialog_banner(&mut self) {
+        self.state.banner(
+            BannerKind::Warning,
+            "No file dialog is available (no xdg-desktop-portal answered). Drag and drop .npy/.npz \
+             files or a folder onto the window, or pass them on the command line: \
+             srmscope view a.npy b.npy …",
+        );
+    }
+
+    fn screenshot(&mut self, path: PathBuf) {
+        let Some(loaded) = self.state.loaded(SlotId::Primary) else {
+            self.state.banner(
+                BannerKind::Warning,
+                "Nothing to capture yet: no data is loaded.",
+            );
+            return;
+        };
+        let scene = loaded.scene.clone();
+        let names = loaded.names();
+        let mut frame = self.state.frame_state(SlotId::Primary);
+        // The picture as the window shows it, at the window's pixel size.
+        frame.clear_color = None;
+        let size = self.drafts.screenshot_size();
+        self.worker.screenshot(scene, names, frame, size, path);
+    }
+
+    fn save_model(&mut self, path: PathBuf) {
+        let Some(loaded) = self.state.loaded(SlotId::Primary) else {
+            self.state
+                .banner(BannerKind::Warning, "No fitted model to save yet.");
+            return;
+        };
+        let output = loaded.output.clone();
+        self.worker
+            .write_file(format!("Saving {}", path.display()), move || {
+                super::model_files::save(&output.model, &path)
+                    .map(|()| format!("Saved model to {}", path.display()))
+            });
+    }
+
+    fn load_model(&mut self, path: PathBuf) {
+        self.worker.load_model(path);
+    }
+
+    /// A model file was read: check it against the data on screen and refit with its settings,
+    /// which reproduces its maps (the pipeline is deterministic).
+    fn model_loaded(&mut self, summary: super::model_files::ModelSummary) {
+        let Some(loaded) = self.state.loaded(SlotId::Primary) else {
+            self.state.banner(
+                BannerKind::Warning,
+                format!(
+                    "{}: open the data it was fitted on first.",
+                    summary.describe()
+                ),
+            );
+            return;
+        };
+        let units: Vec<usize> = loaded
+            .dataset
+            .networks
+            .iter()
+            .map(|n| n.data.ncols())
+            .collect();
+        if let Some(why) = summary.mismatch(&loaded.names(), &units) {
+            self.state.banner(
+                BannerKind::Error,
+                format!("Cannot use {}: {why}.", summary.describe()),
+            );
+            return;
+        }
+        let Some(settings) = summary.settings.clone() else {
+            self.state.banner(
+                BannerKind::Error,
+                format!(
+                    "{}: the file records no settings to reproduce.",
+                    summary.describe()
+                ),
+            );
+            return;
+        };
+        self.state.banner(
+            BannerKind::Info,
+            format!(
+                "Loaded {}; refitting with its settings.",
+                summary.describe()
+            ),
+        );
+        self.refit(settings);
+    }
+
+    fn handle(&mut self, job: Job, result: JobResult) {
+        match result {
+            JobResult::Fitted(slot, Ok(fitted)) => {
+                let first = self.state.loaded(slot).is_none();
+                let name = fitted.dataset.name.clone();
+                let secs = fitted.seconds;
+                let notes = fitted.dataset.notes.clone();
+                self.state.install(slot, *fitted);
+                if slot == SlotId::Primary {
+                    self.drafts.settings = self.state.settings.clone();
+                }
+                if first && slot == SlotId::Primary {
+                    // Start like the demo GIFs: playing, aligned view morphing in from native.
+                    self.state.playback.apply(PlaybackCommand::Play);
+                }
+                self.state
+                    .banner(BannerKind::Info, format!("{name}: fitted in {secs:.1} s"));
+                for n in notes {
+                    self.state.banner(BannerKind::Info, format!("{name}: {n}"));
+                }
+            }
+            JobResult::Fitted(slot, Err(msg)) => {
+                let s = self.state.slot_mut(slot);
+                let what = s.pending.take().map(|i| super::worker::short_inputs(&i));
+                let kept = s.loaded.is_some();
+                if slot == SlotId::Compare && !kept {
+                    self.state.compare = None;
+                }
+                let what = what.unwrap_or_else(|| job.title.clone());
+                let tail = if kept {
+                    " The previous data stays on screen."
+                } else {
+                    ""
+                };
+                self.state.banner(
+                    BannerKind::Error,
+                    format!("Could not open {what}: {msg}.{tail}"),
+                );
+                if let Some(b) = &mut self.bench {
+                    b.fail(msg);
+                }
+            }
+            JobResult::Picked(purpose, PickOutcome::Picked(paths)) => self.picked(purpose, paths),
+            JobResult::Picked(_, PickOutcome::Cancelled) => {}
+            JobResult::Picked(_, PickOutcome::NoPortal) => self.no_dialog_banner(),
+            JobResult::Wrote(Ok(msg)) => {
+                self.state.banner(BannerKind::Info, msg);
+            }
+            JobResult::Wrote(Err(msg)) => {
+                self.state.banner(BannerKind::Error, msg);
+            }
+            JobResult::ModelLoaded(Ok(summary)) => self.model_loaded(*summary),
+            JobResult::ModelLoaded(Err(msg)) => {
+                self.state.banner(
+                    BannerKind::Error,
+                    format!("Could not load the model: {msg}"),
+                );
+            }
+        }
+    }
+
+    fn picked(&mut self, purpose: DialogPurpose, paths: Vec<PathBuf>) {
+        let first = paths.first().cloned();
+        match (purpose, first) {
+            (DialogPurpose::OpenFiles(slot) | DialogPurpose::OpenFolder(slot), _) => {
+                self.apply(AppCommand::OpenPaths { slot, paths });
+            }
+            (DialogPurpose::SaveModel, Some(p)) => self.apply(AppCommand::SaveModel(p)),
+            (DialogPurpose::LoadModel, Some(p)) => self.apply(AppCommand::LoadModel(p)),
+            (DialogPurpose::ExportTo, Some(p)) => self.drafts.export_path = p.display().to_string(),
+            (DialogPurpose::Screenshot, Some(p)) => self.apply(AppCommand::Screenshot(p)),
+            (_, None) => {}
+        }
+    }
+
+    /// Space, arrows, Home/End drive the time axis; A toggles alignment. Not while typing.
+    fn keys(&self, ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        ctx.input_mut(|i| {
+            let mut key = |k: Key| i.count_and_consume_key(Modifiers::NONE, k);
+            if key(Key::Space) % 2 == 1 {
+                cmds.push(PlaybackCommand::TogglePlay.into());
+            }
+            for _ in 0..key(Key::ArrowRight) {
+                cmds.push(PlaybackCommand::StepForward.into());
+            }
+            for _ in 0..key(Key::ArrowLeft) {
+                cmds.push(PlaybackCommand::StepBack.into());
+            }
+            if key(Key::Home) > 0 {
+                cmds.push(PlaybackCommand::JumpStart.into());
+            }
+            if key(Key::End) > 0 {
+                cmds.push(PlaybackCommand::JumpEnd.into());
+            }
+            if key(Key::A) % 2 == 1 {
+                cmds.push(PlaybackCommand::ToggleAligned.into());
+            }
+        });
+    }
+
+    /// Files dropped on the window open in the view they were dropped on.
+    fn dropped(&self, ctx: &egui::Context, cmds: &mut Vec<AppCommand>) {
+        let (files, pos) = ctx.input(|i| (i.raw.dropped_files.clone(), i.pointer.latest_pos()));
+        let paths: Vec<PathBuf> = files
+            .into_iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        if paths.is_empty() {
+            return;
+        }
+        let slot = pos
+            .and_then(|p| {
+                self.view_rects
+                    .iter()
+                    .find(|(_, r)| r.contains(p))
+                    .map(|(s, _)| *s)
+            })
+            .unwrap_or(SlotId::Primary);
+        cmds.push(AppCommand::OpenPaths { slot, paths });
+    }
+
+    /// One frame of the whole UI.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        if !self.started {
+            self.started = true;
+            theme::apply(&ctx);
+            let c = ctx.clone();
+            self.worker.set_repaint(move || c.request_repaint());
+            let startup = std::mem::take(&mut self.startup);
+            self.apply_all(startup);
+        }
+        for (job, result) in self.worker.poll() {
+            self.handle(job, result);
+        }
+
+        let mut cmds: Vec<AppCommand> = Vec::new();
+        self.keys(&ctx, &mut cmds);
+        self.dropped(&ctx, &mut cmds);
+
+        let dt = ui.input(|i| i.stable_dt);
+        let frame_start = Instant::now();
+        self.state.playback.apply(PlaybackCommand::Tick(dt));
+        let spin = self.state.playback.take_spin();
+        if spin != 0.0 {
+            self.state.camera.spin(1.0, spin / std::f32::consts::TAU);
+        }
+        self.state.expire_banners();
+
+        egui::Panel::top("top_bar")
+            .frame(panels::bar_frame())
+            .show(ui, |ui| {
+                panels::top_bar::show(ui, &self.state, &self.worker, &mut self.drafts, &mut cmds);
+            });
+        egui::Panel::bottom("time_panel")
+            .frame(panels::bar_frame())
+            .show(ui, |ui| {
+                panels::time_panel::show(ui, &self.state, &mut cmds);
+            });
+        if self.state.panels.settings {
+            egui::Panel::left("settings_panel")
+                .resizable(true)
+                .default_size(290.0)
+                .size_range(240.0..=420.0)
+                .frame(panels::side_frame())
+                .show(ui, |ui| {
+                    panels::settings::show(
+                        ui,
+                        &self.state,
+                        &self.worker,
+                        &mut self.drafts,
+                        &mut cmds,
+                    );
+                });
+        }
+        if self.state.panels.metrics {
+            egui::Panel::right("metrics_panel")
+                .resizable(true)
+                .default_size(320.0)
+                .size_range(260.0..=520.0)
+                .frame(panels::side_frame())
+                .show(ui, |ui| {
+                    panels::metrics::show(ui, &self.state, &self.worker);
+                });
+        }
+        let central = egui::CentralPanel::no_frame().show(ui, |ui| self.views(ui, &mut cmds));
+        // Messages float over the bottom of the 3D view, so the layout never jumps.
+        if !self.state.banners.is_empty() {
+            let r = central.response.rect;
+            let width = (r.width() - 40.0).clamp(200.0, 760.0);
+            egui::Area::new(egui::Id::unique("banners"))
+                .order(egui::Order::Foreground)
+                .anchor(
+                    egui::Align2::CENTER_BOTTOM,
+                    egui::vec2(
+                        r.center().x - ctx.content_rect().center().x,
+                        r.bottom() - ctx.content_rect().bottom() - 36.0,
+                    ),
+                )
+                .show(&ctx, |ui| {
+                    ui.set_width(width);
+                    panels::banners::show(ui, &self.state.banners, &mut cmds);
+                });
+        }
+
+        if self.state.panels.export {
+            let mut open = true;
+            panels::export::show(
+                &ctx,
+                &mut open,
+                &self.state,
+                &self.worker,
+                &mut self.drafts,
+                &mut cmds,
+            );
+            if !open {
+                cmds.push(AppCommand::TogglePanel(Panel::Export));
+            }
+        }
+
+        let changed = !cmds.is_empty();
+        self.apply_all(cmds);
+
+        if let Some(bench) = &mut self.bench {
+            let drawn = render_glue::lock(&self.gl).frames_drawn;
+            let ready = self.state.primary.loaded.is_some();
+            if ready && !self.state.playback.playing() {
+                self.state.playback.apply(PlaybackCommand::Play);
+            }
+            let ui_ms = frame_start.elapsed().as_secs_f64() * 1000.0;
+            if bench.frame(ready, drawn, frame_start, ui_ms) {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            ctx.request_repaint();
+        }
+        if changed || self.state.playback.needs_repaint() {
+            ctx.request_repaint();
+        } else if self.worker.busy() {
+            // Progress messages repaint as they come; this only keeps spinners alive.
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
+        } else if self
+            .state
+            .banners
+            .iter()
+            .any(|b| b.kind == BannerKind::Info)
+        {
+            ctx.request_repaint_after(std::time::Duration::from_millis(500));
+        }
+    }
+
+    /// The 3D view, or two side by side when a comparison is open.
+    fn views(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<AppCommand>) {
+        let rect = ui.available_rect_before_wrap();
+        let slots: Vec<SlotId> = self.state.slots().into_iter().map(|(id, _)| id).collect();
+        let n = slots.len().max(1) as f32;
+        let gap = if slots.len() > 1 { 2.0 } else { 0.0 };
+        let w = (rect.width() - gap * (n - 1.0)) / n;
+        self.view_rects.clear();
+        render_glue::lock(&self.gl).set_live(&slots);
+        for (i, id) in slots.into_iter().enumerate() {
+            let r = egui::Rect::from_min_size(
+                rect.min + egui::vec2(i as f32 * (w + gap), 0.0),
+                egui::vec2(w, rect.height()),
+            );
+            self.view_rects.push((id, r));
+            let job = self.worker.job(&JobKind::Fit(id));
+            view3d::show(ui, r, &self.state, id, &self.gl, job, cmds);
+        }
+        if let Some((_, r)) = self.view_rects.first() {
+            let ppp = ui.ctx().pixels_per_point();
+            self.drafts.view_size_px = [(r.width() * ppp) as u32, (r.height() * ppp) as u32];
+        }
+        ui.allocate_rect(rect, egui::Sense::hover());
+        panels::drop_hint(ui, rect);
+    }
+}
+
+impl eframe::App for ViewerApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.bench.is_none() {
+            eframe::set_value(storage, STORAGE_KEY, &self.state.persisted());
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.worker.cancel_all();
+        render_glue::lock(&self.gl).destroy();
+    }
+
+    fn clear_color(&self, _visuals: &egui::Visuals) -> [f32; 4] {
+        theme::PANEL.to_normalized_gamma_f32()
+    }
+}

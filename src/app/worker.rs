@@ -1,0 +1,661 @@
+//! Background jobs: load + fit, export, screenshot, file dialogs and model files.
+//!
+//! Every job runs on its own thread and talks back over one channel. The UI thread only ever
+//! calls [`Worker::poll`] once per frame, so it never blocks; threads wake the UI with
+//! `egui::Context::request_repaint`. Cancelling sets the job's `AtomicBool` (which the pipeline
+//! and the exporter poll) *and* forgets the job at once, so the UI reacts in the same frame even
+//! if the thread needs a moment to notice; whatever it still sends is dropped.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::analysis::{PipelineOutput, SceneData, Settings};
+use crate::data::Dataset;
+use crate::progress::{Progress, ProgressEvent, Stage};
+use crate::render::{ExportOptions, FrameState};
+
+/// Which 3D view a dataset goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SlotId {
+    Primary,
+    /// The side-by-side comparison view.
+    Compare,
+}
+
+impl SlotId {
+    pub fn label(self) -> &'static str {
+        match self {
+            SlotId::Primary => "data",
+            SlotId::Compare => "comparison",
+        }
+    }
+}
+
+/// What a file dialog is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogPurpose {
+    /// Several `.npy` files or one `.npz` for a slot.
+    OpenFiles(SlotId),
+    /// A folder of `.npy` files for a slot.
+    OpenFolder(SlotId),
+    SaveModel,
+    LoadModel,
+    /// Where to write an export (the extension picks the format).
+    ExportTo,
+    Screenshot,
+}
+
+/// A dialog that returns `None` faster than this was not shown: no desktop portal answered.
+pub const NO_PORTAL_THRESHOLD: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PickOutcome {
+    Picked(Vec<PathBuf>),
+    Cancelled,
+    /// The dialog could not be shown at all (no xdg-desktop-portal on D-Bus).
+    NoPortal,
+}
+
+/// Classify a dialog result by how long it took.
+pub fn pick_outcome(paths: Option<Vec<PathBuf>>, elapsed: Duration) -> PickOutcome {
+    match paths {
+        Some(p) if !p.is_empty() => PickOutcome::Picked(p),
+        _ if elapsed < NO_PORTAL_THRESHOLD => PickOutcome::NoPortal,
+        _ => PickOutcome::Cancelled,
+    }
+}
+
+/// A successful load + fit.
+#[derive(Debug)]
+pub struct Fitted {
+    pub inputs: Vec<String>,
+    pub dataset: Arc<Dataset>,
+    pub output: Arc<PipelineOutput>,
+    pub settings: Settings,
+    pub seconds: f64,
+}
+
+/// What a finished job hands back.
+#[derive(Debug)]
+pub enum JobResult {
+    Fitted(SlotId, Result<Box<Fitted>, String>),
+    Picked(DialogPurpose, PickOutcome),
+    /// A success message (what was written) or the error.
+    Wrote(Result<String, String>),
+    ModelLoaded(Result<Box<super::model_files::ModelSummary>, String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    Fit(SlotId),
+    Export,
+    Screenshot,
+    Dialog,
+    SaveModel,
+    LoadModel,
+}
+
+/// A job the UI still waits for.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: u64,
+    pub kind: JobKind,
+    /// Shown next to the progress bar.
+    pub title: String,
+    pub started: Instant,
+    pub progress: Option<ProgressEvent>,
+    /// Objective after each fit iteration so far (live convergence curve).
+    pub objective: Vec<f64>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Job {
+    /// A one-line status: stage, iteration and objective.
+    pub fn status(&self) -> String {
+        let Some(p) = &self.progress else {
+            return format!("{}: starting…", self.title);
+        };
+        let mut s = format!("{}: {}", self.title, p.stage.label());
+        if let Some((i, n)) = p.iteration {
+            s.push_str(&format!(" — iteration {i}/{n}"));
+        }
+        if let Some(o) = p.objective {
+            s.push_str(&format!(", objective {o:.6}"));
+        }
+        s
+    }
+
+    /// The stage alone, short enough for a progress bar: `fitting 6/10`, `PCA`, `starting`.
+    pub fn stage_text(&self) -> String {
+        match &self.progress {
+            None => "starting".into(),
+            Some(p) => match p.iteration {
+                Some((i, n)) => format!("{} {i}/{n}", p.stage.label()),
+                None => p.stage.label().to_string(),
+            },
+        }
+    }
+
+    pub fn fraction(&self) -> f32 {
+        self.progress
+            .as_ref()
+            .map_or(0.0, |p| p.fraction.clamp(0.0, 1.0))
+    }
+
+    pub fn cancellable(&self) -> bool {
+        self.kind != JobKind::Dialog
+    }
+}
+
+enum Message {
+    Progress(u64, ProgressEvent),
+    Done(u64, JobResult),
+}
+
+type Repaint = Arc<dyn Fn() + Send + Sync>;
+
+/// Owner of the background threads' channel and of the list of running jobs.
+pub struct Worker {
+    tx: Sender<Message>,
+    rx: Receiver<Message>,
+    repaint: Repaint,
+    jobs: Vec<Job>,
+    next_id: u64,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Worker {
+    pub fn new() -> Self {
+        let (tx, rx) = channel();
+        Self {
+            tx,
+            rx,
+            repaint: Arc::new(|| {}),
+            jobs: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    /// Threads call this after each message (the UI's `request_repaint`).
+    pub fn set_repaint(&mut self, repaint: impl Fn() + Send + Sync + 'static) {
+        self.repaint = Arc::new(repaint);
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    pub fn busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    pub fn job(&self, kind: &JobKind) -> Option<&Job> {
+        self.jobs.iter().find(|j| &j.kind == kind)
+    }
+
+    /// Stop a job: its flag is set and its results will be ignored.
+    pub fn cancel(&mut self, id: u64) {
+        if let Some(j) = self.jobs.iter().find(|j| j.id == id) {
+            j.cancel.store(true, Ordering::Relaxed);
+        }
+        self.jobs.retain(|j| j.id != id);
+    }
+
+    pub fn cancel_kind(&mut self, kind: &JobKind) {
+        let ids: Vec<u64> = self
+            .jobs
+            .iter()
+            .filter(|j| &j.kind == kind)
+            .map(|j| j.id)
+            .collect();
+        for id in ids {
+            self.cancel(id);
+        }
+    }
+
+    pub fn cancel_all(&mut self) {
+        let ids: Vec<u64> = self.jobs.iter().map(|j| j.id).collect();
+        for id in ids {
+            self.cancel(id);
+        }
+    }
+
+    /// Apply progress messages and return the results of jobs that finished (and were not
+    /// cancelled) since the last call. Never blocks.
+    pub fn poll(&mut self) -> Vec<(Job, JobResult)> {
+        let mut done = Vec::new();
+        while let Ok(msg) = self.rx.try_recv() {
+            match msg {
+                Message::Progress(id, ev) => {
+                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        if let (Some((i, _)), Some(o)) = (ev.iteration, ev.objective) {
+                            if j.objective.len() < i {
+                                j.objective.push(o);
+                            }
+                        }
+                        j.progress = Some(ev);
+                    }
+                }
+                Message::Done(id, result) => {
+                    if let Some(pos) = self.jobs.iter().position(|j| j.id == id) {
+                        done.push((self.jobs.remove(pos), result));
+                    }
+                }
+            }
+        }
+        done
+    }
+
+    /// Wait (up to `timeout`) until no job is running; for tests and `--bench-frames`.
+    pub fn wait_idle(&mut self, timeout: Duration) -> Vec<(Job, JobResult)> {
+        let start = Instant::now();
+        let mut all = Vec::new();
+        loop {
+            all.extend(self.poll());
+            if self.jobs.is_empty() || start.elapsed() > timeout {
+                return all;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Start a job on a new thread. `work` gets a progress reporter and returns the result; a
+    /// panic inside it becomes an error result instead of a job that never ends.
+    fn spawn(
+        &mut self,
+        kind: JobKind,
+        title: String,
+        on_panic: impl FnOnce(String) -> JobResult + Send + Clone + 'static,
+        work: impl FnOnce(&Progress) -> JobResult + Send + 'static,
+    ) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.jobs.push(Job {
+            id,
+            kind,
+            title,
+            started: Instant::now(),
+            progress: None,
+            objective: Vec::new(),
+            cancel: cancel.clone(),
+        });
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        let on_spawn_error = on_panic.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("srmscope-job-{id}"))
+            .spawn(move || {
+                let report_tx = tx.clone();
+                let report_repaint = repaint.clone();
+                let report = move |ev: ProgressEvent| {
+                    // A closed channel only means the app is gone; nothing to do then.
+                    let _ = report_tx.send(Message::Progress(id, ev));
+                    report_repaint();
+                };
+                let progress = Progress::new(&report, &cancel);
+                let result = match catch_unwind(AssertUnwindSafe(|| work(&progress))) {
+                    Ok(r) => r,
+                    Err(panic) => on_panic(panic_message(&panic)),
+                };
+                let _ = tx.send(Message::Done(id, result));
+                repaint();
+            });
+        if let Err(e) = spawned {
+            let _ = self.tx.send(Message::Done(
+                id,
+                on_spawn_error(format!("cannot start a thread: {e}")),
+            ));
+        }
+        id
+    }
+
+    /// Load `inputs` (unless `dataset` is given, to refit what is already loaded) and run the
+    /// pipeline. A newer fit for the same slot replaces an older one.
+    pub fn fit(
+        &mut self,
+        slot: SlotId,
+        inputs: Vec<String>,
+        dataset: Option<Arc<Dataset>>,
+        settings: Settings,
+    ) -> u64 {
+        self.cancel_kind(&JobKind::Fit(slot));
+        let title = match &dataset {
+            Some(d) => format!("Fitting {}", d.name),
+            None => format!("Loading {}", short_inputs(&inputs)),
+        };
+        self.spawn(
+            JobKind::Fit(slot),
+            title,
+            move |msg| JobResult::Fitted(slot, Err(format!("internal error: {msg}"))),
+            move |progress| {
+                JobResult::Fitted(
+                    slot,
+                    load_and_fit(inputs, dataset, settings, progress).map(Box::new),
+                )
+            },
+        )
+    }
+
+    /// Show a native file dialog on a worker thread (rfd over the xdg portal). Never call this
+    /// from tests: with zenity installed and no display it blocks forever.
+    pub fn dialog(&mut self, purpose: DialogPurpose) -> u64 {
+        self.spawn(
+            JobKind::Dialog,
+            "Waiting for the file dialog".into(),
+            move |_| JobResult::Picked(purpose, PickOutcome::NoPortal),
+            move |_| {
+                let start = Instant::now();
+                let paths = show_dialog(purpose);
+                JobResult::Picked(purpose, pick_outcome(paths, start.elapsed()))
+            },
+        )
+    }
+
+    /// Render an animation to `path` with the offscreen renderer.
+    pub fn export(&mut self, scene: Arc<SceneData>, options: ExportOptions, path: PathBuf) -> u64 {
+        self.cancel_kind(&JobKind::Export);
+        let title = format!("Exporting {}", file_name(&path));
+        self.spawn(
+            JobKind::Export,
+            title,
+            |msg| JobResult::Wrote(Err(format!("export failed: {msg}"))),
+            move |progress| {
+                JobResult::Wrote(
+                    crate::render::export(&scene, &options, &path, progress)
+                        .map(|s| export_message(&s, &path))
+                        .map_err(|e| e.to_string()),
+                )
+            },
+        )
+    }
+
+    /// Write one PNG of `frame` (the current camera, head and morph) at `size` pixels.
+    pub fn screenshot(
+        &mut self,
+        scene: Arc<SceneData>,
+        names: Vec<String>,
+        frame: FrameState,
+        size: [u32; 2],
+        path: PathBuf,
+    ) -> u64 {
+        let title = format!("Saving {}", file_name(&path));
+        self.spawn(
+            JobKind::Screenshot,
+            title,
+            |msg| JobResult::Wrote(Err(format!("screenshot failed: {msg}"))),
+            move |_| {
+                JobResult::Wrote(
+                    super::render_glue::screenshot(&scene, &names, &frame, size, &path)
+                        .map(|()| format!("Saved {}", path.display())),
+                )
+            },
+        )
+    }
+
+    /// Run a short file job (saving a model) off the UI thread.
+    pub fn write_file(
+        &mut self,
+        title: String,
+        work: impl FnOnce() -> Result<String, String> + Send + 'static,
+    ) -> u64 {
+        self.spawn(
+            JobKind::SaveModel,
+            title,
+            |msg| JobResult::Wrote(Err(format!("internal error: {msg}"))),
+            move |_| JobResult::Wrote(work()),
+        )
+    }
+}
+
+impl Worker {
+    /// Read a model file off the UI thread.
+    pub fn load_model(&mut self, path: PathBuf) -> u64 {
+        let title = format!("Reading {}", file_name(&path));
+        self.spawn(
+            JobKind::LoadModel,
+            title,
+            |msg| JobResult::ModelLoaded(Err(format!("internal error: {msg}"))),
+            move |_| JobResult::ModelLoaded(super::model_files::load(&path).map(Box::new)),
+        )
+    }
+}
+
+fn load_and_fit(
+    inputs: Vec<String>,
+    dataset: Option<Arc<Dataset>>,
+    settings: Settings,
+    progress: &Progress,
+) -> Result<Fitted, String> {
+    let start = Instant::now();
+    let dataset = match dataset {
+        Some(d) => d,
+        None => {
+            progress.stage(Stage::Load, 0.0);
+            let d = crate::data::load(&inputs, None).map_err(|e| e.to_string())?;
+            progress.stage(Stage::Load, 1.0);
+            Arc::new(d)
+        }
+    };
+    if progress.cancelled() {
+        return Err("cancelled".into());
+    }
+    let output = crate::analysis::run(&dataset, &settings, progress).map_err(|e| e.to_string())?;
+    Ok(Fitted {
+        inputs,
+        dataset,
+        output: Arc::new(output),
+        settings,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn show_dialog(purpose: DialogPurpose) -> Option<Vec<PathBuf>> {
+    let activations = |d: rfd::FileDialog| d.add_filter("NumPy activations", &["npy", "npz"]);
+    match purpose {
+        DialogPurpose::OpenFiles(slot) => activations(rfd::FileDialog::new())
+            .set_title(format!(
+                "Open activations ({}): several .npy or one .npz",
+                slot.label()
+            ))
+            .pick_files(),
+        DialogPurpose::OpenFolder(_) => rfd::FileDialog::new()
+            .set_title("Open a folder of .npy activations")
+            .pick_folder()
+            .map(|p| vec![p]),
+        DialogPurpose::LoadModel => rfd::FileDialog::new()
+            .set_title("Load a fitted model")
+            .add_filter("srmscope model", &["npz"])
+            .pick_file()
+            .map(|p| vec![p]),
+        DialogPurpose::SaveModel => rfd::FileDialog::new()
+            .set_title("Save the fitted model")
+            .add_filter("srmscope model", &["npz"])
+            .set_file_name("model.npz")
+            .save_file()
+            .map(|p| vec![p]),
+        DialogPurpose::ExportTo => rfd::FileDialog::new()
+            .set_title("Export animation")
+            .add_filter("GIF animation", &["gif"])
+            .add_filter("PNG frames folder", &["png"])
+            .set_file_name("trajectories.gif")
+            .save_file()
+            .map(|p| vec![p]),
+        DialogPurpose::Screenshot => rfd::FileDialog::new()
+            .set_title("Save screenshot")
+            .add_filter("PNG image", &["png"])
+            .set_file_name("srmscope.png")
+            .save_file()
+            .map(|p| vec![p]),
+    }
+}
+
+/// `Exported /x/t.gif: 250 frames of 640×480, 1.6 MB in 0.9 s`
+pub fn export_message(summary: &crate::render::ExportSummary, path: &std::path::Path) -> String {
+    let mb = summary.bytes as f64 / (1024.0 * 1024.0);
+    let size = if mb >= 1.0 {
+        format!("{mb:.1} MB")
+    } else {
+        format!("{:.0} KB", summary.bytes as f64 / 1024.0)
+    };
+    format!(
+        "Exported {}: {} frame{} of {}×{}, {size} in {:.1} s",
+        path.display(),
+        summary.frames,
+        if summary.frames == 1 { "" } else { "s" },
+        summary.width,
+        summary.height,
+        summary.seconds
+    )
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// `a.npy, b.npy (+3 more)` for titles.
+pub fn short_inputs(inputs: &[String]) -> String {
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|s| {
+            if s.starts_with("demo:") {
+                s.clone()
+            } else {
+                file_name(std::path::Path::new(s))
+            }
+        })
+        .collect();
+    match names.len() {
+        0 => "nothing".into(),
+        1..=2 => names.join(", "),
+        n => format!("{}, {} (+{} more)", names[0], names[1], n - 2),
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a background job panicked".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialog_outcomes() {
+        let p = vec![PathBuf::from("/a.npy")];
+        assert_eq!(
+            pick_outcome(Some(p.clone()), Duration::ZERO),
+            PickOutcome::Picked(p)
+        );
+        assert_eq!(
+            pick_outcome(None, Duration::from_millis(2)),
+            PickOutcome::NoPortal
+        );
+        assert_eq!(
+            pick_outcome(Some(vec![]), Duration::from_millis(2)),
+            PickOutcome::NoPortal
+        );
+        assert_eq!(
+            pick_outcome(None, Duration::from_secs(3)),
+            PickOutcome::Cancelled
+        );
+    }
+
+    #[test]
+    fn export_messages_are_readable() {
+        let s = crate::render::ExportSummary {
+            path: PathBuf::from("/t/x.gif"),
+            frames: 250,
+            width: 640,
+            height: 480,
+            delay_cs: Some(4),
+            tail_images: 15,
+            bytes: 1_706_589,
+            seconds: 0.9,
+        };
+        assert_eq!(
+            export_message(&s, std::path::Path::new("/t/x.gif")),
+            "Exported /t/x.gif: 250 frames of 640×480, 1.6 MB in 0.9 s"
+        );
+    }
+
+    #[test]
+    fn short_inputs_names_files() {
+        assert_eq!(short_inputs(&["demo:convnet".into()]), "demo:convnet");
+        assert_eq!(
+            short_inputs(&["/x/a.npy".into(), "/x/b.npy".into()]),
+            "a.npy, b.npy"
+        );
+        assert_eq!(
+            short_inputs(&[
+                "a.npy".into(),
+                "b.npy".into(),
+                "c.npy".into(),
+                "d.npy".into()
+            ]),
+            "a.npy, b.npy (+2 more)"
+        );
+    }
+
+    #[test]
+    fn panics_become_errors_and_cancel_drops_results() {
+        let mut w = Worker::new();
+        let id = w.spawn(
+            JobKind::SaveModel,
+            "panic".into(),
+            |m| JobResult::Wrote(Err(m)),
+            |_| panic!("boom"),
+        );
+        let done = w.wait_idle(Duration::from_secs(5));
+        assert_eq!(done.len(), 1);
+        assert!(
+            matches!(&done[0].1, JobResult::Wrote(Err(m)) if m.contains("boom")),
+            "{id}"
+        );
+
+        let id = w.write_file("slow".into(), || {
+            std::thread::sleep(Duration::from_millis(50));
+            Ok("written".into())
+        });
+        w.cancel(id);
+        assert!(!w.busy(), "cancel forgets the job at once");
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(w.poll().is_empty(), "a cancelled job's result is dropped");
+    }
+
+    #[test]
+    fn fit_reports_load_errors() {
+        let mut w = Worker::new();
+        w.fit(
+            SlotId::Primary,
+            vec!["/definitely/not/here.npy".into()],
+            None,
+            Settings::default(),
+        );
+        let done = w.wait_idle(Duration::from_secs(10));
+        let Some((job, JobResult::Fitted(SlotId::Primary, Err(msg)))) = done.into_iter().next()
+        else {
+            panic!("expected a failed fit");
+        };
+        assert_eq!(job.kind, JobKind::Fit(SlotId::Primary));
+        assert!(msg.contains("not/here.npy"), "{msg}");
+    }
+}
