@@ -47,6 +47,8 @@ pub struct ViewerOptions {
     pub bench_frames: Option<usize>,
     /// Pipeline settings; `None` uses the ones remembered from the last session.
     pub settings: Option<crate::analysis::Settings>,
+    /// Images in the bright head; `None` uses the remembered one.
+    pub tail: Option<usize>,
 }
 
 /// Open the viewer window and run until it is closed.

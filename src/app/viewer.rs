@@ -45,6 +45,9 @@ impl ViewerApp {
         if let Some(s) = &opts.settings {
             persisted.settings = s.clone();
         }
+        if let Some(t) = opts.tail {
+            persisted.playback.tail = t.max(1);
+        }
         let drafts = Drafts::new(&persisted);
         let mut startup = Vec::new();
         let inputs = if opts.inputs.is_empty() {

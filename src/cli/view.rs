@@ -12,6 +12,9 @@ pub struct ViewArgs {
     /// Render N frames while playing, print median and p95 frame times, and exit.
     #[arg(long)]
     pub bench_frames: Option<usize>,
+    /// Images in the bright head of each trajectory (default: the remembered one, else 60).
+    #[arg(long)]
+    pub tail: Option<usize>,
     /// Moving-average window over images.
     #[arg(long, default_value_t = 10)]
     pub smooth: usize,
@@ -42,5 +45,6 @@ pub fn run(a: ViewArgs) -> Result<()> {
         compare: a.compare,
         bench_frames: a.bench_frames,
         settings,
+        tail: a.tail,
     })
 }
