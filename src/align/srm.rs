@@ -286,8 +286,9 @@ pub fn fit_det(
         .collect();
     let mut w = w_init;
     let shared = |w: &[Array2<f64>]| -> (Vec<Array2<f64>>, Array2<f64>) {
-        let p: Vec<Array2<f64>> =
-            map_networks(xs.len(), |i| project_centered(&xs[i], &w[i], mu[i].as_ref()));
+        let p: Vec<Array2<f64>> = map_networks(xs.len(), |i| {
+            project_centered(&xs[i], &w[i], mu[i].as_ref())
+        });
         let mut s = Array2::<f64>::zeros((k, t));
         for pi in &p {
             s += pi;
