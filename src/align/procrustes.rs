@@ -1,30 +1,13 @@
 //! Hyperalignment-style Procrustes template (HyperTools `align='hyper'`, after Haxby 2011), in
 //! the same W_i (units_i × k) form as SRM so the rest of the pipeline treats both alike.
 
-use super::srm::{validate, DetFit};
+use super::srm::{
+    column_means, cross, frob_dot, project_centered as project, sum_sq, validate, DetFit,
+};
 use super::AlignError;
-use crate::linalg::{matmul, procrustes, thin_svd};
+use crate::linalg::{map_networks, procrustes, thin_svd};
 use crate::progress::Progress;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
-
-fn means(x: &ArrayView2<f64>, center: bool) -> Option<Array1<f64>> {
-    center.then(|| {
-        x.mean_axis(Axis(0))
-            .unwrap_or_else(|| Array1::zeros(x.ncols()))
-    })
-}
-
-/// k × T projection W_iᵀ(X_i − μ_i).
-fn project(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
-    let mut p = matmul(w.t(), x.t());
-    if let Some(mu) = mu {
-        let shift = w.t().dot(mu);
-        for (mut row, s) in p.rows_mut().into_iter().zip(shift.iter()) {
-            row -= *s;
-        }
-    }
-    p
-}
+use ndarray::{Array1, Array2, ArrayView2};
 
 /// The orthonormal W (v × k) that best maps network x onto `template` (k × T).
 fn align_to(
@@ -32,14 +15,7 @@ fn align_to(
     template: &Array2<f64>,
     mu: Option<&Array1<f64>>,
 ) -> Result<Array2<f64>, AlignError> {
-    let mut c = matmul(x.t(), template.t());
-    if let Some(mu) = mu {
-        let tsum = template.sum_axis(Axis(1));
-        for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
-            row.scaled_add(-*m, &tsum);
-        }
-    }
-    procrustes(c.view()).map_err(|e| AlignError::Linalg(e.to_string()))
+    procrustes(cross(x, template, mu).view()).map_err(|e| AlignError::Linalg(e.to_string()))
 }
 
 /// Three passes, as HyperTools: a running template built network by network, a second template
@@ -53,7 +29,7 @@ pub fn fit_hyper(
 ) -> Result<DetFit, AlignError> {
     let t = validate(xs, k)?;
     let m = xs.len();
-    let mu: Vec<Option<Array1<f64>>> = xs.iter().map(|x| means(x, center)).collect();
+    let mu: Vec<Option<Array1<f64>>> = xs.iter().map(|x| center.then(|| column_means(x))).collect();
     let lin = |e: crate::linalg::LinalgError| AlignError::Linalg(e.to_string());
 
     // Network 0's principal axes give the template its first k dimensions.
@@ -75,21 +51,13 @@ pub fn fit_hyper(
     let sq: Vec<f64> = xs
         .iter()
         .zip(&mu)
-        .map(|(x, mu)| match mu {
-            Some(mu) => x
-                .rows()
-                .into_iter()
-                .map(|r| (&r - mu).mapv(|v| v * v).sum())
-                .sum(),
-            None => x.iter().map(|v| v * v).sum(),
-        })
+        .map(|(x, mu)| sum_sq(x, mu.as_ref()))
         .collect();
     let objective_of = |w: &[Array2<f64>], s: &Array2<f64>| -> f64 {
-        let s2: f64 = s.iter().map(|v| v * v).sum();
+        let s2 = frob_dot(s, s);
         let mut tot = 0.0;
         for ((x, wi), (mu, q)) in xs.iter().zip(w).zip(mu.iter().zip(&sq)) {
-            let p = project(x, wi, mu.as_ref());
-            tot += q - 2.0 * p.iter().zip(s.iter()).map(|(a, b)| a * b).sum::<f64>() + s2;
+            tot += q - 2.0 * frob_dot(&project(x, wi, mu.as_ref()), s) + s2;
         }
         0.5 * tot / t as f64
     };
@@ -99,10 +67,17 @@ pub fn fit_hyper(
         if progress.cancelled() {
             return Err(AlignError::Cancelled);
         }
+        // Every network against the same template: independent, so in parallel.
+        let aligned = map_networks(m, |i| -> Result<(Array2<f64>, Array2<f64>), AlignError> {
+            let wi = align_to(&xs[i], &template, mu[i].as_ref())?;
+            let p = project(&xs[i], &wi, mu[i].as_ref());
+            Ok((wi, p))
+        });
         let mut next = Array2::<f64>::zeros((k, t));
-        for i in 0..m {
-            w[i] = align_to(&xs[i], &template, mu[i].as_ref())?;
-            next += &project(&xs[i], &w[i], mu[i].as_ref());
+        for (i, a) in aligned.into_iter().enumerate() {
+            let (wi, p) = a?;
+            next += &p;
+            w[i] = wi;
         }
         next /= m as f64;
         template = next;

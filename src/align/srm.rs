@@ -103,29 +103,34 @@ fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
     a
 }
 
-fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
+pub(super) fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
     x.mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(x.ncols()))
 }
 
-fn sum_sq(x: &ArrayView2<f64>) -> f64 {
-    x.iter().map(|v| v * v).sum()
-}
-
-fn sum_sq_centered(x: &ArrayView2<f64>, mu: &Array1<f64>) -> f64 {
-    x.rows()
-        .into_iter()
-        .map(|r| {
-            r.iter()
-                .zip(mu)
-                .map(|(v, m)| (v - m) * (v - m))
-                .sum::<f64>()
-        })
-        .sum()
+/// ‖X − 1μᵀ‖², or ‖X‖² when `mu` is None, without a centred copy.
+pub(super) fn sum_sq(x: &ArrayView2<f64>, mu: Option<&Array1<f64>>) -> f64 {
+    match mu {
+        Some(mu) => x
+            .rows()
+            .into_iter()
+            .map(|r| {
+                r.iter()
+                    .zip(mu)
+                    .map(|(v, m)| (v - m) * (v - m))
+                    .sum::<f64>()
+            })
+            .sum(),
+        None => x.iter().map(|v| v * v).sum(),
+    }
 }
 
 /// W_iᵀ(X_i − μ_i1ᵀ) as a k × T matrix, from the T × v dump orientation.
-fn project_centered(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
+pub(super) fn project_centered(
+    x: &ArrayView2<f64>,
+    w: &Array2<f64>,
+    mu: Option<&Array1<f64>>,
+) -> Array2<f64> {
     let mut p = matmul_serial(w.t(), x.t()); // k × T
     if let Some(mu) = mu {
         let shift = w.t().dot(mu);
@@ -137,7 +142,7 @@ fn project_centered(x: &ArrayView2<f64>, w: &Array2<f64>, mu: Option<&Array1<f64
 }
 
 /// X̃_iSᵀ (v × k) = X_iSᵀ − μ_i(S1)ᵀ.
-fn cross(x: &ArrayView2<f64>, s: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
+pub(super) fn cross(x: &ArrayView2<f64>, s: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
     let mut c = matmul_serial(x.t(), s.t());
     if let Some(mu) = mu {
         let ssum = s.sum_axis(Axis(1));
@@ -148,7 +153,7 @@ fn cross(x: &ArrayView2<f64>, s: &Array2<f64>, mu: Option<&Array1<f64>>) -> Arra
     c
 }
 
-fn frob_dot(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+pub(super) fn frob_dot(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(x, y)| x * y).sum()
 }
 
@@ -170,14 +175,11 @@ pub fn fit_prob(
     let tf = t as f64;
     let v: Vec<f64> = xs.iter().map(|x| x.ncols() as f64).collect();
     let mu: Vec<Array1<f64>> = xs.iter().map(column_means).collect();
-    let sq: Vec<f64> = match trace {
-        TraceMode::Raw => xs.iter().map(sum_sq).collect(),
-        TraceMode::Centered => xs
-            .iter()
-            .zip(&mu)
-            .map(|(x, m)| sum_sq_centered(x, m))
-            .collect(),
-    };
+    let sq: Vec<f64> = xs
+        .iter()
+        .zip(&mu)
+        .map(|(x, m)| sum_sq(x, (trace == TraceMode::Centered).then_some(m)))
+        .collect();
     let mut w = w_init;
     let mut rho2 = Array1::<f64>::ones(m);
     let mut sigma_s = Array2::<f64>::eye(k);
@@ -279,10 +281,7 @@ pub fn fit_det(
     let sq: Vec<f64> = xs
         .iter()
         .zip(&mu)
-        .map(|(x, mu)| match mu {
-            Some(mu) => sum_sq_centered(x, mu),
-            None => sum_sq(x),
-        })
+        .map(|(x, mu)| sum_sq(x, mu.as_ref()))
         .collect();
     let mut w = w_init;
     let shared = |w: &[Array2<f64>]| -> (Vec<Array2<f64>>, Array2<f64>) {
