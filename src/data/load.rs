@@ -278,6 +278,19 @@ pub(super) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
     })
 }
 
+/// Opens a file and reads its size (to check headers against it before reading data).
+pub(super) fn open_sized(path: &Path, shown: &str) -> Result<(File, u64), DataError> {
+    let file = open(path, shown)?;
+    let size = file
+        .metadata()
+        .map_err(|e| DataError::Io {
+            path: shown.to_string(),
+            source: e,
+        })?
+        .len();
+    Ok((file, size))
+}
+
 /// Labels as read, before they are checked against the networks.
 struct LabelArray {
     what: String,
@@ -347,14 +360,7 @@ impl<'o> Loader<'o> {
     }
 
     fn npy_file(&mut self, path: &Path, shown: &str) -> Result<(), DataError> {
-        let file = open(path, shown)?;
-        let size = file
-            .metadata()
-            .map_err(|e| DataError::Io {
-                path: shown.to_string(),
-                source: e,
-            })?
-            .len();
+        let (file, size) = open_sized(path, shown)?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -430,14 +436,7 @@ impl<'o> Loader<'o> {
         let before = self.labels.len();
         match extension(path).as_deref() {
             Some("npy") => {
-                let file = open(path, &shown)?;
-                let size = file
-                    .metadata()
-                    .map_err(|e| DataError::Io {
-                        path: shown.clone(),
-                        source: e,
-                    })?
-                    .len();
+                let (file, size) = open_sized(path, &shown)?;
                 self.array(
                     &mut BufReader::new(file),
                     &shown,

@@ -9,7 +9,9 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, Ix2, IxDyn};
 use npyz::zip;
 
 use super::error::DataError;
-use super::load::{check_available, drain, memory_limit, open, open_zip, read_values, reorder};
+use super::load::{
+    check_available, drain, memory_limit, open, open_sized, open_zip, read_values, reorder,
+};
 use super::npy::{self, Values, Want};
 
 /// An array to write to (or as read from) an `.npy`/`.npz`: data in C order plus its shape.
@@ -475,14 +477,7 @@ pub fn read_npz_f64(path: &Path) -> Result<Vec<(String, ArrayD<f64>)>, DataError
 /// One `.npy` file as an [`NpyArray`].
 pub fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
     let shown = path.display().to_string();
-    let file = open(path, &shown)?;
-    let size = file
-        .metadata()
-        .map_err(|e| DataError::Io {
-            path: shown.clone(),
-            source: e,
-        })?
-        .len();
+    let (file, size) = open_sized(path, &shown)?;
     let mut used = 0;
     read_npy_stream(
         &mut BufReader::new(file),
