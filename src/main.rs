@@ -41,7 +41,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => cli::view::run(cli::view::ViewArgs::with_files(cli.files)),
+        None => cli::view::ViewArgs::with_files(cli.files).and_then(cli::view::run),
         Some(Command::View(a)) => cli::view::run(a),
         Some(Command::Info(a)) => cli::info::run(a),
         Some(Command::Fit(a)) => cli::fit::run(a),

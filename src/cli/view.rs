@@ -26,15 +26,16 @@ pub struct ViewArgs {
 }
 
 impl ViewArgs {
-    pub fn with_files(files: Vec<String>) -> Self {
+    /// `srmscope FILE...`: the view command's defaults, with the remembered settings.
+    pub fn with_files(files: Vec<String>) -> Result<Self> {
         use clap::FromArgMatches;
         let mut cmd = <Self as clap::Args>::augment_args(clap::Command::new("view"));
         cmd = cmd.no_binary_name(true);
-        let matches = cmd.get_matches_from(Vec::<String>::new());
-        let mut a = <Self as FromArgMatches>::from_arg_matches(&matches).expect("defaults parse");
+        let matches = cmd.try_get_matches_from(Vec::<String>::new())?;
+        let mut a = <Self as FromArgMatches>::from_arg_matches(&matches)?;
         a.files = files;
         a.remembered_settings = true;
-        a
+        Ok(a)
     }
 }
 
