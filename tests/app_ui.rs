@@ -469,8 +469,9 @@ fn saving_and_loading_a_model_restores_its_fit() {
             .as_ref()
             .is_some_and(|l| l.settings.smooth == 4)
     });
+    let saved = srmscope::align::model_io::load_model(&path).expect("model reads back");
     h.state_mut().apply(AppCommand::LoadModel(path));
-    step_until(&mut h, "the model's refit", |a| {
+    step_until(&mut h, "the model to be applied", |a| {
         a.worker.jobs().is_empty()
             && a.state
                 .primary
@@ -487,6 +488,15 @@ fn saving_and_loading_a_model_restores_its_fit() {
             .map(|l| l.settings.clone()),
         Some(original)
     );
+    // The maps on screen are the file's maps.
+    let shown = h
+        .state()
+        .state
+        .primary
+        .loaded
+        .as_ref()
+        .map(|l| l.output.model.w.clone());
+    assert_eq!(shown, Some(saved.w));
 
     // A file that is not a model is refused with a message naming it.
     let bad = dir.path().join("bad.npz");

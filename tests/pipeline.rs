@@ -222,3 +222,40 @@ fn model_file_round_trips_exactly() {
     assert_eq!(params["settings"]["algo"], "prob");
     assert_eq!(params["k_resolved"], 4);
 }
+
+#[test]
+fn a_saved_model_is_applied_without_refitting() {
+    let a = common::planted(3, &[16], 4, 200, 0.3, 10);
+    let b = common::planted(3, &[16], 4, 200, 0.3, 11);
+    let s = settings(Algo::Prob, 4);
+    let fit_a = silent(|p| analysis::run(&a, &s, p)).expect("fit a");
+    let fit_b = silent(|p| analysis::run(&b, &s, p)).expect("fit b");
+    let applied =
+        silent(|p| analysis::pipeline::apply_model(&b, &s, fit_a.model.clone(), p)).expect("apply");
+    assert_eq!(
+        applied.model.w, fit_a.model.w,
+        "the saved maps are used as they are"
+    );
+    assert_ne!(applied.model.w, fit_b.model.w);
+    assert_eq!(applied.scene.n_frames(), fit_b.scene.n_frames());
+    // Maps from unrelated data do not align b's networks.
+    assert!(
+        applied.metrics.isc.shared < 0.5,
+        "{}",
+        applied.metrics.isc.shared
+    );
+    // Applying a model to its own data reproduces the fit's numbers.
+    let again = silent(|p| analysis::pipeline::apply_model(&a, &s, fit_a.model.clone(), p))
+        .expect("apply a");
+    assert_eq!(again.metrics.isc.shared, fit_a.metrics.isc.shared);
+    assert_eq!(
+        again.scene.trajectories[0].after,
+        fit_a.scene.trajectories[0].after
+    );
+    // A model for other widths is refused.
+    let c = common::planted(3, &[12], 4, 200, 0.3, 12);
+    let msg = silent(|p| analysis::pipeline::apply_model(&c, &s, fit_a.model.clone(), p))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("16 units") && msg.contains("12"), "{msg}");
+}

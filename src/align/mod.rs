@@ -78,7 +78,7 @@ pub struct AlignOptions {
 }
 
 /// A fitted alignment: per-network maps into a k-dimensional shared space.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Model {
     pub networks: Vec<String>,
     /// W_i, units_i × k, orthonormal columns.

@@ -72,6 +72,15 @@ fn check_dataset(ds: &Dataset) -> Result<(), AnalysisError> {
 
 /// Split, subsample and normalise.
 pub fn prepare(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
+    prepare_with_units(ds, s, None)
+}
+
+/// As [`prepare`], keeping the given units per network instead of drawing them (a saved model's).
+pub fn prepare_with_units(
+    ds: &Dataset,
+    s: &Settings,
+    units: Option<&[Option<Vec<usize>>]>,
+) -> Result<Prepared, AnalysisError> {
     check_dataset(ds)?;
     if !(0.0..1.0).contains(&s.test_fraction) {
         return Err(AnalysisError::Invalid(format!(
@@ -84,7 +93,20 @@ pub fn prepare(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
     let mut test = Vec::new();
     let mut units_kept = Vec::new();
     for (i, net) in ds.networks.iter().enumerate() {
-        let cols = subsample_units(net.data.ncols(), s.max_units, s.seed, i);
+        let cols = match units {
+            Some(u) => u.get(i).cloned().flatten(),
+            None => subsample_units(net.data.ncols(), s.max_units, s.seed, i),
+        };
+        if let Some(&bad) = cols
+            .as_ref()
+            .and_then(|c| c.iter().find(|&&c| c >= net.data.ncols()))
+        {
+            return Err(AnalysisError::Invalid(format!(
+                "{} has {} units but the model uses unit {bad}",
+                net.source,
+                net.data.ncols()
+            )));
+        }
         let mut tr = take(&net.data.view(), &train_idx, cols.as_deref());
         let mut te = take(&net.data.view(), &test_idx, cols.as_deref());
         normalize(&mut tr, &mut te, s.normalize);
@@ -184,8 +206,38 @@ pub fn run(
     finish(ds, s, prep, model, fit_seconds, progress)
 }
 
-/// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene. Also used
-/// to apply a saved model to a dataset.
+/// Applies a saved model to a dataset without fitting: the same split, units and normalisation
+/// as `s` (the model's own settings), then everything after the fit.
+pub fn apply_model(
+    ds: &Dataset,
+    s: &Settings,
+    model: Model,
+    progress: &Progress,
+) -> Result<PipelineOutput, AnalysisError> {
+    progress.stage(Stage::Preprocess, 0.0);
+    if model.w.len() != ds.networks.len() {
+        return Err(AnalysisError::Invalid(format!(
+            "the model maps {} networks but {} has {}",
+            model.w.len(),
+            ds.name,
+            ds.networks.len()
+        )));
+    }
+    let units = (!model.units_kept.is_empty()).then_some(model.units_kept.as_slice());
+    let prep = prepare_with_units(ds, s, units)?;
+    for ((x, w), name) in prep.train.iter().zip(&model.w).zip(&model.networks) {
+        if x.ncols() != w.nrows() {
+            return Err(AnalysisError::Invalid(format!(
+                "{name}: the model maps {} units but the data has {}",
+                w.nrows(),
+                x.ncols()
+            )));
+        }
+    }
+    finish(ds, s, prep, model, 0.0, progress)
+}
+
+/// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene.
 pub fn finish(
     ds: &Dataset,
     s: &Settings,

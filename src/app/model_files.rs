@@ -1,9 +1,9 @@
 //! Saving and loading fitted models from the viewer, in the CLI's `.npz` format
 //! (`crate::align::model_io`).
 //!
-//! Loading a model restores the fit it came from: the file's `params` hold every setting, the
-//! pipeline is deterministic, so refitting the same data with them reproduces the same maps. The
-//! viewer checks the file's networks against the loaded data first.
+//! Loading a model applies its maps to the data on screen without refitting, with the split,
+//! units and normalisation recorded in the file's `params`. The viewer checks the file's networks
+//! against the loaded data first.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +24,8 @@ pub struct ModelSummary {
     pub units: Vec<usize>,
     pub settings: Option<Settings>,
     pub dataset: Option<String>,
+    /// The maps themselves, applied to the data on screen without refitting.
+    pub model: std::sync::Arc<Model>,
 }
 
 impl ModelSummary {
@@ -86,6 +88,7 @@ pub fn load(path: &Path) -> Result<ModelSummary, String> {
         units: model.w.iter().map(|w| w.nrows()).collect(),
         settings,
         dataset,
+        model: std::sync::Arc::new(model),
     })
 }
 
@@ -102,6 +105,7 @@ mod tests {
             units: vec![10, 10],
             settings: None,
             dataset: Some("demo".into()),
+            model: Default::default(),
         };
         assert!(m.describe().contains("2 networks, k = 3, fitted on demo"));
         assert!(m.mismatch(&["a".into(), "b".into()], &[10, 10]).is_none());

@@ -328,14 +328,19 @@ impl ViewerApp {
             );
             return;
         };
+        let (inputs, dataset) = (loaded.inputs.clone(), loaded.dataset.clone());
         self.state.banner(
             BannerKind::Info,
             format!(
-                "Loaded {}; refitting with its settings.",
-                summary.describe()
+                "Loaded {}; applying it to {}.",
+                summary.describe(),
+                dataset.name
             ),
         );
-        self.refit(settings);
+        self.state.settings = settings.clone();
+        self.drafts.settings = settings.clone();
+        self.worker
+            .apply_model(SlotId::Primary, inputs, dataset, settings, summary.model);
     }
 
     fn handle(&mut self, job: Job, result: JobResult) {

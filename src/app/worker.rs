@@ -418,6 +418,44 @@ impl Worker {
 }
 
 impl Worker {
+    /// Apply a loaded model to the dataset in `slot` (no fitting), delivered like a fit.
+    pub fn apply_model(
+        &mut self,
+        slot: SlotId,
+        inputs: Vec<String>,
+        dataset: Arc<Dataset>,
+        settings: Settings,
+        model: Arc<crate::align::Model>,
+    ) -> u64 {
+        self.cancel_kind(&JobKind::Fit(slot));
+        let title = format!("Applying the model to {}", dataset.name);
+        self.spawn(
+            JobKind::Fit(slot),
+            title,
+            move |msg| JobResult::Fitted(slot, Err(format!("internal error: {msg}"))),
+            move |progress| {
+                let start = Instant::now();
+                let result = crate::analysis::pipeline::apply_model(
+                    &dataset,
+                    &settings,
+                    (*model).clone(),
+                    progress,
+                )
+                .map_err(|e| e.to_string())
+                .map(|output| {
+                    Box::new(Fitted {
+                        inputs,
+                        dataset,
+                        output: Arc::new(output),
+                        settings,
+                        seconds: start.elapsed().as_secs_f64(),
+                    })
+                });
+                JobResult::Fitted(slot, result)
+            },
+        )
+    }
+
     /// Read a model file off the UI thread.
     pub fn load_model(&mut self, path: PathBuf) -> u64 {
         let title = format!("Reading {}", file_name(&path));
