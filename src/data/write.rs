@@ -14,6 +14,15 @@ use super::load::{
 };
 use super::npy::{self, Values, Want};
 
+/// Characters per element of a numpy `<U{n}` array holding `data` (numpy's minimum is 1).
+fn str_width(data: &[String]) -> usize {
+    data.iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
 /// An array to write to (or as read from) an `.npy`/`.npz`: data in C order plus its shape.
 /// `shape == []` is a 0-d scalar.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,14 +99,7 @@ impl NpyArray {
             NpyArray::F64 { .. } => "<f8".into(),
             NpyArray::I64 { .. } => "<i8".into(),
             NpyArray::Str { data, .. } => {
-                format!(
-                    "<U{}",
-                    data.iter()
-                        .map(|s| s.chars().count())
-                        .max()
-                        .unwrap_or(0)
-                        .max(1)
-                )
+                format!("<U{}", str_width(data))
             }
         }
     }
@@ -164,15 +166,7 @@ impl NpyArray {
         match self {
             NpyArray::F64 { data, .. } => data.len() as u64 * 8,
             NpyArray::I64 { data, .. } => data.len() as u64 * 8,
-            NpyArray::Str { data, .. } => {
-                let n = data
-                    .iter()
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .max(1);
-                data.len() as u64 * n as u64 * 4
-            }
+            NpyArray::Str { data, .. } => data.len() as u64 * str_width(data) as u64 * 4,
         }
     }
 }
@@ -234,12 +228,7 @@ fn write_npy_to(w: &mut impl Write, a: &NpyArray) -> io::Result<()> {
             }
         }
         NpyArray::Str { data, .. } => {
-            let n = data
-                .iter()
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(1);
+            let n = str_width(data);
             for s in data {
                 let mut k = 0;
                 for c in s.chars() {
