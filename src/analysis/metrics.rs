@@ -198,7 +198,7 @@ pub fn pairwise_procrustes_ve(h_sq: &[f64], ys: &[ArrayView2<f64>]) -> Vec<Vec<f
 }
 
 /// Per frame, the mean distance between every pair of networks' points.
-pub fn disagreement(points: &[Vec<[f32; 3]>]) -> Vec<f32> {
+pub fn disagreement(points: &[&[[f32; 3]]]) -> Vec<f32> {
     let n = points.first().map_or(0, |p| p.len());
     let m = points.len();
     (0..n)
@@ -239,6 +239,6 @@ mod tests {
     fn disagreement_is_mean_pairwise_distance() {
         let a = vec![[0.0, 0.0, 0.0]];
         let b = vec![[3.0, 4.0, 0.0]];
-        assert_eq!(disagreement(&[a, b]), vec![5.0]);
+        assert_eq!(disagreement(&[&a, &b]), vec![5.0]);
     }
 }

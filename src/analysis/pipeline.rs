@@ -267,10 +267,10 @@ pub fn finish(
             .map(|(x, mu)| sum_sq(&centered(x, *mu)))
             .collect()
     };
+    let test_sq = sq_of(&prep.test);
     let ve_train =
         metrics::variance_explained(&views(&prep.train), &sq_of(&prep.train), &views(&y_train));
-    let ve_test =
-        metrics::variance_explained(&views(&prep.test), &sq_of(&prep.test), &views(&y_test));
+    let ve_test = metrics::variance_explained(&views(&prep.test), &test_sq, &views(&y_test));
 
     // Native space compares unit j with unit j, which needs equal widths.
     let same_width = prep.test.iter().all(|x| x.ncols() == prep.test[0].ncols());
@@ -296,7 +296,7 @@ pub fn finish(
         native: same_width.then(|| metrics::lower_tri_corr(&metrics::inter_rsm_loo(&nv), &within)),
         shared: metrics::lower_tri_corr(&metrics::inter_rsm_loo(&yv), &within),
     };
-    let procrustes_ve = metrics::pairwise_procrustes_ve(&sq_of(&prep.test), &yv);
+    let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -365,8 +365,8 @@ pub fn finish(
             .map(|t| l[prep.test_idx[(t + w / 2).min(n_test - 1)]])
             .collect()
     });
-    let before_pts: Vec<Vec<[f32; 3]>> = trajectories.iter().map(|t| t.before.clone()).collect();
-    let after_pts: Vec<Vec<[f32; 3]>> = trajectories.iter().map(|t| t.after.clone()).collect();
+    let before_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.before.as_slice()).collect();
+    let after_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.after.as_slice()).collect();
     let evr = |p: &pca::JointPca| -> [f64; 3] {
         let g = |i: usize| p.explained_variance_ratio.get(i).copied().unwrap_or(0.0);
         [g(0), g(1), g(2)]
