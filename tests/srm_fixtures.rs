@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 use srmscope::align::init::brainiak_init;
-use srmscope::align::srm::{fit_det, fit_prob, FitOptions, TraceMode};
+use srmscope::align::srm::{fit_det, fit_prob, FitOptions, Route, TraceMode};
 use srmscope::progress::silent;
 use std::path::{Path, PathBuf};
 
@@ -81,7 +81,17 @@ fn brainiak_init_reproduces_w_init_exactly() {
 }
 
 #[test]
-fn fits_match_brainiak_to_1e8() {
+fn fits_match_brainiak_to_1e8_direct() {
+    fits_match_brainiak(Route::Direct);
+}
+
+/// The Gram-space route reproduces BrainIAK too (its iterations never touch the data).
+#[test]
+fn fits_match_brainiak_to_1e8_gram() {
+    fits_match_brainiak(Route::Gram);
+}
+
+fn fits_match_brainiak(route: Route) {
     for f in load_all() {
         let xs: Vec<Array2<f64>> = (0..f.m()).map(|i| f.mat(&format!("x_{i}"))).collect();
         // Fixtures are units × samples; srmscope takes samples × units.
@@ -91,6 +101,7 @@ fn fits_match_brainiak_to_1e8() {
             k: f.k,
             n_iter: f.n_iter,
             tol: None,
+            route,
         };
         let logged = f.vec("logged_objective");
         let (w, s, curve) = if f.algo == "prob" {

@@ -1,6 +1,6 @@
 //! Initial orthonormal W_i: BrainIAK's exact scheme, or a fast seeded Gaussian.
 
-use crate::linalg::householder_qr;
+use crate::linalg::{householder_qr, map_networks};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_mt::Mt;
@@ -17,34 +17,26 @@ fn random_sample(mt: &mut Mt) -> f64 {
 pub fn brainiak_init(units: &[usize], k: usize, seed: u32) -> Vec<Array2<f64>> {
     let mut master = Mt::new(seed);
     let seeds: Vec<u32> = units.iter().map(|_| master.next_u32()).collect();
-    units
-        .iter()
-        .zip(seeds)
-        .map(|(&v, s)| {
-            let mut mt = Mt::new(s);
-            let mut m = Array2::<f64>::zeros((v, k));
-            for x in m.iter_mut() {
-                *x = random_sample(&mut mt);
-            }
-            householder_qr(m.view()).0
-        })
-        .collect()
+    // Each network has its own stream, so the QRs run in parallel.
+    map_networks(units.len(), |i| {
+        let mut mt = Mt::new(seeds[i]);
+        let mut m = Array2::<f64>::zeros((units[i], k));
+        for x in m.iter_mut() {
+            *x = random_sample(&mut mt);
+        }
+        householder_qr(m.view()).0
+    })
 }
 
 /// A Haar-random orthonormal W_i per network from a seeded Gaussian matrix (one stream per
 /// network, like BrainIAK, so results do not depend on network order).
 pub fn random_init(units: &[usize], k: usize, seed: u64) -> Vec<Array2<f64>> {
-    units
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(
-                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64,
-            );
-            let m = Array2::from_shape_simple_fn((v, k), || gaussian(&mut rng));
-            householder_qr(m.view()).0
-        })
-        .collect()
+    map_networks(units.len(), |i| {
+        let mut rng =
+            rand::rngs::StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64);
+        let m = Array2::from_shape_simple_fn((units[i], k), || gaussian(&mut rng));
+        householder_qr(m.view()).0
+    })
 }
 
 /// Standard normal draw (Box–Muller); good enough for a random rotation.

@@ -4,6 +4,7 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+pub mod gram;
 pub mod init;
 pub mod model_io;
 pub mod procrustes;
@@ -155,6 +156,7 @@ pub fn fit(
         k: opts.k,
         n_iter: opts.n_iter,
         tol: opts.tol,
+        route: srm::Route::Auto,
     };
     let center = opts.center == Center::On;
     let mu: Vec<Array1<f64>> = xs

@@ -6,7 +6,7 @@
 //! W_iᵀX̃_i and X̃_iSᵀ are formed from raw products minus rank-one mean corrections.
 
 use super::AlignError;
-use crate::linalg::{map_networks, matmul_serial, procrustes, spd_inverse};
+use crate::linalg::{map_networks, matmul, matmul_serial, procrustes, spd_inverse, sum_networks};
 use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -22,6 +22,22 @@ pub enum TraceMode {
     Centered,
 }
 
+/// Where the iterations run. Both routes give the same results to rounding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Route {
+    /// The cheaper of the two by operation count, Gram space only while its V × V matrix stays
+    /// under [`GRAM_MAX_BYTES`].
+    #[default]
+    Auto,
+    /// Products with the data every iteration (O(VTk) each).
+    Direct,
+    /// Cross-Gram blocks once, then O(V²k) per iteration (`super::gram`).
+    Gram,
+}
+
+/// The largest Gram matrix the automatic route builds.
+pub const GRAM_MAX_BYTES: u64 = 512 << 20;
+
 /// Options shared by both SRM variants.
 #[derive(Clone, Debug)]
 pub struct FitOptions {
@@ -29,6 +45,22 @@ pub struct FitOptions {
     pub n_iter: usize,
     /// Stop early when the relative change of the objective falls below this.
     pub tol: Option<f64>,
+    pub route: Route,
+}
+
+impl FitOptions {
+    /// Whether this fit runs in Gram space.
+    pub fn uses_gram(&self, xs: &[ArrayView2<f64>]) -> bool {
+        match self.route {
+            Route::Direct => false,
+            Route::Gram => true,
+            Route::Auto => {
+                let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
+                let t = xs.first().map_or(0, |x| x.nrows());
+                super::gram::gram_pays(&units, t, self.k, self.n_iter, GRAM_MAX_BYTES)
+            }
+        }
+    }
 }
 
 /// Result of a probabilistic fit.
@@ -95,7 +127,7 @@ pub fn validate(xs: &[ArrayView2<f64>], k: usize) -> Result<usize, AlignError> {
     Ok(t)
 }
 
-fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
+pub(super) fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
     let n = a.nrows().min(a.ncols());
     for j in 0..n {
         a[[j, j]] += PERTURBATION;
@@ -157,12 +189,27 @@ pub(super) fn frob_dot(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(x, y)| x * y).sum()
 }
 
-fn converged(prev: f64, cur: f64, tol: Option<f64>) -> bool {
+pub(super) fn converged(prev: f64, cur: f64, tol: Option<f64>) -> bool {
     tol.is_some_and(|t| (cur - prev).abs() <= t * prev.abs().max(f64::MIN_POSITIVE))
 }
 
-/// Probabilistic SRM from given initial W (BrainIAK's EM, §5).
+/// Probabilistic SRM from given initial W (BrainIAK's EM, §5), on the route `opts` chooses.
 pub fn fit_prob(
+    xs: &[ArrayView2<f64>],
+    w_init: Vec<Array2<f64>>,
+    opts: &FitOptions,
+    trace: TraceMode,
+    progress: &Progress,
+) -> Result<ProbFit, AlignError> {
+    if opts.uses_gram(xs) {
+        super::gram::fit_prob_gram(xs, w_init, opts, trace, progress)
+    } else {
+        fit_prob_direct(xs, w_init, opts, trace, progress)
+    }
+}
+
+/// Probabilistic SRM with products over the data in every iteration.
+pub fn fit_prob_direct(
     xs: &[ArrayView2<f64>],
     w_init: Vec<Array2<f64>>,
     opts: &FitOptions,
@@ -185,7 +232,7 @@ pub fn fit_prob(
     let mut sigma_s = Array2::<f64>::eye(k);
     let mut s = Array2::<f64>::zeros((k, t));
     let eye = Array2::<f64>::eye(k);
-    let mut loglik = Vec::with_capacity(opts.n_iter + 1);
+    let mut loglik = Vec::with_capacity(opts.n_iter.saturating_add(1).min(1 << 16));
     let mut iterations = 0;
 
     for it in 0..opts.n_iter {
@@ -196,9 +243,11 @@ pub fn fit_prob(
         let (b, a_inv, ll) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
         loglik.push(ll);
         let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
-        s = sigma_s.dot(&(&eye - &(&a_inv * rho0))).dot(&b);
+        let post = &eye - &(&a_inv * rho0);
+        s = matmul(matmul(sigma_s.view(), post.view()).view(), b.view());
+        drop(b);
         // M-step.
-        sigma_s = &a_inv + &(s.dot(&s.t()) / tf);
+        sigma_s = &a_inv + &(matmul(s.view(), s.t()) / tf);
         let tau = tf * sigma_s.diag().sum();
         // Networks are independent given S: one task each.
         let updates = map_networks(m, |i| -> Result<(Array2<f64>, f64), AlignError> {
@@ -250,23 +299,39 @@ fn e_step(
     let (sigma_inv, logdet_sigma) = spd_inverse(sigma_s.view()).map_err(lin)?;
     let a = &sigma_inv + &(Array2::<f64>::eye(k) * rho0);
     let (a_inv, logdet_a) = spd_inverse(a.view()).map_err(lin)?;
-    let mut b = Array2::<f64>::zeros((k, xs[0].nrows()));
-    let mut trace_x = 0.0;
-    let projections = map_networks(xs.len(), |i| project_centered(&xs[i], &w[i], Some(&mu[i])));
-    for (i, p) in projections.iter().enumerate() {
-        b.scaled_add(1.0 / rho2[i], p);
-        trace_x += sq[i] / rho2[i];
-    }
+    // One partial k × T sum per thread, not one projection per network.
+    let b = sum_networks(
+        xs.len(),
+        |i| project_centered(&xs[i], &w[i], Some(&mu[i])) / rho2[i],
+        |a, b| a + b,
+    )
+    .unwrap_or_else(|| Array2::<f64>::zeros((k, xs[0].nrows())));
+    let trace_x: f64 = sq.iter().zip(rho2).map(|(q, r)| q / r).sum();
     let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
     let logdet = logdet_a + logdet_psi + logdet_sigma;
-    let quad = frob_dot(&b, &a_inv.dot(&b));
+    let quad = frob_dot(&b, &matmul(a_inv.view(), b.view()));
     let ll = -0.5 * tf * logdet - 0.5 * trace_x + 0.5 * quad;
     Ok((b, a_inv, ll))
 }
 
-/// Deterministic SRM from given initial W (§7). `center` subtracts each unit's mean first;
-/// BrainIAK's DetSRM does not.
+/// Deterministic SRM from given initial W (§7), on the route `opts` chooses. `center` subtracts
+/// each unit's mean first; BrainIAK's DetSRM does not.
 pub fn fit_det(
+    xs: &[ArrayView2<f64>],
+    w_init: Vec<Array2<f64>>,
+    opts: &FitOptions,
+    center: bool,
+    progress: &Progress,
+) -> Result<DetFit, AlignError> {
+    if opts.uses_gram(xs) {
+        super::gram::fit_det_gram(xs, w_init, opts, center, progress)
+    } else {
+        fit_det_direct(xs, w_init, opts, center, progress)
+    }
+}
+
+/// Deterministic SRM with products over the data in every iteration.
+pub fn fit_det_direct(
     xs: &[ArrayView2<f64>],
     w_init: Vec<Array2<f64>>,
     opts: &FitOptions,

@@ -118,6 +118,127 @@ pub fn lower_tri_corr(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
     }
 }
 
+/// Rows per tile in [`rsa_loo`]: tiles of T × T matrices are formed and summed one at a time.
+const RSM_TILE: usize = 256;
+
+/// Running sums for a Pearson r over matrix entries.
+#[derive(Clone, Default)]
+struct PairSums {
+    n: f64,
+    a: f64,
+    b: f64,
+    aa: f64,
+    bb: f64,
+    ab: f64,
+}
+
+impl PairSums {
+    fn add(mut self, o: &PairSums) -> Self {
+        self.n += o.n;
+        self.a += o.a;
+        self.b += o.b;
+        self.aa += o.aa;
+        self.bb += o.bb;
+        self.ab += o.ab;
+        self
+    }
+
+    fn pearson(&self) -> f64 {
+        if self.n < 2.0 {
+            return f64::NAN;
+        }
+        let cov = self.ab - self.a * self.b / self.n;
+        let den =
+            ((self.aa - self.a * self.a / self.n) * (self.bb - self.b * self.b / self.n)).sqrt();
+        if den > 0.0 {
+            cov / den
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// Σ_i zrows(x_i[ra]) · zrows(y_i[rb])ᵀ / m for one tile, where y_i is x_i itself (`loo` false)
+/// or the mean of the other networks (`loo` true).
+fn rsm_tile(
+    xs: &[ArrayView2<f64>],
+    ra: std::ops::Range<usize>,
+    rb: std::ops::Range<usize>,
+    loo: bool,
+) -> Array2<f64> {
+    use ndarray::s;
+    let mut acc = Array2::<f64>::zeros((ra.len(), rb.len()));
+    let total_b = loo.then(|| {
+        let mut t = Array2::<f64>::zeros((rb.len(), xs[0].ncols()));
+        for x in xs {
+            t += &x.slice(s![rb.clone(), ..]);
+        }
+        t
+    });
+    for x in xs {
+        let za = zrows(&x.slice(s![ra.clone(), ..]));
+        let xb = x.slice(s![rb.clone(), ..]);
+        let zb = match &total_b {
+            // zrows is scale-free, so the others' sum stands for their mean.
+            Some(t) => zrows(&(t - &xb).view()),
+            None => zrows(&xb),
+        };
+        acc += &crate::linalg::matmul_serial(za.view(), zb.t());
+    }
+    acc / xs.len() as f64
+}
+
+/// The paper's second-order RSA without any T × T matrix: Pearson r between the strictly
+/// lower triangles of the mean within-network RSM of `within` and the leave-one-out
+/// inter-network RSM ([`inter_rsm_loo`]) of each set in `inter`. Equals
+/// `lower_tri_corr(&inter_rsm_loo(set), &mean_within_rsm(within))` to rounding; memory is
+/// O(tile² + tile·units), and the tiles run in parallel.
+pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<f64> {
+    use rayon::prelude::*;
+    let t = within.first().map_or(0, |x| x.nrows());
+    let blocks: Vec<std::ops::Range<usize>> = (0..t)
+        .step_by(RSM_TILE)
+        .map(|a| a..(a + RSM_TILE).min(t))
+        .collect();
+    let pairs: Vec<(usize, usize)> = (0..blocks.len())
+        .flat_map(|a| (0..=a).map(move |b| (a, b)))
+        .collect();
+    let zero = || vec![PairSums::default(); inter.len()];
+    let sums = pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let (ra, rb) = (blocks[a].clone(), blocks[b].clone());
+            let w = rsm_tile(within, ra.clone(), rb.clone(), false);
+            let qs: Vec<Array2<f64>> = inter
+                .iter()
+                .map(|xs| rsm_tile(xs, ra.clone(), rb.clone(), true))
+                .collect();
+            let mut out = zero();
+            for (r, row) in ra.clone().enumerate() {
+                for (c, col) in rb.clone().enumerate() {
+                    if col >= row {
+                        break;
+                    }
+                    let y = w[[r, c]];
+                    for (o, q) in out.iter_mut().zip(&qs) {
+                        let x = q[[r, c]];
+                        o.n += 1.0;
+                        o.a += x;
+                        o.b += y;
+                        o.aa += x * x;
+                        o.bb += y * y;
+                        o.ab += x * y;
+                    }
+                }
+            }
+            out
+        })
+        .reduce(zero, |a, b| {
+            a.into_iter().zip(&b).map(|(x, y)| x.add(y)).collect()
+        });
+    sums.iter().map(PairSums::pearson).collect()
+}
+
 /// Mean leave-one-out inter-network correlation per dimension (column), over networks.
 pub fn isc_loo(xs: &[ArrayView2<f64>]) -> f64 {
     let total = sum_all(xs);
@@ -233,6 +354,30 @@ mod tests {
         assert!((isc_loo(&xs) - 1.0).abs() < 1e-12);
         let r = lower_tri_corr(&inter_rsm_loo(&xs), &mean_within_rsm(&xs));
         assert!((r - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tiled_rsa_equals_dense_rsms() {
+        // Several tiles, a ragged last tile, and unequal widths for the within set.
+        let t = 2 * RSM_TILE + 37;
+        let mk = |seed: usize, p: usize| {
+            Array2::from_shape_fn((t, p), |(i, j)| {
+                (((i * 31 + j * 17 + seed * 7) % 23) as f64 - 11.0).sin() + (i % 10) as f64 * 0.1
+            })
+        };
+        let a = [mk(1, 6), mk(2, 6), mk(3, 6)];
+        let b = [mk(4, 4), mk(5, 4), mk(6, 4)];
+        let av: Vec<_> = a.iter().map(|x| x.view()).collect();
+        let bv: Vec<_> = b.iter().map(|x| x.view()).collect();
+        let within = mean_within_rsm(&av);
+        let got = rsa_loo(&av, &[&av, &bv]);
+        let want = [
+            lower_tri_corr(&inter_rsm_loo(&av), &within),
+            lower_tri_corr(&inter_rsm_loo(&bv), &within),
+        ];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-10, "{g} vs {w}");
+        }
     }
 
     #[test]

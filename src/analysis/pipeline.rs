@@ -291,10 +291,18 @@ pub fn finish(
         shared: metrics::isc_loo(&yv),
     };
     progress.stage(Stage::Metrics, 0.3);
-    let within = metrics::mean_within_rsm(&nv);
-    let rsa = NativeShared {
-        native: same_width.then(|| metrics::lower_tri_corr(&metrics::inter_rsm_loo(&nv), &within)),
-        shared: metrics::lower_tri_corr(&metrics::inter_rsm_loo(&yv), &within),
+    // Tiled: no image × image matrix is held, whatever the number of test images.
+    let rsa = if same_width {
+        let r = metrics::rsa_loo(&nv, &[&nv, &yv]);
+        NativeShared {
+            native: Some(r[0]),
+            shared: r[1],
+        }
+    } else {
+        NativeShared {
+            native: None,
+            shared: metrics::rsa_loo(&nv, &[&yv])[0],
+        }
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
     if progress.cancelled() {

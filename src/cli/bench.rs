@@ -75,6 +75,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         k: a.k,
         n_iter: a.iters,
         tol: None,
+        route: Default::default(),
     };
     println!(
         "bench: m={} v={} T={} k={} iters={} (float64, backend {}, {} threads)",

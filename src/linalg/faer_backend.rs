@@ -1,8 +1,11 @@
 //! Pure-Rust backend (faer): no system library needed.
 
 use super::{LinalgError, Svd};
-use faer::{linalg::matmul::matmul as faer_matmul, Accum, Mat, MatRef, Par, Side};
-use ndarray::{Array1, Array2, ArrayView2};
+use faer::linalg::matmul::matmul as faer_matmul;
+use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
+use faer::linalg::solvers::DenseSolveCore;
+use faer::{Accum, MatRef, Par, Side};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
     let s = a.strides();
@@ -11,17 +14,32 @@ fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
     unsafe { MatRef::from_raw_parts(a.as_ptr(), a.nrows(), a.ncols(), s[0], s[1]) }
 }
 
+/// A row-major copy, column by column (faer stores columns contiguously).
 fn to_ndarray(m: MatRef<'_, f64>) -> Array2<f64> {
-    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+    let (r, c) = (m.nrows(), m.ncols());
+    let mut out = Array2::<f64>::zeros((r, c));
+    for j in 0..c {
+        let col = m.col(j);
+        for i in 0..r {
+            out[[i, j]] = col[i];
+        }
+    }
+    out
 }
 
 fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> {
-    let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
+    // Compute cᵀ = bᵀaᵀ into a column-major buffer: its memory is then c in row-major order.
+    let mut out = Array2::<f64>::zeros((a.nrows(), b.ncols()));
     if a.ncols() > 0 {
-        faer_matmul(out.as_mut(), Accum::Replace, view(&a), view(&b), 1.0, par);
+        let mut o = out.view_mut();
+        let s = o.strides().to_vec();
+        // SAFETY: a live, exclusively borrowed view; shape and strides are its own.
+        let dst = unsafe {
+            faer::MatMut::from_raw_parts_mut(o.as_mut_ptr(), o.nrows(), o.ncols(), s[0], s[1])
+        };
+        faer_matmul(dst, Accum::Replace, view(&a), view(&b), 1.0, par);
     }
-    // Row-major copy out so callers get a standard-layout array.
-    to_ndarray(out.as_ref())
+    out
 }
 
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
@@ -30,6 +48,27 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 
 pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::Seq)
+}
+
+/// Lower triangle (diagonal included) of `c += aᵀa`; the upper triangle is left untouched.
+pub fn syrk_lower_add(c: &mut ArrayViewMut2<f64>, a: ArrayView2<f64>) {
+    let s = c.strides().to_vec();
+    // SAFETY: a live, exclusively borrowed view; shape and strides are its own.
+    let dst = unsafe {
+        faer::MatMut::from_raw_parts_mut(c.as_mut_ptr(), c.nrows(), c.ncols(), s[0], s[1])
+    };
+    let at = a.t();
+    tri_matmul(
+        dst,
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        view(&at),
+        BlockStructure::Rectangular,
+        view(&a),
+        BlockStructure::Rectangular,
+        1.0,
+        Par::rayon(0),
+    );
 }
 
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
@@ -55,4 +94,22 @@ pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
         .llt(Side::Lower)
         .map_err(|_| LinalgError::NotPositiveDefinite)?;
     Ok(to_ndarray(llt.L()))
+}
+
+/// Inverse and log-determinant through one Cholesky factorisation.
+pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError> {
+    let llt = view(&a)
+        .llt(Side::Lower)
+        .map_err(|_| LinalgError::NotPositiveDefinite)?;
+    let l = llt.L();
+    let mut logdet = 0.0;
+    for i in 0..l.nrows() {
+        let d = l[(i, i)];
+        // Also catches NaN.
+        if d.is_nan() || d <= 0.0 {
+            return Err(LinalgError::NotPositiveDefinite);
+        }
+        logdet += 2.0 * d.ln();
+    }
+    Ok((to_ndarray(llt.inverse().as_ref()), logdet))
 }

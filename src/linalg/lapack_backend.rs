@@ -34,3 +34,33 @@ pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
         .cholesky(UPLO::Lower)
         .map_err(|_| LinalgError::NotPositiveDefinite)
 }
+
+/// Lower triangle (diagonal included) of `c += aᵀa`; the upper triangle is left untouched.
+pub fn syrk_lower_add(c: &mut ndarray::ArrayViewMut2<f64>, a: ArrayView2<f64>) {
+    let p = a.t().dot(&a);
+    for i in 0..c.nrows() {
+        for j in 0..=i {
+            c[[i, j]] += p[[i, j]];
+        }
+    }
+}
+
+/// Inverse and log-determinant through one Cholesky factorisation.
+pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError> {
+    use ndarray_linalg::InverseC;
+    let l = cholesky(a)?;
+    let mut logdet = 0.0;
+    for i in 0..l.nrows() {
+        let d = l[[i, i]];
+        // Also catches NaN.
+        if d.is_nan() || d <= 0.0 {
+            return Err(LinalgError::NotPositiveDefinite);
+        }
+        logdet += 2.0 * d.ln();
+    }
+    let inv = a
+        .to_owned()
+        .invc()
+        .map_err(|_| LinalgError::NotPositiveDefinite)?;
+    Ok((inv, logdet))
+}

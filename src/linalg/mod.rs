@@ -77,35 +77,56 @@ pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
 /// tr(Wᵀa). Unique when `a` has full column rank, so every backend gives the same W.
 pub fn procrustes(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
     let (u, _s, vt) = thin_svd(a)?;
-    Ok(u.dot(&vt))
+    Ok(matmul_serial(u.view(), vt.view()))
 }
 
 /// Inverse and log-determinant of a symmetric positive-definite matrix through Cholesky, as
 /// BrainIAK's `cho_factor`/`cho_solve` pair does.
 pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError> {
-    let l = cholesky(a)?;
-    let n = l.nrows();
-    let mut logdet = 0.0;
+    backend::spd_inverse(a)
+}
+
+/// `aᵀa` (n × n for an m × n `a`), accumulated over row blocks of at most `block` rows that
+/// `rows(start, end)` produces on demand, so no m × n copy is ever needed.
+pub fn gram_by_blocks(
+    n: usize,
+    m: usize,
+    block: usize,
+    mut rows: impl FnMut(usize, usize) -> Array2<f64>,
+) -> Array2<f64> {
+    let mut g = Array2::<f64>::zeros((n, n));
+    let mut start = 0;
+    while start < m {
+        let end = (start + block.max(1)).min(m);
+        let chunk = rows(start, end);
+        backend::syrk_lower_add(&mut g.view_mut(), chunk.view());
+        start = end;
+    }
+    // Mirror the lower triangle.
     for i in 0..n {
-        let d = l[[i, i]];
-        // Also catches NaN.
-        if d.is_nan() || d <= 0.0 {
-            return Err(LinalgError::NotPositiveDefinite);
-        }
-        logdet += 2.0 * d.ln();
-    }
-    // L⁻¹ by forward substitution, then a⁻¹ = L⁻ᵀ L⁻¹.
-    let mut linv = Array2::<f64>::zeros((n, n));
-    for j in 0..n {
-        for i in j..n {
-            let mut s = if i == j { 1.0 } else { 0.0 };
-            for p in j..i {
-                s -= l[[i, p]] * linv[[p, j]];
-            }
-            linv[[i, j]] = s / l[[i, i]];
+        for j in 0..i {
+            g[[j, i]] = g[[i, j]];
         }
     }
-    Ok((linv.t().dot(&linv), logdet))
+    g
+}
+
+/// Sums `f(i)` over `0..n` (one term per network) with `add`, in parallel like
+/// [`map_networks`] but holding only one partial sum per thread instead of every term.
+pub fn sum_networks<T: Send>(
+    n: usize,
+    f: impl Fn(usize) -> T + Sync + Send,
+    add: impl Fn(T, T) -> T + Sync + Send,
+) -> Option<T> {
+    #[cfg(not(feature = "lapack"))]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(f).reduce_with(add)
+    }
+    #[cfg(feature = "lapack")]
+    {
+        (0..n).map(f).reduce(add)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,289 @@
+//! Probabilistic and deterministic SRM in *Gram space* (../shared/reference/gram_srm.py): every
+//! quantity an iteration needs comes from the cross-Gram blocks G_ij = X̃_iX̃_jᵀ (V × V in all,
+//! V = Σ units), computed once. An iteration then costs O(V²k) whatever the number of images T,
+//! instead of O(VTk); only the returned S (k × T) takes one more pass over the data.
+//!
+//! In BrainIAK's notation (X_i is units × T; here the dumps are T × units, so X_i = x_iᵀ):
+//!   D_i = X̃_iBᵀ = Σ_j G_ij W_j/ρ_j²,   BBᵀ = Σ_i W_iᵀD_i/ρ_i²,   X̃_iSᵀ = D_iA⁻¹,
+//!   SSᵀ = A⁻¹BBᵀA⁻¹,   tr(BᵀA⁻¹B) = ⟨A⁻¹, BBᵀ⟩,   ‖X̃_i‖² = tr(G_ii).
+//! The results equal the direct path's to rounding (tests/srm_routes.rs checks 1e-9).
+
+use super::srm::{
+    add_perturbation, column_means, converged, frob_dot, project_centered, DetFit, FitOptions,
+    ProbFit, TraceMode,
+};
+use super::AlignError;
+use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, spd_inverse, LinalgError};
+use crate::progress::Progress;
+use ndarray::{s, Array1, Array2, ArrayView2};
+
+/// Rows of the stacked data formed at a time while accumulating the Gram matrix.
+const GRAM_BLOCK_ROWS: usize = 256;
+
+/// Start of each network's block on the stacked unit axis, plus the total V at the end.
+pub(super) fn offsets(units: &[usize]) -> Vec<usize> {
+    let mut o = Vec::with_capacity(units.len() + 1);
+    o.push(0);
+    for u in units {
+        o.push(o[o.len() - 1] + u);
+    }
+    o
+}
+
+/// G = X̃ᵀX̃ (V × V) for all networks side by side, X̃_i = x_i − 1μ_iᵀ (raw where μ_i is None).
+/// Built from blocks of rows, so no centred copy of the data is made.
+pub fn stacked_gram(xs: &[ArrayView2<f64>], mu: &[Option<&Array1<f64>>]) -> Array2<f64> {
+    let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
+    let off = offsets(&units);
+    let v = off[off.len() - 1];
+    let t = xs.first().map_or(0, |x| x.nrows());
+    gram_by_blocks(v, t, GRAM_BLOCK_ROWS, |a, b| {
+        let mut chunk = Array2::<f64>::zeros((b - a, v));
+        for (i, x) in xs.iter().enumerate() {
+            let mut dst = chunk.slice_mut(s![.., off[i]..off[i + 1]]);
+            dst.assign(&x.slice(s![a..b, ..]));
+            if let Some(m) = mu[i] {
+                dst -= m;
+            }
+        }
+        chunk
+    })
+}
+
+/// Floating-point operations of each route, to pick the cheaper one: the direct path's two
+/// v_i × T × k products per network and iteration, against the Gram once plus a V × V × k
+/// product per iteration (the k × k algebra and the SVDs are the same on both).
+pub fn gram_pays(units: &[usize], t: usize, k: usize, n_iter: usize, max_bytes: u64) -> bool {
+    let v: f64 = units.iter().sum::<usize>() as f64;
+    let (t, k, it) = (t as f64, k as f64, n_iter as f64);
+    let direct = it * 4.0 * v * t * k;
+    let gram = v * v * t + (it + 1.0) * 2.0 * v * v * k + 2.0 * v * t * k;
+    gram < direct && v * v * 8.0 <= max_bytes as f64
+}
+
+fn lin(e: LinalgError) -> AlignError {
+    AlignError::Linalg(e.to_string())
+}
+
+/// W_j/ρ_j² stacked (V × k).
+fn scaled_stack(w: &[Array2<f64>], rho2: &Array1<f64>, off: &[usize], k: usize) -> Array2<f64> {
+    let mut out = Array2::<f64>::zeros((off[off.len() - 1], k));
+    for (i, wi) in w.iter().enumerate() {
+        let mut dst = out.slice_mut(s![off[i]..off[i + 1], ..]);
+        dst.assign(wi);
+        dst /= rho2[i];
+    }
+    out
+}
+
+/// Posterior quantities of one E-step in Gram space: D (V × k), A⁻¹ and the log-likelihood at
+/// the given parameters.
+struct GramEStep {
+    d: Array2<f64>,
+    a_inv: Array2<f64>,
+    bbt: Array2<f64>,
+    ll: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn e_step(
+    g: &Array2<f64>,
+    w: &[Array2<f64>],
+    rho2: &Array1<f64>,
+    sigma_s: &Array2<f64>,
+    sq: &[f64],
+    v: &[f64],
+    off: &[usize],
+    tf: f64,
+) -> Result<GramEStep, AlignError> {
+    let k = sigma_s.nrows();
+    let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
+    let (sigma_inv, logdet_sigma) = spd_inverse(sigma_s.view()).map_err(lin)?;
+    let a = &sigma_inv + &(Array2::<f64>::eye(k) * rho0);
+    let (a_inv, logdet_a) = spd_inverse(a.view()).map_err(lin)?;
+    let wst = scaled_stack(w, rho2, off, k);
+    let d = matmul(g.view(), wst.view());
+    // Σ_i (W_i/ρ_i²)ᵀ D_i in one product.
+    let bbt = matmul(wst.t(), d.view());
+    let trace_x: f64 = sq.iter().zip(rho2).map(|(q, r)| q / r).sum();
+    let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
+    let logdet = logdet_a + logdet_psi + logdet_sigma;
+    let ll = -0.5 * tf * logdet - 0.5 * trace_x + 0.5 * frob_dot(&a_inv, &bbt);
+    Ok(GramEStep { d, a_inv, bbt, ll })
+}
+
+/// Probabilistic SRM in Gram space; the same results as [`super::srm::fit_prob`].
+pub fn fit_prob_gram(
+    xs: &[ArrayView2<f64>],
+    w_init: Vec<Array2<f64>>,
+    opts: &FitOptions,
+    trace: TraceMode,
+    progress: &Progress,
+) -> Result<ProbFit, AlignError> {
+    let k = opts.k;
+    let t = super::srm::validate(xs, k)?;
+    let m = xs.len();
+    let tf = t as f64;
+    let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
+    let v: Vec<f64> = units.iter().map(|&u| u as f64).collect();
+    let off = offsets(&units);
+    let mu: Vec<Array1<f64>> = xs.iter().map(column_means).collect();
+    let mu_refs: Vec<Option<&Array1<f64>>> = mu.iter().map(Some).collect();
+    let g = stacked_gram(xs, &mu_refs);
+    if progress.cancelled() {
+        return Err(AlignError::Cancelled);
+    }
+    // ‖X̃_i‖² from the diagonal blocks; BrainIAK's raw norm adds back T‖μ_i‖².
+    let sq: Vec<f64> = (0..m)
+        .map(|i| {
+            let centred: f64 = (off[i]..off[i + 1]).map(|u| g[[u, u]]).sum();
+            match trace {
+                TraceMode::Centered => centred,
+                TraceMode::Raw => centred + tf * mu[i].dot(&mu[i]),
+            }
+        })
+        .collect();
+    let mut w = w_init;
+    let mut rho2 = Array1::<f64>::ones(m);
+    let mut sigma_s = Array2::<f64>::eye(k);
+    let mut loglik = Vec::with_capacity(opts.n_iter.saturating_add(1).min(1 << 16));
+    let mut iterations = 0;
+    // What the returned S needs: the last E-step's A⁻¹ with the W and ρ² it used.
+    let mut last: Option<(Array2<f64>, Vec<Array2<f64>>, Array1<f64>)> = None;
+
+    for it in 0..opts.n_iter {
+        if progress.cancelled() {
+            return Err(AlignError::Cancelled);
+        }
+        let e = e_step(&g, &w, &rho2, &sigma_s, &sq, &v, &off, tf)?;
+        loglik.push(e.ll);
+        let a_inv = e.a_inv;
+        let sst = matmul(matmul(a_inv.view(), e.bbt.view()).view(), a_inv.view());
+        sigma_s = &a_inv + &(sst / tf);
+        let tau = tf * sigma_s.diag().sum();
+        let d = &e.d;
+        let updates: Vec<(Array2<f64>, f64)> = map_networks(m, |i| {
+            // X̃_iSᵀ = D_iA⁻¹.
+            let c = matmul(d.slice(s![off[i]..off[i + 1], ..]), a_inv.view());
+            let wi = procrustes(add_perturbation(c.clone()).view()).map_err(lin)?;
+            let r = (sq[i] - 2.0 * frob_dot(&wi, &c) + tau) / (tf * v[i]);
+            Ok::<_, AlignError>((wi, r))
+        })
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+        let rp = rho2.clone();
+        let wp = std::mem::replace(&mut w, Vec::with_capacity(m));
+        for (i, (wi, r)) in updates.into_iter().enumerate() {
+            w.push(wi);
+            rho2[i] = r;
+        }
+        last = Some((a_inv, wp, rp));
+        iterations = it + 1;
+        progress.iteration(iterations, opts.n_iter, Some(e.ll));
+        if it > 0 && converged(loglik[it - 1], e.ll, opts.tol) {
+            break;
+        }
+    }
+    let final_e = e_step(&g, &w, &rho2, &sigma_s, &sq, &v, &off, tf)?;
+    loglik.push(final_e.ll);
+    drop(g);
+    let s = match last {
+        // S = A⁻¹B, B = Σ W_iᵀX̃_i/ρ_i²: one pass over the data.
+        Some((a_inv, wp, rp)) => {
+            let b = crate::linalg::sum_networks(
+                m,
+                |i| project_centered(&xs[i], &wp[i], Some(&mu[i])) / rp[i],
+                |a, b| a + b,
+            )
+            .unwrap_or_else(|| Array2::zeros((k, t)));
+            matmul(a_inv.view(), b.view())
+        }
+        None => Array2::zeros((k, t)),
+    };
+    Ok(ProbFit {
+        w,
+        s,
+        mu,
+        rho2,
+        sigma_s,
+        loglik,
+        iterations,
+    })
+}
+
+/// Deterministic SRM in Gram space; the same results as [`super::srm::fit_det`].
+pub fn fit_det_gram(
+    xs: &[ArrayView2<f64>],
+    w_init: Vec<Array2<f64>>,
+    opts: &FitOptions,
+    center: bool,
+    progress: &Progress,
+) -> Result<DetFit, AlignError> {
+    let k = opts.k;
+    let t = super::srm::validate(xs, k)?;
+    let m = xs.len();
+    let mf = m as f64;
+    let tf = t as f64;
+    let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
+    let off = offsets(&units);
+    let mu: Vec<Option<Array1<f64>>> = xs.iter().map(|x| center.then(|| column_means(x))).collect();
+    let mu_refs: Vec<Option<&Array1<f64>>> = mu.iter().map(|m| m.as_ref()).collect();
+    let g = stacked_gram(xs, &mu_refs);
+    let sq: Vec<f64> = (0..m)
+        .map(|i| (off[i]..off[i + 1]).map(|u| g[[u, u]]).sum())
+        .collect();
+    // D_i = X_iSᵀ = (1/m) Σ_j G_ij W_j; ⟨W_iᵀX_i, S⟩ = ⟨W_i, D_i⟩; ‖S‖² = (1/m) Σ_i ⟨W_i, D_i⟩.
+    let objective_of = |w: &[Array2<f64>]| -> (f64, Array2<f64>) {
+        let mut stack = Array2::<f64>::zeros((off[m], k));
+        for (i, wi) in w.iter().enumerate() {
+            stack.slice_mut(s![off[i]..off[i + 1], ..]).assign(wi);
+        }
+        let d = matmul(g.view(), stack.view()) / mf;
+        let cross: Vec<f64> = (0..m)
+            .map(|i| {
+                let di = d.slice(s![off[i]..off[i + 1], ..]);
+                w[i].iter().zip(di.iter()).map(|(a, b)| a * b).sum()
+            })
+            .collect();
+        let s2 = cross.iter().sum::<f64>() / mf;
+        let obj = 0.5 * (0..m).map(|i| sq[i] - 2.0 * cross[i] + s2).sum::<f64>() / tf;
+        (obj, d)
+    };
+    let mut w = w_init;
+    let (obj, mut d) = objective_of(&w);
+    let mut objective = vec![obj];
+    let mut iterations = 0;
+    for it in 0..opts.n_iter {
+        if progress.cancelled() {
+            return Err(AlignError::Cancelled);
+        }
+        w = map_networks(m, |i| {
+            let di = d.slice(s![off[i]..off[i + 1], ..]).to_owned();
+            procrustes(add_perturbation(di).view()).map_err(lin)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let (obj, d_new) = objective_of(&w);
+        d = d_new;
+        objective.push(obj);
+        iterations = it + 1;
+        progress.iteration(iterations, opts.n_iter, Some(obj));
+        if converged(objective[it], obj, opts.tol) {
+            break;
+        }
+    }
+    drop(g);
+    let s = crate::linalg::sum_networks(
+        m,
+        |i| project_centered(&xs[i], &w[i], mu[i].as_ref()),
+        |a, b| a + b,
+    )
+    .map(|b| b / mf)
+    .unwrap_or_else(|| Array2::zeros((k, t)));
+    Ok(DetFit {
+        w,
+        s,
+        objective,
+        iterations,
+    })
+}
