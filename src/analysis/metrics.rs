@@ -274,20 +274,43 @@ fn dot(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(x, y)| x * y).sum()
 }
 
+/// Frobenius inner product ⟨a, b⟩.
+pub fn frob(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> f64 {
+    dot(a, b)
+}
+
+/// Number of entries and their variance (over all entries), the denominator of the paper's VE.
+pub fn entry_variance(x: &ArrayView2<f64>) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.sum() / n;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    (n, var)
+}
+
 /// The paper's variance explained: reconstruct each network from the MEAN shared response,
 /// VE_i = 1 − mean((S̄W_iᵀ − H̃_i)²) / var(H_i). `h` is the native data, `h_sq` = ‖H̃_i‖² of the
 /// data as projected, `ys` the projections H̃_iW_i. Uses WᵀW = I to avoid forming S̄W_iᵀ.
 pub fn variance_explained(h: &[ArrayView2<f64>], h_sq: &[f64], ys: &[ArrayView2<f64>]) -> Vec<f64> {
     let sbar = sum_all(ys) / ys.len() as f64;
-    let sbar_sq = dot(&sbar.view(), &sbar.view());
-    h.iter()
+    let dots: Vec<f64> = ys.iter().map(|y| dot(&sbar.view(), y)).collect();
+    let stats: Vec<(f64, f64)> = h.iter().map(entry_variance).collect();
+    variance_explained_from(&stats, h_sq, &dots, dot(&sbar.view(), &sbar.view()))
+}
+
+/// [`variance_explained`] from its parts: each network's (entries, variance), ‖H̃_i‖²,
+/// ⟨S̄, Y_i⟩ and ‖S̄‖², so callers can stream the networks.
+pub fn variance_explained_from(
+    stats: &[(f64, f64)],
+    h_sq: &[f64],
+    sbar_dot_y: &[f64],
+    sbar_sq: f64,
+) -> Vec<f64> {
+    stats
+        .iter()
         .zip(h_sq)
-        .zip(ys)
-        .map(|((x, &q), y)| {
-            let n = x.len() as f64;
-            let mean = x.sum() / n;
-            let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            let sse = q - 2.0 * dot(&sbar.view(), y) + sbar_sq;
+        .zip(sbar_dot_y)
+        .map(|((&(n, var), &q), &d)| {
+            let sse = q - 2.0 * d + sbar_sq;
             if var > 0.0 {
                 1.0 - sse / n / var
             } else {

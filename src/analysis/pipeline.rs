@@ -81,6 +81,26 @@ pub fn prepare_with_units(
     s: &Settings,
     units: Option<&[Option<Vec<usize>>]>,
 ) -> Result<Prepared, AnalysisError> {
+    let mut prep = start_prepared(ds, s)?;
+    for (i, net) in ds.networks.iter().enumerate() {
+        prepare_network(&mut prep, net, i, s, units)?;
+    }
+    Ok(prep)
+}
+
+/// As [`prepare`], freeing each network's raw activations once its train and test parts are
+/// made, so that about one copy of the data is held at a time.
+pub fn prepare_releasing(ds: &mut Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
+    let mut prep = start_prepared(ds, s)?;
+    for i in 0..ds.networks.len() {
+        prepare_network(&mut prep, &ds.networks[i], i, s, None)?;
+        ds.networks[i].data = Array2::zeros((0, 0));
+    }
+    Ok(prep)
+}
+
+/// Checks the dataset and settings and makes the split; no network is prepared yet.
+fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
     check_dataset(ds)?;
     if !(0.0..1.0).contains(&s.test_fraction) {
         return Err(AnalysisError::Invalid(format!(
@@ -89,46 +109,65 @@ pub fn prepare_with_units(
         )));
     }
     let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
-    let mut train = Vec::new();
-    let mut test = Vec::new();
-    let mut units_kept = Vec::new();
-    for (i, net) in ds.networks.iter().enumerate() {
-        let cols = match units {
-            Some(u) => u.get(i).cloned().flatten(),
-            None => subsample_units(net.data.ncols(), s.max_units, s.seed, i),
-        };
-        if let Some(&bad) = cols
-            .as_ref()
-            .and_then(|c| c.iter().find(|&&c| c >= net.data.ncols()))
-        {
-            return Err(AnalysisError::Invalid(format!(
-                "{} has {} units but the model uses unit {bad}",
-                net.source,
-                net.data.ncols()
-            )));
-        }
-        let mut tr = take(&net.data.view(), &train_idx, cols.as_deref());
-        let mut te = take(&net.data.view(), &test_idx, cols.as_deref());
-        normalize(&mut tr, &mut te, s.normalize);
-        train.push(tr);
-        test.push(te);
-        units_kept.push(cols);
-    }
     Ok(Prepared {
-        train,
-        test,
+        train: Vec::new(),
+        test: Vec::new(),
         train_idx,
         test_idx,
-        units_kept,
+        units_kept: Vec::new(),
     })
+}
+
+/// Subsamples, splits and normalises network `i` into `prep`.
+fn prepare_network(
+    prep: &mut Prepared,
+    net: &crate::data::Network,
+    i: usize,
+    s: &Settings,
+    units: Option<&[Option<Vec<usize>>]>,
+) -> Result<(), AnalysisError> {
+    let cols = match units {
+        Some(u) => u.get(i).cloned().flatten(),
+        None => subsample_units(net.data.ncols(), s.max_units, s.seed, i),
+    };
+    if let Some(&bad) = cols
+        .as_ref()
+        .and_then(|c| c.iter().find(|&&c| c >= net.data.ncols()))
+    {
+        return Err(AnalysisError::Invalid(format!(
+            "{} has {} units but the model uses unit {bad}",
+            net.source,
+            net.data.ncols()
+        )));
+    }
+    let mut tr = take(&net.data.view(), &prep.train_idx, cols.as_deref());
+    let mut te = take(&net.data.view(), &prep.test_idx, cols.as_deref());
+    normalize(&mut tr, &mut te, s.normalize);
+    prep.train.push(tr);
+    prep.test.push(te);
+    prep.units_kept.push(cols);
+    Ok(())
 }
 
 fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
     xs.iter().map(|x| x.view()).collect()
 }
 
-fn sum_sq(x: &Array2<f64>) -> f64 {
-    x.iter().map(|v| v * v).sum()
+/// ‖x − 1μᵀ‖² (‖x‖² without μ), without a centred copy.
+fn centred_sum_sq(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> f64 {
+    match mu {
+        Some(mu) => x
+            .rows()
+            .into_iter()
+            .map(|r| {
+                r.iter()
+                    .zip(mu)
+                    .map(|(v, m)| (v - m) * (v - m))
+                    .sum::<f64>()
+            })
+            .sum(),
+        None => x.iter().map(|v| v * v).sum(),
+    }
 }
 
 fn centered(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> Array2<f64> {
@@ -145,6 +184,28 @@ pub fn run(
 ) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Preprocess, 0.0);
     let prep = prepare(ds, s)?;
+    fit_prepared(ds, s, prep, progress)
+}
+
+/// As [`run`], for callers that need the raw activations no more (the CLI's `fit` and
+/// `export`): each network's raw data is freed as soon as it is prepared, so the peak holds
+/// about one copy of the data instead of two.
+pub fn run_owned(
+    mut ds: Dataset,
+    s: &Settings,
+    progress: &Progress,
+) -> Result<PipelineOutput, AnalysisError> {
+    progress.stage(Stage::Preprocess, 0.0);
+    let prep = prepare_releasing(&mut ds, s)?;
+    fit_prepared(&ds, s, prep, progress)
+}
+
+fn fit_prepared(
+    ds: &Dataset,
+    s: &Settings,
+    prep: Prepared,
+    progress: &Progress,
+) -> Result<PipelineOutput, AnalysisError> {
     let names = ds.names();
     let min_units = prep.train.iter().map(|x| x.ncols()).min().unwrap_or(0);
     let k = s.k.unwrap_or(min_units);
@@ -253,29 +314,65 @@ pub fn finish(
         .iter()
         .map(|m| model.center_transform.then_some(m))
         .collect();
-    let proj = |xs: &[Array2<f64>]| -> Result<Vec<Array2<f64>>, AnalysisError> {
-        xs.iter()
-            .enumerate()
-            .map(|(i, x)| model.transform(i, x.view()).map_err(AnalysisError::Align))
-            .collect()
+    let project = |i: usize, x: &Array2<f64>| -> Result<Array2<f64>, AnalysisError> {
+        model.transform(i, x.view()).map_err(AnalysisError::Align)
     };
-    let y_train = proj(&prep.train)?;
-    let y_test = proj(&prep.test)?;
     let sq_of = |xs: &[Array2<f64>]| -> Vec<f64> {
         xs.iter()
             .zip(&mus)
-            .map(|(x, mu)| sum_sq(&centered(x, *mu)))
+            .map(|(x, mu)| centred_sum_sq(x, *mu))
             .collect()
     };
-    let test_sq = sq_of(&prep.test);
-    let ve_train =
-        metrics::variance_explained(&views(&prep.train), &sq_of(&prep.train), &views(&y_train));
-    let ve_test = metrics::variance_explained(&views(&prep.test), &test_sq, &views(&y_test));
+    let Prepared {
+        train,
+        test,
+        train_idx,
+        test_idx,
+        units_kept,
+    } = prep;
+    // Training VE in two passes (the mean shared response, then each network against it), so
+    // that only one training projection is held at a time; then the training data go.
+    let ve_train = {
+        let mut sbar: Option<Array2<f64>> = None;
+        for (i, x) in train.iter().enumerate() {
+            let y = project(i, x)?;
+            sbar = Some(match sbar {
+                Some(acc) => acc + y,
+                None => y,
+            });
+        }
+        let sbar = sbar.map(|a| a / train.len() as f64).unwrap_or_default();
+        let dots = train
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Ok(metrics::frob(&sbar.view(), &project(i, x)?.view())))
+            .collect::<Result<Vec<f64>, AnalysisError>>()?;
+        let stats: Vec<(f64, f64)> = train
+            .iter()
+            .map(|x| metrics::entry_variance(&x.view()))
+            .collect();
+        metrics::variance_explained_from(
+            &stats,
+            &sq_of(&train),
+            &dots,
+            metrics::frob(&sbar.view(), &sbar.view()),
+        )
+    };
+    drop(train);
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    let y_test = test
+        .iter()
+        .enumerate()
+        .map(|(i, x)| project(i, x))
+        .collect::<Result<Vec<_>, _>>()?;
+    let test_sq = sq_of(&test);
+    let ve_test = metrics::variance_explained(&views(&test), &test_sq, &views(&y_test));
 
     // Native space compares unit j with unit j, which needs equal widths.
-    let same_width = prep.test.iter().all(|x| x.ncols() == prep.test[0].ncols());
-    let native_c: Vec<Array2<f64>> = prep
-        .test
+    let same_width = test.iter().all(|x| x.ncols() == test[0].ncols());
+    let native_c: Vec<Array2<f64>> = test
         .iter()
         .map(|x| {
             let m = x
@@ -305,12 +402,13 @@ pub fn finish(
         }
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
+    drop(native_c);
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
 
     progress.stage(Stage::Pca, 0.0);
-    let n_test = prep.test_idx.len();
+    let n_test = test_idx.len();
     let w = s.smooth.max(1).min(n_test);
     if w < s.smooth {
         notes.push(format!(
@@ -320,16 +418,17 @@ pub fn finish(
     }
     // Centre each network with its training means (as the aligned view is) so that "before"
     // shows differences of orientation, not each network's constant offset.
-    let native_s: Vec<Array2<f64>> = prep
-        .test
+    let native_s: Vec<Array2<f64>> = test
         .iter()
         .zip(&mus)
         .map(|(x, mu)| moving_average(&centered(x, *mu).view(), w))
         .collect();
+    drop(test);
     let shared_s: Vec<Array2<f64>> = y_test
         .iter()
         .map(|y| moving_average(&y.view(), w))
         .collect();
+    drop(y_test);
     let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
     let before_padded = !same_width;
     if before_padded {
@@ -367,10 +466,10 @@ pub fn finish(
         })
         .collect();
     let n_frames = trajectories.first().map_or(0, |t| t.before.len());
-    let image_index: Vec<usize> = (0..n_frames).map(|t| prep.test_idx[t]).collect();
+    let image_index: Vec<usize> = (0..n_frames).map(|t| test_idx[t]).collect();
     let labels = ds.labels.as_ref().map(|l| {
         (0..n_frames)
-            .map(|t| l[prep.test_idx[(t + w / 2).min(n_test - 1)]])
+            .map(|t| l[test_idx[(t + w / 2).min(n_test - 1)]])
             .collect()
     });
     let before_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.before.as_slice()).collect();
@@ -410,9 +509,9 @@ pub fn finish(
         model,
         metrics,
         scene,
-        train_idx: prep.train_idx,
-        test_idx: prep.test_idx,
-        units_kept: prep.units_kept,
+        train_idx,
+        test_idx,
+        units_kept,
         notes,
     })
 }

@@ -26,6 +26,18 @@ pub struct BenchArgs {
     /// implementation on the same data.
     #[arg(long)]
     pub write_data: Option<PathBuf>,
+    /// The paper's workloads instead (k = all units, 8000 images), against BrainIAK if installed.
+    #[arg(long)]
+    pub paper: bool,
+    /// The Python that has BrainIAK (with --paper).
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// Only workload A (with --paper).
+    #[arg(long)]
+    pub skip_b: bool,
+    /// Keep the generated data and outputs in DIR (with --paper).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }
 
 fn gaussian(rng: &mut impl Rng) -> f64 {
@@ -35,7 +47,7 @@ fn gaussian(rng: &mut impl Rng) -> f64 {
 }
 
 /// X_i = S Q_iᵀ + offsets + noise (samples × units), like ref_srm.py's `synth`.
-fn synth(m: usize, v: usize, k: usize, t: usize) -> Vec<Array2<f64>> {
+pub fn synth(m: usize, v: usize, k: usize, t: usize) -> Vec<Array2<f64>> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let s = Array2::from_shape_fn((t, k), |(_, j)| {
         gaussian(&mut rng) * (3.0 - 2.0 * j as f64 / k as f64)
@@ -62,6 +74,9 @@ fn stats(mut t: Vec<f64>) -> (f64, f64) {
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {
+    if a.paper {
+        return super::bench_paper::run(a.repeat.min(3), &a.python, a.skip_b, a.keep);
+    }
     let xs = synth(a.m, a.v, a.k, a.t);
     if let Some(dir) = &a.write_data {
         std::fs::create_dir_all(dir)?;

@@ -183,12 +183,13 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let report = |e| bar.report(e);
     let cancel = AtomicBool::new(false);
     let progress = Progress::new(&report, &cancel);
-    let result = srmscope::analysis::run(&ds, &settings, &progress)
-        .with_context(|| format!("fitting {}", ds.name))
+    let name = ds.name.clone();
+    let result = srmscope::analysis::pipeline::run_owned(ds, &settings, &progress)
+        .with_context(|| format!("fitting {name}"))
         .and_then(|out| {
             let mut opts = opts;
             if opts.title.is_none() && matches!(a.view, ViewArg::Both) {
-                opts.title = Some(format!("{} - {}", ds.name, settings.algo.label()));
+                opts.title = Some(format!("{name} - {}", settings.algo.label()));
             }
             export(&out.scene, &opts, &a.out, &progress)
                 .with_context(|| format!("exporting to {}", a.out.display()))

@@ -30,8 +30,11 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
     let bar = Bar::new();
     let report = |e| bar.report(e);
     let cancel = AtomicBool::new(false);
-    let out = srmscope::analysis::run(&ds, &settings, &Progress::new(&report, &cancel))
-        .with_context(|| format!("fitting {}", ds.name));
+    let (name, n_networks) = (ds.name.clone(), ds.networks.len());
+    // The raw activations are freed as they are prepared: one copy of the data at a time.
+    let out =
+        srmscope::analysis::pipeline::run_owned(ds, &settings, &Progress::new(&report, &cancel))
+            .with_context(|| format!("fitting {name}"));
     bar.finish();
     let out = out?;
     save_model(&a.out, &out.model)?;
@@ -47,9 +50,9 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     println!(
         "{}: {} on {} networks, k = {}, {} train / {} test images, {:.2} s",
-        ds.name,
+        name,
         settings.algo.label(),
-        ds.networks.len(),
+        n_networks,
         out.k,
         out.train_idx.len(),
         out.test_idx.len(),
