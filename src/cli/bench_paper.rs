@@ -112,9 +112,12 @@ fn run_brainiak(
     k: usize,
     repeat: usize,
 ) -> Result<(Vec<f64>, f64, Array2<f64>)> {
-    let script = dir.join("bench_brainiak.py");
+    // Beside the data folder, not in it: `fit DIR` reads every .npy there.
+    let out = dir.with_extension("brainiak");
+    std::fs::create_dir_all(&out)?;
+    let script = out.join("bench_brainiak.py");
     std::fs::write(&script, BRAINIAK_SCRIPT)?;
-    let s_path = dir.join("brainiak_s.npy");
+    let s_path = out.join("brainiak_s.npy");
     let mut cmd = Command::new(python);
     cmd.arg(&script)
         .args([k.to_string(), "10".into(), repeat.to_string()])
