@@ -1,6 +1,6 @@
 //! Initial orthonormal W_i: BrainIAK's exact scheme, or a fast seeded Gaussian.
 
-use crate::linalg::{householder_qr, map_networks};
+use crate::linalg::{map_networks, thin_q};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_mt::Mt;
@@ -24,7 +24,7 @@ pub fn brainiak_init(units: &[usize], k: usize, seed: u32) -> Vec<Array2<f64>> {
         for x in m.iter_mut() {
             *x = random_sample(&mut mt);
         }
-        householder_qr(m.view()).0
+        thin_q(m.view())
     })
 }
 
@@ -35,7 +35,7 @@ pub fn random_init(units: &[usize], k: usize, seed: u64) -> Vec<Array2<f64>> {
         let mut rng =
             rand::rngs::StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64);
         let m = Array2::from_shape_simple_fn((units[i], k), || gaussian(&mut rng));
-        householder_qr(m.view()).0
+        thin_q(m.view())
     })
 }
 

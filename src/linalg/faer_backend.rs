@@ -113,3 +113,9 @@ pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError
     }
     Ok((to_ndarray(llt.inverse().as_ref()), logdet))
 }
+
+/// Q of a blocked Householder QR. faer's reflectors follow LAPACK's sign rule (β = −sign(α)‖x‖),
+/// so Q equals numpy's `linalg.qr` to rounding.
+pub fn thin_q(a: ArrayView2<f64>) -> Array2<f64> {
+    to_ndarray(view(&a).qr().compute_thin_Q().as_ref())
+}

@@ -64,3 +64,8 @@ pub fn spd_inverse(a: ArrayView2<f64>) -> Result<(Array2<f64>, f64), LinalgError
         .map_err(|_| LinalgError::NotPositiveDefinite)?;
     Ok((inv, logdet))
 }
+
+/// Q of the Householder QR with LAPACK's sign rule.
+pub fn thin_q(a: ArrayView2<f64>) -> Array2<f64> {
+    super::qr::householder_qr(a).0
+}

@@ -58,6 +58,12 @@ pub fn map_networks<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> 
     }
 }
 
+/// The Q factor (m × min(m, n)) of a reduced QR with LAPACK's sign rule, as numpy's
+/// `linalg.qr` gives it (blocked on the faer backend; [`householder_qr`] is the reference).
+pub fn thin_q(a: ArrayView2<f64>) -> Array2<f64> {
+    backend::thin_q(a)
+}
+
 /// Thin SVD of an m × n matrix: `(U m×r, s r, Vᵀ r×n)` with r = min(m, n), s descending.
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     backend::thin_svd(a)
@@ -166,6 +172,20 @@ mod tests {
         let w = procrustes(q.view()).expect("procrustes");
         assert!(max_abs(&w, &q) < 1e-10);
         assert!(max_abs(&w.t().dot(&w), &Array2::eye(6)) < 1e-12);
+    }
+
+    #[test]
+    fn blocked_q_equals_the_reference_householder_q() {
+        // Full rank, all entries positive like BrainIAK's U[0, 1) draws.
+        let mut state = 12345u64;
+        let a = Array2::from_shape_simple_fn((300, 120), || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        });
+        let (q_ref, _) = householder_qr(a.view());
+        assert!(max_abs(&thin_q(a.view()), &q_ref) < 1e-12);
     }
 
     #[test]
