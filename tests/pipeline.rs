@@ -259,3 +259,65 @@ fn a_saved_model_is_applied_without_refitting() {
         .to_string();
     assert!(msg.contains("16 units") && msg.contains("12"), "{msg}");
 }
+
+/// The pipeline streams the training VE (two passes, one projection held at a time) and
+/// computes RSA in tiles; both must equal the dense formulas on the same prepared data, and
+/// `run_owned` (which frees the raw data as it goes) must give the same numbers as `run`.
+#[test]
+fn streamed_and_tiled_metrics_equal_the_dense_formulas() {
+    use srmscope::analysis::metrics;
+    use srmscope::analysis::pipeline::{prepare, run_owned};
+    let ds = common::planted(4, &[20, 26, 20, 31], 6, 700, 0.7, 9);
+    let s = Settings {
+        normalize: Normalize::Row,
+        k: Some(6),
+        ..Settings::default()
+    };
+    let out = silent(|p| analysis::run(&ds, &s, p)).expect("fit");
+    let prep = prepare(&ds, &s).expect("prepare");
+    let centred = |x: &Array2<f64>, i: usize| x - &out.model.mu[i];
+    let ys: Vec<Array2<f64>> = prep
+        .train
+        .iter()
+        .enumerate()
+        .map(|(i, x)| out.model.transform(i, x.view()).expect("transform"))
+        .collect();
+    let h: Vec<_> = prep.train.iter().map(|x| x.view()).collect();
+    let sq: Vec<f64> = prep
+        .train
+        .iter()
+        .enumerate()
+        .map(|(i, x)| centred(x, i).iter().map(|v| v * v).sum())
+        .collect();
+    let yv: Vec<_> = ys.iter().map(|y| y.view()).collect();
+    let want = metrics::variance_explained(&h, &sq, &yv);
+    for (a, b) in out.metrics.variance_explained.train.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-12, "train VE {a} vs {b}");
+    }
+    // Ragged widths: only the shared RSA exists, against the mean within-network RSM.
+    let native: Vec<Array2<f64>> = prep
+        .test
+        .iter()
+        .map(|x| x - &x.mean_axis(ndarray::Axis(0)).expect("mean"))
+        .collect();
+    let nv: Vec<_> = native.iter().map(|x| x.view()).collect();
+    let yt: Vec<Array2<f64>> = prep
+        .test
+        .iter()
+        .enumerate()
+        .map(|(i, x)| out.model.transform(i, x.view()).expect("transform"))
+        .collect();
+    let ytv: Vec<_> = yt.iter().map(|y| y.view()).collect();
+    let dense = metrics::lower_tri_corr(
+        &metrics::inter_rsm_loo(&ytv),
+        &metrics::mean_within_rsm(&nv),
+    );
+    assert!((out.metrics.rsa.shared - dense).abs() < 1e-10);
+    assert!(out.metrics.rsa.native.is_none());
+    let owned = silent(|p| run_owned(ds.clone(), &s, p)).expect("owned");
+    assert_eq!(owned.metrics.isc.shared, out.metrics.isc.shared);
+    assert_eq!(
+        owned.metrics.variance_explained.test,
+        out.metrics.variance_explained.test
+    );
+}
