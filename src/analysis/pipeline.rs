@@ -1,6 +1,8 @@
 //! normalise → unit subsample → split → fit → transform → smooth → joint PCA, plus metrics.
 
-use super::metrics::{self, BeforeAfter, NativeShared, TrainTest};
+use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
+use super::similarity::{self, SimilarityError};
+use std::collections::BTreeMap;
 use super::pca::{self, fit_joint, moving_average};
 use super::preprocess::{normalize, split, subsample_units, take};
 use super::{AnalysisError, Metrics, SceneData, Settings, Trajectory};
@@ -289,14 +291,59 @@ pub fn finish(
     let isc = NativeShared {
         native: same_width.then(|| metrics::isc_loo(&nv)),
         shared: metrics::isc_loo(&yv),
+        ..Default::default()
     };
     progress.stage(Stage::Metrics, 0.3);
     let within = metrics::mean_within_rsm(&nv);
-    let rsa = NativeShared {
-        native: same_width.then(|| metrics::lower_tri_corr(&metrics::inter_rsm_loo(&nv), &within)),
-        shared: metrics::lower_tri_corr(&metrics::inter_rsm_loo(&yv), &within),
+    let inter_native = same_width.then(|| metrics::inter_rsm_loo(&nv));
+    let inter_shared = metrics::inter_rsm_loo(&yv);
+    let mut rsa = NativeShared {
+        native: inter_native
+            .as_ref()
+            .map(|a| metrics::lower_tri_corr(a, &within)),
+        shared: metrics::lower_tri_corr(&inter_shared, &within),
+        ..Default::default()
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    progress.stage(Stage::Metrics, 0.5);
+    let mut isc = isc;
+    let test_c: Vec<Array2<f64>> = prep
+        .test
+        .iter()
+        .zip(&mus)
+        .map(|(x, mu)| centered(x, *mu))
+        .collect();
+    let ve_ci95 = super::uncertainty::headline(
+        &super::uncertainty::Headline {
+            native: same_width.then_some(nv.as_slice()),
+            native_all: &nv,
+            shared: &yv,
+            test: &views(&prep.test),
+            test_c: &views(&test_c),
+            within: &within,
+            inter_native: inter_native.as_ref(),
+            inter_shared: &inter_shared,
+            resamples: s.bootstrap,
+            seed: s.seed,
+        },
+        &mut isc,
+        &mut rsa,
+    );
+    drop((within, inter_native, inter_shared));
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    progress.stage(Stage::Metrics, 0.8);
+    let pairs = match pair_measures(&nv, &yv, s.knn) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            notes.push(format!("pairwise similarity measures skipped: {e}"));
+            None
+        }
+    };
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -386,6 +433,7 @@ pub fn finish(
         variance_explained: TrainTest {
             train: ve_train,
             test: ve_test,
+            ci95: ve_ci95,
         },
         isc,
         rsa,
@@ -395,6 +443,15 @@ pub fn finish(
             after: scene.evr_after,
         },
         fit_seconds,
+        pairs,
+        uncertainty: Some(UncertaintyInfo {
+            bootstrap: s.bootstrap,
+            seed: s.seed,
+            level: super::uncertainty::LEVEL,
+            chance_shuffles_isc: super::uncertainty::CHANCE_SHUFFLES_ISC,
+            chance_shuffles_rsa: super::uncertainty::CHANCE_SHUFFLES_RSA,
+            knn: s.knn,
+        }),
     };
     progress.stage(Stage::Pca, 1.0);
     Ok(PipelineOutput {
@@ -407,6 +464,26 @@ pub fn finish(
         units_kept: prep.units_kept,
         notes,
     })
+}
+
+/// Every pairwise measure, native and shared, keyed as `similarity::MEASURES`.
+fn pair_measures(
+    native: &[ArrayView2<f64>],
+    shared: &[ArrayView2<f64>],
+    knn: usize,
+) -> Result<BTreeMap<String, PairMatrix>, SimilarityError> {
+    let mut nat = similarity::pair_matrices(native, knn)?;
+    let mut sha = similarity::pair_matrices(shared, knn)?;
+    Ok(similarity::MEASURES
+        .iter()
+        .map(|m| {
+            let pm = PairMatrix {
+                native: nat.remove(m.key).unwrap_or_default(),
+                shared: sha.remove(m.key).unwrap_or_default(),
+            };
+            (m.key.to_string(), pm)
+        })
+        .collect())
 }
 
 /// The 3 × 3 orthogonal R minimising ‖A·R − B‖ over all networks' stacked scores.

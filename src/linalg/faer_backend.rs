@@ -41,6 +41,16 @@ pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     Ok((to_ndarray(svd.U()), s, to_ndarray(svd.V().transpose())))
 }
 
+pub fn singular_values(a: ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    if a.is_empty() {
+        return Ok(Array1::zeros(0));
+    }
+    let s = view(&a)
+        .singular_values()
+        .map_err(|_| LinalgError::NoConvergence("SVD"))?;
+    Ok(Array1::from(s))
+}
+
 pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {
     let evd = view(&a)
         .self_adjoint_eigen(Side::Lower)

@@ -63,6 +63,11 @@ pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     backend::thin_svd(a)
 }
 
+/// Singular values only (descending), cheaper than [`thin_svd`] when the vectors are not needed.
+pub fn singular_values(a: ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    backend::singular_values(a)
+}
+
 /// Symmetric eigendecomposition: eigenvalues ascending, eigenvectors in the columns.
 pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {
     backend::sym_eigh(a)
