@@ -9,6 +9,12 @@ pub struct InfoArgs {
     pub files: Vec<String>,
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Also print every pairwise similarity measure between the networks (native space, no fit).
+    #[arg(long)]
+    pub similarity: bool,
+    /// Neighbours per image for the mutual k-NN measure.
+    #[arg(long, default_value_t = 10)]
+    pub knn: usize,
 }
 
 pub fn run(a: InfoArgs) -> Result<()> {
@@ -63,6 +69,57 @@ pub fn run(a: InfoArgs) -> Result<()> {
         println!(
             "note: unit counts differ ({units:?}); SRM handles it, the \"before\" view zero-pads"
         );
+    }
+    if a.similarity {
+        similarity(&ds, a.knn)?;
+    }
+    Ok(())
+}
+
+/// Native m × m matrices on every image, after the fit's default preprocessing.
+fn similarity(ds: &srmscope::data::Dataset, knn: usize) -> Result<()> {
+    use srmscope::analysis::similarity::{pair_matrices, MEASURES};
+    let s = srmscope::analysis::Settings {
+        test_fraction: 0.0,
+        ..Default::default()
+    };
+    let prep = srmscope::analysis::pipeline::prepare(ds, &s)?;
+    let views: Vec<_> = prep.test.iter().map(|x| x.view()).collect();
+    let pairs = pair_matrices(&views, knn)?;
+    let names = ds.names();
+    println!();
+    println!(
+        "pairwise similarity, native space, all {} images (each image z-scored across units, at most {} units per network drawn with seed 0, each unit centred); mutual k-NN with k = {knn}",
+        ds.n_images(),
+        s.max_units.unwrap_or(0)
+    );
+    for m in MEASURES {
+        println!();
+        println!(
+            "{} ({}): {}, range {}, self {}, invariant to {}",
+            m.key,
+            m.label,
+            m.kind.label(),
+            m.range_text,
+            m.self_value,
+            m.invariant_to
+        );
+        print!("  {:<16}", "");
+        for n in &names {
+            print!(" {:>9.9}", n);
+        }
+        println!();
+        for (n, row) in names.iter().zip(&pairs[m.key]) {
+            print!("  {:<16.16}", n);
+            for v in row {
+                if v.is_finite() {
+                    print!(" {v:>9.4}");
+                } else {
+                    print!(" {:>9}", "n/a");
+                }
+            }
+            println!();
+        }
     }
     Ok(())
 }
