@@ -205,3 +205,21 @@ fn unequal_widths_leave_isc_undefined_but_not_the_rest() {
         assert_eq!(v.is_nan(), info.needs_equal_widths, "{}", info.key);
     }
 }
+
+/// The README's table is the metadata table.
+#[test]
+fn readme_table_matches_the_metadata() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    for m in MEASURES {
+        let kind = match m.kind {
+            Kind::Similarity => "similarity",
+            Kind::Distance => "distance",
+        };
+        let row = format!(
+            "| `{}` | {kind} | {} | {} | {} |",
+            m.key, m.range_text, m.self_value, m.invariant_to
+        );
+        assert!(readme.contains(&row), "README lacks the row\n{row}");
+    }
+}
