@@ -389,7 +389,8 @@ fn check(a: &Summary, b: &Summary) -> Result<(), SimilarityError> {
 pub fn cka_linear_of(a: &Summary, b: &Summary) -> f64 {
     let d = a.k_fro * b.k_fro;
     if d > 0.0 {
-        kernel_dot(a, b) / d
+        // Cauchy–Schwarz bounds it; the clamp only trims rounding.
+        (kernel_dot(a, b) / d).clamp(0.0, 1.0)
     } else {
         f64::NAN
     }
@@ -430,7 +431,7 @@ pub fn rsa_pearson_of(a: &Summary, b: &Summary) -> f64 {
     }
     let d = a.rsm_norm * b.rsm_norm;
     if d > 0.0 {
-        acc / d
+        (acc / d).clamp(-1.0, 1.0)
     } else {
         f64::NAN
     }
@@ -446,7 +447,7 @@ pub fn rsa_spearman_of(a: &Summary, b: &Summary) -> f64 {
         .sum();
     let d = a.rank_norm * b.rank_norm;
     if d > 0.0 {
-        acc / d
+        (acc / d).clamp(-1.0, 1.0)
     } else {
         f64::NAN
     }
@@ -466,7 +467,7 @@ pub fn isc_pair_of(a: &Summary, b: &Summary) -> f64 {
                 (p + u * v, q + u * u, r + v * v)
             });
         if xx > 0.0 && yy > 0.0 {
-            sum += xy / (xx * yy).sqrt();
+            sum += (xy / (xx * yy).sqrt()).clamp(-1.0, 1.0);
             cnt += 1;
         }
     }
