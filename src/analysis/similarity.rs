@@ -18,6 +18,8 @@ pub enum SimilarityError {
     Rows(usize, usize),
     #[error("need at least 4 images for the similarity measures, got {0}")]
     TooFewImages(usize),
+    #[error("{0} images is beyond the pairwise measures' n × n kernels (at most {MAX_IMAGES})")]
+    TooManyImages(usize),
     #[error(transparent)]
     Linalg(#[from] crate::linalg::LinalgError),
 }
@@ -182,6 +184,9 @@ pub struct Summary {
     k: usize,
 }
 
+/// Above this the packed n × n kernels alone need over 10 GB (and ranks outgrow u32).
+pub const MAX_IMAGES: usize = 50_000;
+
 fn tri(i: usize) -> usize {
     i * (i + 1) / 2
 }
@@ -191,6 +196,9 @@ impl Summary {
         let (n, p) = x.dim();
         if n < 4 {
             return Err(SimilarityError::TooFewImages(n));
+        }
+        if n > MAX_IMAGES {
+            return Err(SimilarityError::TooManyImages(n));
         }
         let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(p));
         let mut xc = &x - &mean;
@@ -332,18 +340,29 @@ impl Summary {
 
 /// Twice the average rank (1-based) of each value; ties share their mean rank.
 fn average_ranks2(v: &[f64]) -> Vec<u32> {
-    let mut idx: Vec<u32> = (0..v.len() as u32).collect();
-    idx.sort_unstable_by(|&a, &b| v[a as usize].total_cmp(&v[b as usize]));
+    // Sort (order-preserving integer key, index) pairs: contiguous, so cache-friendly.
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let mut idx: Vec<(u64, u32)> = v.iter().enumerate().map(|(i, &x)| (key(x), i as u32)).collect();
+    idx.sort_unstable();
     let mut out = vec![0u32; v.len()];
     let mut start = 0;
     while start < idx.len() {
+        let first = v[idx[start].1 as usize];
         let mut end = start + 1;
-        while end < idx.len() && v[idx[end] as usize] == v[idx[start] as usize] {
+        // Equal values (0.0 and −0.0 included) sit next to each other.
+        while end < idx.len() && v[idx[end].1 as usize] == first {
             end += 1;
         }
         // Ranks start+1 ..= end; twice their mean is start + 1 + end.
         let r2 = (start + 1 + end) as u32;
-        for &i in &idx[start..end] {
+        for &(_, i) in &idx[start..end] {
             out[i as usize] = r2;
         }
         start = end;
@@ -411,6 +430,10 @@ fn procrustes_cos(a: &Summary, b: &Summary) -> Result<f64, SimilarityError> {
     let d = a.norm * b.norm;
     if d <= 0.0 {
         return Ok(f64::NAN);
+    }
+    if std::ptr::eq(a, b) {
+        // X̃ᵀX̃ is symmetric PSD: its singular values are its eigenvalues, summing to ‖X̃‖².
+        return Ok(1.0);
     }
     let m = crate::linalg::matmul_serial(a.factor().t(), b.factor());
     let nuc: f64 = crate::linalg::singular_values(m.view())?.sum();
