@@ -563,7 +563,12 @@ fn metrics_panel_has_intervals_and_a_pairwise_heatmap_with_a_measure_chooser() {
         let m = &l.output.metrics;
         let pairs = m.pairs.as_ref().expect("pairs");
         assert_eq!(pairs.len(), srmscope::analysis::similarity::MEASURES.len());
-        let ci = m.isc.ci95.as_ref().and_then(|c| c.shared).expect("isc interval");
+        let ci = m
+            .isc
+            .ci95
+            .as_ref()
+            .and_then(|c| c.shared)
+            .expect("isc interval");
         assert!(ci[0] <= m.isc.shared && m.isc.shared <= ci[1]);
         assert!(m.rsa.chance.is_some());
     }

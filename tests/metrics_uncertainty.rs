@@ -17,7 +17,9 @@ fn settings(k: usize, bootstrap: usize) -> Settings {
 }
 
 fn run(ds: &srmscope::data::Dataset, s: &Settings) -> Metrics {
-    silent(|p| analysis::run(ds, s, p)).expect("pipeline").metrics
+    silent(|p| analysis::run(ds, s, p))
+        .expect("pipeline")
+        .metrics
 }
 
 #[test]
@@ -27,12 +29,18 @@ fn intervals_bracket_the_estimates_and_chance_sits_below() {
     let m = run(&ds, &s);
     for (name, v) in [("isc", &m.isc), ("rsa", &m.rsa)] {
         let ci = v.ci95.as_ref().expect("ci95");
-        for (est, iv) in [(v.native.expect("native"), ci.native), (v.shared, ci.shared)] {
+        for (est, iv) in [
+            (v.native.expect("native"), ci.native),
+            (v.shared, ci.shared),
+        ] {
             let [lo, hi] = iv.expect("interval");
             assert!(lo <= est && est <= hi, "{name}: {est} outside [{lo}, {hi}]");
         }
         let chance = v.chance.expect("chance");
-        assert!(chance.abs() < 0.2 && chance < v.shared - 0.5, "{name} chance {chance}");
+        assert!(
+            chance.abs() < 0.2 && chance < v.shared - 0.5,
+            "{name} chance {chance}"
+        );
         let lono = v.leave_one_network_out.as_ref().expect("lono");
         let [lo, hi] = lono.shared.expect("range");
         assert!(lo <= hi);
@@ -66,7 +74,12 @@ fn pairs_cover_every_measure_and_survive_a_json_round_trip() {
             for j in 0..3 {
                 // Ragged native widths leave only per-unit ISC undefined, off the diagonal.
                 let undefined = info.needs_equal_widths && i != j;
-                assert_eq!(pm.native[i][j].is_nan(), undefined, "{} [{i}][{j}]", info.key);
+                assert_eq!(
+                    pm.native[i][j].is_nan(),
+                    undefined,
+                    "{} [{i}][{j}]",
+                    info.key
+                );
                 assert!(pm.shared[i][j].is_finite(), "{} shared", info.key);
             }
         }
@@ -77,7 +90,11 @@ fn pairs_cover_every_measure_and_survive_a_json_round_trip() {
     let back: Metrics = serde_json::from_str(&json).expect("parse");
     let b = back.pairs.expect("pairs");
     assert!(b["isc"].native[0][1].is_nan());
-    for (r, s) in b["cka_linear"].shared.iter().zip(&pairs["cka_linear"].shared) {
+    for (r, s) in b["cka_linear"]
+        .shared
+        .iter()
+        .zip(&pairs["cka_linear"].shared)
+    {
         for (x, y) in r.iter().zip(s) {
             assert!((x - y).abs() < 1e-15);
         }
@@ -99,7 +116,11 @@ fn rotation_invariant_measures_agree_native_and_shared_for_square_maps() {
         for i in 0..3 {
             for j in 0..3 {
                 let (a, b) = (pm.native[i][j], pm.shared[i][j]);
-                let tol = if info.key.starts_with("procrustes") { 1e-6 } else { 1e-8 };
+                let tol = if info.key.starts_with("procrustes") {
+                    1e-6
+                } else {
+                    1e-8
+                };
                 assert!((a - b).abs() < tol, "{} [{i}][{j}]: {a} vs {b}", info.key);
             }
         }

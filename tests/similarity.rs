@@ -54,7 +54,11 @@ fn every_measure_matches_the_python_references() {
             for (i, row) in m.iter().enumerate() {
                 for (j, &v) in row.iter().enumerate() {
                     match want[i][j].as_f64() {
-                        None => assert!(v.is_nan(), "{name} {} [{i}][{j}] = {v}, want null", info.key),
+                        None => assert!(
+                            v.is_nan(),
+                            "{name} {} [{i}][{j}] = {v}, want null",
+                            info.key
+                        ),
                         Some(w) => {
                             let d = (v - w).abs();
                             assert!(
@@ -74,7 +78,10 @@ fn every_measure_matches_the_python_references() {
         let (a, b) = (views[0], views[1]);
         let p = &case["pairs"];
         let close = |v: f64, key: &str| {
-            assert!((v - p[key][0][1].as_f64().expect("value")).abs() < TOL, "{name} {key}")
+            assert!(
+                (v - p[key][0][1].as_f64().expect("value")).abs() < TOL,
+                "{name} {key}"
+            )
         };
         close(similarity::cka_linear(a, b).expect("cka"), "cka_linear");
         close(
@@ -93,7 +100,9 @@ fn every_measure_matches_the_python_references() {
 
 fn test_data(n: usize, p: usize, seed: u64) -> Array2<f64> {
     // A small LCG: deterministic and independent of rand's version.
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     Array2::from_shape_simple_fn((n, p), || {
         state = state
             .wrapping_mul(6364136223846793005)
@@ -193,7 +202,10 @@ fn debiased_cka_stays_finite() {
     let wide = similarity::Summary::new(few.view(), 2).expect("summary");
     let v = similarity::cka_linear_debiased_of(&wide, &wide);
     assert!((v - 1.0).abs() < 1e-12);
-    assert!(similarity::cka_linear_debiased(test_data(3, 4, 1).view(), test_data(3, 4, 2).view()).is_err());
+    assert!(
+        similarity::cka_linear_debiased(test_data(3, 4, 1).view(), test_data(3, 4, 2).view())
+            .is_err()
+    );
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! normalise → unit subsample → split → fit → transform → smooth → joint PCA, plus metrics.
 
 use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
-use super::similarity::{self, SimilarityError};
-use std::collections::BTreeMap;
 use super::pca::{self, fit_joint, moving_average};
 use super::preprocess::{normalize, split, subsample_units, take};
+use super::similarity::{self, SimilarityError};
 use super::{AnalysisError, Metrics, SceneData, Settings, Trajectory};
 use crate::align::{self, AlignOptions, Model};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2, Axis};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Everything one run of the pipeline produces.

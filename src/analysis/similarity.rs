@@ -200,7 +200,9 @@ impl Summary {
         if n > MAX_IMAGES {
             return Err(SimilarityError::TooManyImages(n));
         }
-        let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(p));
+        let mean = x
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| ndarray::Array1::zeros(p));
         let mut xc = &x - &mean;
         // Every measure is scale-invariant; unit max-abs keeps the kernels clear of under/overflow.
         let top = xc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -349,7 +351,11 @@ fn average_ranks2(v: &[f64]) -> Vec<u32> {
             b | (1 << 63)
         }
     };
-    let mut idx: Vec<(u64, u32)> = v.iter().enumerate().map(|(i, &x)| (key(x), i as u32)).collect();
+    let mut idx: Vec<(u64, u32)> = v
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (key(x), i as u32))
+        .collect();
     idx.sort_unstable();
     let mut out = vec![0u32; v.len()];
     let mut start = 0;
@@ -375,10 +381,7 @@ fn kernel_dot(a: &Summary, b: &Summary) -> f64 {
     let mut off = 0.0;
     let mut diag = 0.0;
     for i in 0..a.n {
-        let (ra, rb) = (
-            &a.kernel[tri(i)..tri(i) + i],
-            &b.kernel[tri(i)..tri(i) + i],
-        );
+        let (ra, rb) = (&a.kernel[tri(i)..tri(i) + i], &b.kernel[tri(i)..tri(i) + i]);
         off += ra.iter().zip(rb).map(|(x, y)| x * y).sum::<f64>();
         diag += a.k_diag[i] * b.k_diag[i];
     }
@@ -583,7 +586,11 @@ pub fn procrustes(x: ArrayView2<f64>, y: ArrayView2<f64>) -> Result<(f64, f64), 
 }
 
 /// Mutual k-nearest-neighbour overlap.
-pub fn mutual_knn(x: ArrayView2<f64>, y: ArrayView2<f64>, k: usize) -> Result<f64, SimilarityError> {
+pub fn mutual_knn(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    k: usize,
+) -> Result<f64, SimilarityError> {
     let (a, b) = (Summary::new(x, k)?, Summary::new(y, k)?);
     check(&a, &b)?;
     Ok(mutual_knn_of(&a, &b))

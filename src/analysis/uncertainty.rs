@@ -257,7 +257,11 @@ fn pair_sums(fs: &[&Array2<f64>], counts: ArrayView2<f64>) -> Vec<Vec<f64>> {
 /// [`metrics::lower_tri_corr`]`(a, w)` on every resample. A resample's lower triangle holds the
 /// image pairs (s, t) it drew; pairs of an image with a copy of itself are diagonal cells, not
 /// image pairs, so they are dropped, leaving the distinct pairs weighted c_s·c_t.
-pub fn lower_tri_corr_weighted(a: &Array2<f64>, w: &Array2<f64>, counts: ArrayView2<f64>) -> Vec<f64> {
+pub fn lower_tri_corr_weighted(
+    a: &Array2<f64>,
+    w: &Array2<f64>,
+    counts: ArrayView2<f64>,
+) -> Vec<f64> {
     let aa = a * a;
     let ww = w * w;
     let aw = a * w;
@@ -268,7 +272,8 @@ pub fn lower_tri_corr_weighted(a: &Array2<f64>, w: &Array2<f64>, counts: ArrayVi
         .enumerate()
         .map(|(r, c)| {
             let n: f64 = (c.sum().powi(2) - c.iter().map(|v| v * v).sum::<f64>()) / 2.0;
-            let (sa, sw, saa, sww, saw) = (sums[0][r], sums[1][r], sums[2][r], sums[3][r], sums[4][r]);
+            let (sa, sw, saa, sww, saw) =
+                (sums[0][r], sums[1][r], sums[2][r], sums[3][r], sums[4][r]);
             let cov = saw - sa * sw / n;
             let den = ((saa - sa * sa / n) * (sww - sw * sw / n)).sqrt();
             if n >= 2.0 && den > 0.0 {
@@ -342,14 +347,14 @@ pub fn shuffled(xs: &[ArrayView2<f64>], seed: u64) -> Vec<Array2<f64>> {
 /// The paper's RSA: inter-network RSM (leave-one-out) of `zs` against the mean within-network
 /// RSM of `native`.
 pub fn rsa_of(zs: &[ArrayView2<f64>], native: &[ArrayView2<f64>]) -> f64 {
-    metrics::lower_tri_corr(&metrics::inter_rsm_loo(zs), &metrics::mean_within_rsm(native))
+    metrics::lower_tri_corr(
+        &metrics::inter_rsm_loo(zs),
+        &metrics::mean_within_rsm(native),
+    )
 }
 
 /// The value of `stat` with each network left out in turn (needs ≥ 3 networks).
-pub fn leave_one_network_out(
-    m: usize,
-    stat: impl Fn(&[usize]) -> f64 + Sync,
-) -> Vec<f64> {
+pub fn leave_one_network_out(m: usize, stat: impl Fn(&[usize]) -> f64 + Sync) -> Vec<f64> {
     if m < 3 {
         return Vec::new();
     }

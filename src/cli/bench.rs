@@ -79,7 +79,9 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         .map(|x| srmscope::linalg::matmul(x.view(), q.view()))
         .collect();
     let centre = |x: &Array2<f64>| {
-        let m = x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+        let m = x
+            .mean_axis(ndarray::Axis(0))
+            .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
         x - &m
     };
     let nc: Vec<Array2<f64>> = xs.iter().map(centre).collect();
@@ -101,10 +103,14 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         let within = metrics::mean_within_rsm(&nv);
         let inter_n = metrics::inter_rsm_loo(&nv);
         let inter_s = metrics::inter_rsm_loo(&yv);
-        let rsa = metrics::lower_tri_corr(&inter_n, &within) + metrics::lower_tri_corr(&inter_s, &within);
+        let rsa =
+            metrics::lower_tri_corr(&inter_n, &within) + metrics::lower_tri_corr(&inter_s, &within);
         let t_point = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        let (mut is, mut rs) = (metrics::NativeShared::default(), metrics::NativeShared::default());
+        let (mut is, mut rs) = (
+            metrics::NativeShared::default(),
+            metrics::NativeShared::default(),
+        );
         let ve = uncertainty::headline(
             &uncertainty::Headline {
                 native: Some(&nv),
@@ -138,7 +144,10 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         );
     }
     let (med, min) = stats(totals);
-    println!("  metrics stage: median {med:.2} s, min {min:.2} s over {} runs", a.repeat.max(1));
+    println!(
+        "  metrics stage: median {med:.2} s, min {min:.2} s over {} runs",
+        a.repeat.max(1)
+    );
     Ok(())
 }
 

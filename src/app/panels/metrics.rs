@@ -132,7 +132,10 @@ pub fn uncertainty_text(v: &NativeShared, shared: bool) -> String {
     };
     let mut t = Vec::new();
     if v.ci95.is_some() {
-        t.push(format!("95 % bootstrap interval {}", interval_text(pick(&v.ci95))));
+        t.push(format!(
+            "95 % bootstrap interval {}",
+            interval_text(pick(&v.ci95))
+        ));
     }
     if v.leave_one_network_out.is_some() {
         t.push(format!(
@@ -188,7 +191,10 @@ fn bar_with_interval(
     }
     if let Some(c) = chance.filter(|c| c.is_finite()) {
         p.line_segment(
-            [egui::pos2(x(c), rect.top()), egui::pos2(x(c), rect.bottom())],
+            [
+                egui::pos2(x(c), rect.top()),
+                egui::pos2(x(c), rect.bottom()),
+            ],
             Stroke::new(1.5, theme::MUTED),
         );
     }
@@ -218,7 +224,11 @@ pub fn measure_tooltip(m: &MeasureInfo) -> String {
 
 /// Colour of a value's "alike-ness" t in [0, 1]: dark blue → teal → yellow.
 fn ramp(t: f32) -> Color32 {
-    let stops = [(30.0, 35.0, 70.0), (60.0, 160.0, 170.0), (245.0, 225.0, 120.0)];
+    let stops = [
+        (30.0, 35.0, 70.0),
+        (60.0, 160.0, 170.0),
+        (245.0, 225.0, 120.0),
+    ];
     let t = t.clamp(0.0, 1.0) * 2.0;
     let (i, f) = if t >= 1.0 { (1, t - 1.0) } else { (0, t) };
     let (a, b) = (stops[i], stops[i + 1]);
@@ -272,7 +282,7 @@ fn pairs_heatmap(ui: &mut egui::Ui, m: &Metrics, l: &Loaded) {
     let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let alike = |v: f64| -> f32 {
-        if !(hi > lo) {
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
             return 1.0;
         }
         let t = ((v - lo) / (hi - lo)) as f32;
@@ -306,7 +316,10 @@ fn pairs_heatmap(ui: &mut egui::Ui, m: &Metrics, l: &Loaded) {
                 let a = rect.left() + rect.width() * k as f32 / steps as f32;
                 let b = rect.left() + rect.width() * (k + 1) as f32 / steps as f32;
                 ui.painter().rect_filled(
-                    egui::Rect::from_min_max(egui::pos2(a, rect.top()), egui::pos2(b, rect.bottom())),
+                    egui::Rect::from_min_max(
+                        egui::pos2(a, rect.top()),
+                        egui::pos2(b, rect.bottom()),
+                    ),
                     0.0,
                     ramp(k as f32 / (steps - 1) as f32),
                 );
@@ -347,7 +360,11 @@ fn heatmap(
         for (j, &v) in row.iter().enumerate() {
             let min = rect.min + egui::vec2(j as f32 * cell, i as f32 * cell);
             let r = egui::Rect::from_min_size(min, egui::vec2(cell, cell)).shrink(0.5);
-            let c = if v.is_finite() { ramp(alike(v)) } else { theme::STRIP_BG };
+            let c = if v.is_finite() {
+                ramp(alike(v))
+            } else {
+                theme::STRIP_BG
+            };
             p.rect_filled(r, 0.0, c);
         }
     }
@@ -536,12 +553,9 @@ fn variance_explained(ui: &mut egui::Ui, m: &Metrics, l: &Loaded) {
                 if let Some([lo, hi]) = *iv {
                     let x = i as f64 + 0.2;
                     p.line(
-                        Line::new(
-                            format!("ci{i}"),
-                            PlotPoints::new(vec![[x, lo], [x, hi]]),
-                        )
-                        .color(Color32::WHITE)
-                        .width(1.5),
+                        Line::new(format!("ci{i}"), PlotPoints::new(vec![[x, lo], [x, hi]]))
+                            .color(Color32::WHITE)
+                            .width(1.5),
                     );
                 }
             }
