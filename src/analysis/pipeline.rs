@@ -337,7 +337,14 @@ pub fn finish(
         return Err(AnalysisError::Cancelled);
     }
     progress.stage(Stage::Metrics, 0.8);
-    let pairs = match pair_measures(&nv, &yv, s.knn) {
+    // Square W_i make the shared data a rotation of the native data (centring commutes with
+    // W), so the rotation-invariant Procrustes distances are the native ones exactly.
+    let rotation = model
+        .w
+        .iter()
+        .zip(&prep.test)
+        .all(|(w, x)| w.nrows() == w.ncols() && w.nrows() == x.ncols());
+    let pairs = match pair_measures(&nv, &yv, s.knn, rotation) {
         Ok(p) => Some(p),
         Err(e) => {
             notes.push(format!("pairwise similarity measures skipped: {e}"));
@@ -471,9 +478,17 @@ fn pair_measures(
     native: &[ArrayView2<f64>],
     shared: &[ArrayView2<f64>],
     knn: usize,
+    shared_is_rotation: bool,
 ) -> Result<BTreeMap<String, PairMatrix>, SimilarityError> {
     let mut nat = similarity::pair_matrices(native, knn)?;
-    let mut sha = similarity::pair_matrices(shared, knn)?;
+    let mut sha = similarity::pair_matrices_with(shared, knn, !shared_is_rotation)?;
+    if shared_is_rotation {
+        for key in ["procrustes_angular", "procrustes_euclidean"] {
+            if let Some(v) = nat.get(key).cloned() {
+                sha.insert(key.to_string(), v);
+            }
+        }
+    }
     Ok(similarity::MEASURES
         .iter()
         .map(|m| {

@@ -527,8 +527,18 @@ pub fn mutual_knn_of(a: &Summary, b: &Summary) -> f64 {
 
 /// Every measure for one pair, in [`MEASURES`] order.
 pub fn all_of(a: &Summary, b: &Summary) -> Result<[f64; 8], SimilarityError> {
+    all_with(a, b, true)
+}
+
+/// As [`all_of`]; `procrustes: false` leaves the two Procrustes distances NaN (their SVD is
+/// most of the cost).
+pub fn all_with(a: &Summary, b: &Summary, procrustes: bool) -> Result<[f64; 8], SimilarityError> {
     check(a, b)?;
-    let (ang, euc) = procrustes_of(a, b)?;
+    let (ang, euc) = if procrustes {
+        procrustes_of(a, b)?
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     Ok([
         cka_linear_of(a, b),
         cka_linear_debiased_of(a, b),
@@ -602,19 +612,28 @@ pub type PairMatrices = BTreeMap<String, Vec<Vec<f64>>>;
 /// Every measure for every pair of networks (symmetric; the diagonal is each network against
 /// itself). Networks are summarised in parallel, then pairs in parallel.
 pub fn pair_matrices(xs: &[ArrayView2<f64>], knn: usize) -> Result<PairMatrices, SimilarityError> {
+    pair_matrices_with(xs, knn, true)
+}
+
+/// As [`pair_matrices`]; see [`all_with`] for `procrustes`.
+pub fn pair_matrices_with(
+    xs: &[ArrayView2<f64>],
+    knn: usize,
+    procrustes: bool,
+) -> Result<PairMatrices, SimilarityError> {
     let sums: Vec<Summary> = xs
         .par_iter()
         .map(|x| Summary::new(*x, knn))
         .collect::<Result<_, _>>()?;
-    pair_matrices_of(&sums)
+    pair_matrices_of(&sums, procrustes)
 }
 
-pub fn pair_matrices_of(sums: &[Summary]) -> Result<PairMatrices, SimilarityError> {
+pub fn pair_matrices_of(sums: &[Summary], procrustes: bool) -> Result<PairMatrices, SimilarityError> {
     let m = sums.len();
     let pairs: Vec<(usize, usize)> = (0..m).flat_map(|i| (i..m).map(move |j| (i, j))).collect();
     let vals: Vec<[f64; 8]> = pairs
         .par_iter()
-        .map(|&(i, j)| all_of(&sums[i], &sums[j]))
+        .map(|&(i, j)| all_with(&sums[i], &sums[j], procrustes))
         .collect::<Result<_, _>>()?;
     let mut out = PairMatrices::new();
     for (q, info) in MEASURES.iter().enumerate() {
