@@ -628,7 +628,10 @@ pub fn pair_matrices_with(
     pair_matrices_of(&sums, procrustes)
 }
 
-pub fn pair_matrices_of(sums: &[Summary], procrustes: bool) -> Result<PairMatrices, SimilarityError> {
+pub fn pair_matrices_of(
+    sums: &[Summary],
+    procrustes: bool,
+) -> Result<PairMatrices, SimilarityError> {
     let m = sums.len();
     let pairs: Vec<(usize, usize)> = (0..m).flat_map(|i| (i..m).map(move |j| (i, j))).collect();
     let vals: Vec<[f64; 8]> = pairs

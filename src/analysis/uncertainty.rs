@@ -234,38 +234,50 @@ pub fn isc_loo_weighted(xs: &[ArrayView2<f64>], counts: ArrayView2<f64>) -> Vec<
         .collect()
 }
 
-/// c-weighted sums over unordered image pairs {s, t}, s ≠ t, with weight c_s·c_t, of each
-/// symmetric n × n matrix in `fs`: (cᵀFc − Σ c_s² F_ss)/2 for every row c of `counts`.
-fn pair_sums(fs: &[&Array2<f64>], counts: ArrayView2<f64>) -> Vec<Vec<f64>> {
-    fs.iter()
-        .map(|f| {
-            let fc = crate::linalg::matmul(f.view(), counts.t());
+/// cᵀLc for each row c of `counts` and each strictly lower-triangular matrix L in `ls`.
+fn lower_sums(ls: &[Array2<f64>], counts: ArrayView2<f64>) -> Vec<Vec<f64>> {
+    ls.iter()
+        .map(|l| {
+            let lc = crate::linalg::matmul(l.view(), counts.t());
             counts
                 .rows()
                 .into_iter()
                 .enumerate()
-                .map(|(r, c)| {
-                    let quad: f64 = c.iter().zip(fc.column(r)).map(|(a, b)| a * b).sum();
-                    let diag: f64 = c.iter().enumerate().map(|(s, &v)| v * v * f[[s, s]]).sum();
-                    (quad - diag) / 2.0
-                })
+                .map(|(r, c)| c.iter().zip(lc.column(r)).map(|(a, b)| a * b).sum())
                 .collect()
         })
         .collect()
 }
 
-/// [`metrics::lower_tri_corr`]`(a, w)` on every resample. A resample's lower triangle holds the
-/// image pairs (s, t) it drew; pairs of an image with a copy of itself are diagonal cells, not
-/// image pairs, so they are dropped, leaving the distinct pairs weighted c_s·c_t.
+/// The strictly lower triangle of f(a, w), zero elsewhere.
+fn lower_of(a: &Array2<f64>, w: &Array2<f64>, f: impl Fn(f64, f64) -> f64) -> Array2<f64> {
+    Array2::from_shape_fn(a.raw_dim(), |(i, j)| {
+        if j < i {
+            f(a[[i, j]], w[[i, j]])
+        } else {
+            0.0
+        }
+    })
+}
+
+/// [`metrics::lower_tri_corr`]`(a, w)` on every resample. The resampled images keep their
+/// order (indices ascending, as the held-out images are), so the resample's lower triangle is
+/// the cells (s, t), s > t, of the original lower triangle, each drawn c_s·c_t times. A drawn
+/// image paired with a copy of itself lands on the diagonal, which is not an image pair, so
+/// those cells are dropped.
 pub fn lower_tri_corr_weighted(
     a: &Array2<f64>,
     w: &Array2<f64>,
     counts: ArrayView2<f64>,
 ) -> Vec<f64> {
-    let aa = a * a;
-    let ww = w * w;
-    let aw = a * w;
-    let sums = pair_sums(&[a, w, &aa, &ww, &aw], counts);
+    let ls = [
+        lower_of(a, w, |x, _| x),
+        lower_of(a, w, |_, y| y),
+        lower_of(a, w, |x, _| x * x),
+        lower_of(a, w, |_, y| y * y),
+        lower_of(a, w, |x, y| x * y),
+    ];
+    let sums = lower_sums(&ls, counts);
     counts
         .rows()
         .into_iter()
@@ -408,8 +420,8 @@ mod tests {
 
     #[test]
     fn weighted_rsa_drops_self_pairs() {
+        // An inter-network RSM is not symmetric: only its lower triangle counts.
         let a = metrics::rsm(&data(12, 5, 1).view(), &data(12, 5, 2).view());
-        let a = (&a + &a.t()) / 2.0;
         let w = metrics::rsm(&data(12, 5, 3).view(), &data(12, 5, 3).view());
         let counts = bootstrap_counts(12, 4, 9);
         let got = lower_tri_corr_weighted(&a, &w, counts.view());
