@@ -18,7 +18,7 @@ pub const LEVEL: f64 = 0.95;
 /// Shuffles averaged for the chance levels. An RSA shuffle costs a full inter-network RSM,
 /// an ISC one almost nothing.
 pub const CHANCE_SHUFFLES_ISC: usize = 20;
-pub const CHANCE_SHUFFLES_RSA: usize = 2;
+pub const CHANCE_SHUFFLES_RSA: usize = 1;
 
 /// What the headline intervals are computed from (the held-out data as the pipeline has it).
 pub struct Headline<'a, 'b> {
@@ -72,7 +72,7 @@ pub fn headline(
     );
     // Leave one network out.
     let lono = |xs: &[ArrayView2<f64>]| {
-        range(&leave_one_network_out(m, |keep| {
+        range(&leave_one_network_out(m, |_, keep| {
             metrics::isc_loo(&pick(xs, keep))
         }))
     };
@@ -80,14 +80,23 @@ pub fn headline(
         native: h.native.and_then(lono),
         shared: lono(h.shared),
     });
-    let lono_rsa = |xs: &[ArrayView2<f64>]| {
-        range(&leave_one_network_out(m, |keep| {
-            rsa_of(&pick(xs, keep), &pick(h.native_all, keep))
-        }))
-    };
+    // Without network l the mean within-network RSM is (m·W − W_l)/(m − 1): one RSM, not m − 1.
+    let rsa_lono = leave_one_network_out(m, |l, keep| {
+        let own = metrics::rsm(&h.native_all[l], &h.native_all[l]);
+        let within = (h.within * m as f64 - &own) / (m - 1) as f64;
+        drop(own);
+        let native = h.native.map_or(f64::NAN, |xs| {
+            metrics::lower_tri_corr(&metrics::inter_rsm_loo(&pick(xs, keep)), &within)
+        });
+        (
+            native,
+            metrics::lower_tri_corr(&metrics::inter_rsm_loo(&pick(h.shared, keep)), &within),
+        )
+    });
+    let col = |f: fn(&(f64, f64)) -> f64| range(&rsa_lono.iter().map(f).collect::<Vec<_>>());
     rsa.leave_one_network_out = Some(metrics::IntervalPair {
-        native: h.native.and_then(lono_rsa),
-        shared: lono_rsa(h.shared),
+        native: h.native.and_then(|_| col(|v| v.0)),
+        shared: col(|v| v.1),
     });
     if h.resamples == 0 {
         return None;
@@ -365,8 +374,11 @@ pub fn rsa_of(zs: &[ArrayView2<f64>], native: &[ArrayView2<f64>]) -> f64 {
     )
 }
 
-/// The value of `stat` with each network left out in turn (needs ≥ 3 networks).
-pub fn leave_one_network_out(m: usize, stat: impl Fn(&[usize]) -> f64 + Sync) -> Vec<f64> {
+/// `stat(l, others)` with each network l left out in turn (needs ≥ 3 networks).
+pub fn leave_one_network_out<T: Send>(
+    m: usize,
+    stat: impl Fn(usize, &[usize]) -> T + Sync,
+) -> Vec<T> {
     if m < 3 {
         return Vec::new();
     }
@@ -374,7 +386,7 @@ pub fn leave_one_network_out(m: usize, stat: impl Fn(&[usize]) -> f64 + Sync) ->
         .into_par_iter()
         .map(|l| {
             let keep: Vec<usize> = (0..m).filter(|&i| i != l).collect();
-            stat(&keep)
+            stat(l, &keep)
         })
         .collect()
 }
@@ -461,6 +473,45 @@ mod tests {
         for (g, w) in got[0].iter().zip(&want) {
             assert!((g - w).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn leave_one_network_out_matches_recomputing() {
+        let nat: Vec<Array2<f64>> = (0..4).map(|s| data(14, 5, s)).collect();
+        let sh: Vec<Array2<f64>> = (0..4).map(|s| data(14, 5, s + 9)).collect();
+        let (nv, sv) = (views(&nat), views(&sh));
+        let within = metrics::mean_within_rsm(&nv);
+        let (inter_n, inter_s) = (metrics::inter_rsm_loo(&nv), metrics::inter_rsm_loo(&sv));
+        let (mut isc, mut rsa) = Default::default();
+        headline(
+            &Headline {
+                native: Some(&nv),
+                native_all: &nv,
+                shared: &sv,
+                test: &nv,
+                test_c: &nv,
+                within: &within,
+                inter_native: Some(&inter_n),
+                inter_shared: &inter_s,
+                resamples: 0,
+                seed: 1,
+            },
+            &mut isc,
+            &mut rsa,
+        );
+        let direct: Vec<f64> = (0..4)
+            .map(|l| {
+                let keep: Vec<usize> = (0..4).filter(|&i| i != l).collect();
+                rsa_of(&pick(&sv, &keep), &pick(&nv, &keep))
+            })
+            .collect();
+        let got = rsa
+            .leave_one_network_out
+            .and_then(|r| r.shared)
+            .expect("range");
+        let want = range(&direct).expect("range");
+        assert!((got[0] - want[0]).abs() < 1e-12 && (got[1] - want[1]).abs() < 1e-12);
+        assert!(isc.ci95.is_none() && isc.chance.is_some());
     }
 
     #[test]
