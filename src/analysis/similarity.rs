@@ -209,7 +209,7 @@ impl Summary {
         if top > 0.0 && top.is_finite() {
             xc /= top;
         }
-        let full = crate::linalg::matmul_serial(xc.view(), xc.t());
+        let full = crate::linalg::gram_lower_serial(xc.view());
         let mut kernel = Vec::with_capacity(tri(n));
         for i in 0..n {
             kernel.extend(full.slice(s![i, ..=i]).iter());

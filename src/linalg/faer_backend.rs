@@ -28,6 +28,27 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::rayon(0))
 }
 
+pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
+    let n = a.nrows();
+    let mut out = Mat::<f64>::zeros(n, n);
+    if a.ncols() > 0 {
+        let v = view(&a);
+        tri_matmul(
+            out.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            v,
+            BlockStructure::Rectangular,
+            v.transpose(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+    }
+    to_ndarray(out.as_ref())
+}
+
 pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::Seq)
 }

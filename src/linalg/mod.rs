@@ -44,6 +44,12 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul_serial(a, b)
 }
 
+/// The lower triangle (diagonal included) of `a · aᵀ` on the calling thread; the strict upper
+/// triangle is unspecified. Half the work of [`matmul_serial`].
+pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
+    backend::gram_lower_serial(a)
+}
+
 /// Maps `f` over `0..n` (one item per network), in parallel where the backend's kernels are
 /// single-threaded inside the loop; OpenBLAS threads itself, so the LAPACK build stays serial.
 pub fn map_networks<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
