@@ -33,7 +33,7 @@ fn info_similarity_prints_every_native_matrix_without_fitting() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("native space, all"), "{text}");
+    assert!(text.contains("native space (no fit), on the"), "{text}");
     for key in KEYS {
         assert!(text.contains(&format!("{key} (")), "{key} missing:\n{text}");
     }

@@ -184,8 +184,8 @@ pub struct Summary {
     k: usize,
 }
 
-/// Above this the packed n × n kernels alone need over 10 GB (and ranks outgrow u32).
-pub const MAX_IMAGES: usize = 50_000;
+/// A network's summary takes about 6n² bytes (packed kernel and ranks): 2.4 GB at this n.
+pub const MAX_IMAGES: usize = 20_000;
 
 fn tri(i: usize) -> usize {
     i * (i + 1) / 2

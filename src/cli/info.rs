@@ -15,6 +15,12 @@ pub struct InfoArgs {
     /// Neighbours per image for the mutual k-NN measure.
     #[arg(long, default_value_t = 10)]
     pub knn: usize,
+    /// With --similarity: the held-out fraction measured, split as `fit` splits (0 = every image).
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// With --similarity: the seed of the split and of the unit subsample, as in `fit`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 pub fn run(a: InfoArgs) -> Result<()> {
@@ -71,26 +77,40 @@ pub fn run(a: InfoArgs) -> Result<()> {
         );
     }
     if a.similarity {
-        similarity(&ds, a.knn)?;
+        similarity(&ds, a.knn, a.test_fraction, a.seed)?;
     }
     Ok(())
 }
 
-/// Native m × m matrices on every image, after the fit's default preprocessing.
-fn similarity(ds: &srmscope::data::Dataset, knn: usize) -> Result<()> {
+/// Native m × m matrices after `fit`'s default preprocessing and split: with the same seed and
+/// fraction they are `fit`'s `pairs.*.native`.
+fn similarity(
+    ds: &srmscope::data::Dataset,
+    knn: usize,
+    test_fraction: f64,
+    seed: u64,
+) -> Result<()> {
     use srmscope::analysis::similarity::{pair_matrices, MEASURES};
     let s = srmscope::analysis::Settings {
-        test_fraction: 0.0,
+        test_fraction,
+        seed,
         ..Default::default()
     };
     let prep = srmscope::analysis::pipeline::prepare(ds, &s)?;
     let views: Vec<_> = prep.test.iter().map(|x| x.view()).collect();
     let pairs = pair_matrices(&views, knn)?;
     let names = ds.names();
+    let which = if test_fraction > 0.0 {
+        format!(
+            "the {} held-out images of fit's split (--test-fraction {test_fraction}, --seed {seed})",
+            prep.test_idx.len()
+        )
+    } else {
+        format!("all {} images", ds.n_images())
+    };
     println!();
     println!(
-        "pairwise similarity, native space, all {} images (each image z-scored across units, at most {} units per network drawn with seed 0, each unit centred); mutual k-NN with k = {knn}",
-        ds.n_images(),
+        "pairwise similarity, native space (no fit), on {which}; each image z-scored across units, at most {} units per network, each unit centred; mutual k-NN with k = {knn}",
         s.max_units.unwrap_or(0)
     );
     for m in MEASURES {
