@@ -171,9 +171,10 @@ pub struct Summary {
     /// ‖X̃‖_F and, when p > n, a B (n × n) with X̃ = B Vᵀ, Vᵀ with orthonormal rows.
     norm: f64,
     factor: Option<Array2<f64>>,
-    /// RSM pieces: row sums of X̃, √ of the row-centred kernel's diagonal, triangle mean and sd.
+    /// RSM pieces: row sums of X̃ over √p, 1/√ of the row-centred kernel's diagonal (0 for a
+    /// constant image), the triangle's mean and centred norm.
     row_sums: Vec<f64>,
-    rsm_scale: Vec<f64>,
+    rsm_inv: Vec<f64>,
     rsm_mean: f64,
     rsm_norm: f64,
     /// Twice the average rank of each strictly lower RSM cell; and Σ(2r − N − 1)².
@@ -235,10 +236,17 @@ impl Summary {
             let (u, sv, _) = crate::linalg::thin_svd(xc.view())?;
             Some(u * &sv)
         };
-        let row_sums: Vec<f64> = xc.rows().into_iter().map(|r| r.sum()).collect();
-        let pf = p.max(1) as f64;
-        let rsm_scale: Vec<f64> = (0..n)
-            .map(|i| (k_diag[i] - row_sums[i] * row_sums[i] / pf).max(0.0).sqrt())
+        let root_p = (p.max(1) as f64).sqrt();
+        let row_sums: Vec<f64> = xc.rows().into_iter().map(|r| r.sum() / root_p).collect();
+        let rsm_inv: Vec<f64> = (0..n)
+            .map(|i| {
+                let d = (k_diag[i] - row_sums[i] * row_sums[i]).max(0.0).sqrt();
+                if d > 0.0 {
+                    1.0 / d
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let mut s = Summary {
             n,
@@ -253,7 +261,7 @@ impl Summary {
             norm,
             factor,
             row_sums,
-            rsm_scale,
+            rsm_inv,
             rsm_mean: 0.0,
             rsm_norm: 0.0,
             ranks2: Vec::new(),
@@ -296,23 +304,21 @@ impl Summary {
         self.kernel[tri(a) + b]
     }
 
-    /// RSM cell (i, j): Pearson r across units of images i and j; 0 when an image is constant.
-    fn rsm(&self, i: usize, j: usize) -> f64 {
-        let d = self.rsm_scale[i] * self.rsm_scale[j];
-        if d > 0.0 {
-            (self.kern(i, j) - self.row_sums[i] * self.row_sums[j] / self.p.max(1) as f64) / d
-        } else {
-            0.0
+    /// Row i of the RSM's strict lower triangle (Pearson r across units of images i and j < i;
+    /// 0 with a constant image): the row-centred kernel K − uuᵀ, scaled by its diagonal.
+    fn rsm_row(&self, i: usize, out: &mut [f64]) {
+        let k = &self.kernel[tri(i)..tri(i) + i];
+        let (ui, si) = (self.row_sums[i], self.rsm_inv[i]);
+        for (((o, &kv), &uj), &sj) in out.iter_mut().zip(k).zip(&self.row_sums).zip(&self.rsm_inv) {
+            *o = (kv - ui * uj) * si * sj;
         }
     }
 
     /// Strictly lower RSM cells, row by row.
     fn rsm_cells(&self) -> Vec<f64> {
-        let mut v = Vec::with_capacity(self.n * (self.n - 1) / 2);
-        for i in 0..self.n {
-            for j in 0..i {
-                v.push(self.rsm(i, j));
-            }
+        let mut v = vec![0.0; self.n * (self.n - 1) / 2];
+        for i in 1..self.n {
+            self.rsm_row(i, &mut v[tri(i - 1)..tri(i)]);
         }
         v
     }
@@ -449,11 +455,16 @@ pub fn procrustes_of(a: &Summary, b: &Summary) -> Result<(f64, f64), SimilarityE
 }
 
 pub fn rsa_pearson_of(a: &Summary, b: &Summary) -> f64 {
+    let (mut ra, mut rb) = (vec![0.0; a.n], vec![0.0; a.n]);
     let mut acc = 0.0;
-    for i in 0..a.n {
-        for j in 0..i {
-            acc += (a.rsm(i, j) - a.rsm_mean) * (b.rsm(i, j) - b.rsm_mean);
-        }
+    for i in 1..a.n {
+        a.rsm_row(i, &mut ra[..i]);
+        b.rsm_row(i, &mut rb[..i]);
+        acc += ra[..i]
+            .iter()
+            .zip(&rb[..i])
+            .map(|(x, y)| (x - a.rsm_mean) * (y - b.rsm_mean))
+            .sum::<f64>();
     }
     let d = a.rsm_norm * b.rsm_norm;
     if d > 0.0 {
