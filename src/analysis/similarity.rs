@@ -495,16 +495,21 @@ pub fn isc_pair_of(a: &Summary, b: &Summary) -> f64 {
     if a.p != b.p {
         return f64::NAN;
     }
+    // Row by row: the data are row-major.
+    let p = a.p;
+    let (mut xy, mut xx, mut yy) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
+    for (ra, rb) in a.xc.rows().into_iter().zip(b.xc.rows()) {
+        let sums = xy.iter_mut().zip(xx.iter_mut()).zip(yy.iter_mut());
+        for (((s, q), r), (&u, &v)) in sums.zip(ra.iter().zip(rb.iter())) {
+            *s += u * v;
+            *q += u * u;
+            *r += v * v;
+        }
+    }
     let (mut sum, mut cnt) = (0.0, 0usize);
-    for (x, y) in a.xc.columns().into_iter().zip(b.xc.columns()) {
-        let (xy, xx, yy) = x
-            .iter()
-            .zip(y.iter())
-            .fold((0.0, 0.0, 0.0), |(p, q, r), (u, v)| {
-                (p + u * v, q + u * u, r + v * v)
-            });
-        if xx > 0.0 && yy > 0.0 {
-            sum += (xy / (xx * yy).sqrt()).clamp(-1.0, 1.0);
+    for d in 0..p {
+        if xx[d] > 0.0 && yy[d] > 0.0 {
+            sum += (xy[d] / (xx[d] * yy[d]).sqrt()).clamp(-1.0, 1.0);
             cnt += 1;
         }
     }

@@ -51,12 +51,15 @@ pub fn headline(
         let f: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
         (!f.is_empty()).then(|| f.iter().sum::<f64>() / f.len() as f64)
     };
+    let shared_c: Vec<Array2<f64>> = h.shared.iter().map(centred).collect();
+    let sc = views(&shared_c);
+    let n = h.shared.first().map_or(0, |x| x.nrows());
     isc.chance = mean(
         (0..CHANCE_SHUFFLES_ISC as u64)
             .into_par_iter()
             .map(|k| {
-                let sh = shuffled(h.shared, h.seed.wrapping_add(k));
-                metrics::isc_loo(&views(&sh))
+                let perms = permutations(m, n, h.seed.wrapping_add(k));
+                isc_loo_centred(&sc, Some(&perms))
             })
             .collect(),
     );
@@ -73,13 +76,15 @@ pub fn headline(
     // Leave one network out.
     let lono = |xs: &[ArrayView2<f64>]| {
         range(&leave_one_network_out(m, |_, keep| {
-            metrics::isc_loo(&pick(xs, keep))
+            isc_loo_centred(&pick(xs, keep), None)
         }))
     };
+    let native_c: Option<Vec<Array2<f64>>> = h.native.map(|xs| xs.iter().map(centred).collect());
     isc.leave_one_network_out = Some(metrics::IntervalPair {
-        native: h.native.and_then(lono),
-        shared: lono(h.shared),
+        native: native_c.as_ref().and_then(|xs| lono(&views(xs))),
+        shared: lono(&sc),
     });
+    drop(shared_c);
     // Without network l the mean within-network RSM is (m·W − W_l)/(m − 1): one RSM, not m − 1.
     let rsa_lono = leave_one_network_out(m, |l, keep| {
         let own = metrics::rsm(&h.native_all[l], &h.native_all[l]);
@@ -101,7 +106,6 @@ pub fn headline(
     if h.resamples == 0 {
         return None;
     }
-    let n = h.shared.first().map_or(0, |x| x.nrows());
     let counts = bootstrap_counts(n, h.resamples, h.seed);
     isc.ci95 = Some(metrics::IntervalPair {
         native: h
@@ -243,6 +247,75 @@ pub fn isc_loo_weighted(xs: &[ArrayView2<f64>], counts: ArrayView2<f64>) -> Vec<
         .collect()
 }
 
+/// [`metrics::isc_loo`] of unit-centred networks whose rows are read in the order `perms[i]`
+/// (identity when None), from per-unit moments accumulated row by row: the statistic for
+/// shuffles and left-out networks without copying the data.
+pub fn isc_loo_centred(xs: &[ArrayView2<f64>], perms: Option<&[Vec<usize>]>) -> f64 {
+    let m = xs.len();
+    if m < 2 || xs.iter().any(|x| x.ncols() != xs[0].ncols()) {
+        return f64::NAN;
+    }
+    let (n, p) = xs[0].dim();
+    let row = |i: usize, s: usize| xs[i].row(perms.map_or(s, |q| q[i][s]));
+    let mut t = Array2::<f64>::zeros((n, p));
+    for s in 0..n {
+        let mut ts = t.row_mut(s);
+        for i in 0..m {
+            ts += &row(i, s);
+        }
+    }
+    let mut tt = Array1::<f64>::zeros(p);
+    for ts in t.rows() {
+        tt.zip_mut_with(&ts, |a, &b| *a += b * b);
+    }
+    let k = (m - 1) as f64;
+    let mut total = 0.0;
+    let mut nets = 0usize;
+    for i in 0..m {
+        let (mut xx, mut xt) = (Array1::<f64>::zeros(p), Array1::<f64>::zeros(p));
+        for s in 0..n {
+            ndarray::Zip::from(&mut xx)
+                .and(&mut xt)
+                .and(&row(i, s))
+                .and(&t.row(s))
+                .for_each(|a, b, &u, &v| {
+                    *a += u * u;
+                    *b += u * v;
+                });
+        }
+        let (mut sum, mut cnt) = (0.0, 0usize);
+        for d in 0..p {
+            let cxo = (xt[d] - xx[d]) / k;
+            let vo = (tt[d] - 2.0 * xt[d] + xx[d]) / (k * k);
+            if xx[d] > 0.0 && vo > 0.0 {
+                sum += cxo / (xx[d] * vo).sqrt();
+                cnt += 1;
+            }
+        }
+        if cnt > 0 {
+            total += sum / cnt as f64;
+            nets += 1;
+        }
+    }
+    if nets > 0 {
+        total / nets as f64
+    } else {
+        f64::NAN
+    }
+}
+
+/// Seeded independent row orders, one per network.
+fn permutations(m: usize, n: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xc4a2_ce11);
+    (0..m)
+        .map(|_| {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(&mut rng);
+            order
+        })
+        .collect()
+}
+
 /// cᵀLc for each row c of `counts` and each strictly lower-triangular matrix L in `ls`.
 fn lower_sums(ls: &[Array2<f64>], counts: ArrayView2<f64>) -> Vec<Vec<f64>> {
     ls.iter()
@@ -355,13 +428,11 @@ pub fn variance_explained_weighted(
 /// Each network's rows in an independent random order (seeded): what the measures give when
 /// networks see different images.
 pub fn shuffled(xs: &[ArrayView2<f64>], seed: u64) -> Vec<Array2<f64>> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xc4a2_ce11);
-    xs.iter()
-        .map(|x| {
-            let mut order: Vec<usize> = (0..x.nrows()).collect();
-            order.shuffle(&mut rng);
-            x.select(Axis(0), &order)
-        })
+    let n = xs.first().map_or(0, |x| x.nrows());
+    permutations(xs.len(), n, seed)
+        .iter()
+        .zip(xs)
+        .map(|(order, x)| x.select(Axis(0), order))
         .collect()
 }
 
@@ -512,6 +583,21 @@ mod tests {
         let want = range(&direct).expect("range");
         assert!((got[0] - want[0]).abs() < 1e-12 && (got[1] - want[1]).abs() < 1e-12);
         assert!(isc.ci95.is_none() && isc.chance.is_some());
+    }
+
+    #[test]
+    fn centred_isc_matches_isc_loo_with_and_without_shuffles() {
+        let xs: Vec<Array2<f64>> = (0..3).map(|s| centred(&data(25, 4, s).view())).collect();
+        let v = views(&xs);
+        assert!((isc_loo_centred(&v, None) - metrics::isc_loo(&v)).abs() < 1e-12);
+        let perms = permutations(3, 25, 4);
+        let sh: Vec<Array2<f64>> = xs
+            .iter()
+            .zip(&perms)
+            .map(|(x, o)| x.select(Axis(0), o))
+            .collect();
+        let want = metrics::isc_loo(&views(&sh));
+        assert!((isc_loo_centred(&v, Some(&perms)) - want).abs() < 1e-12);
     }
 
     #[test]
