@@ -554,3 +554,30 @@ fn screenshot_and_export_write_files_on_the_worker() {
         .iter()
         .any(|b| b.text.contains("Exported")));
 }
+
+#[test]
+fn metrics_panel_has_intervals_and_a_pairwise_heatmap_with_a_measure_chooser() {
+    let mut h = loaded_demo();
+    {
+        let l = h.state().state.primary.loaded.as_ref().expect("loaded");
+        let m = &l.output.metrics;
+        let pairs = m.pairs.as_ref().expect("pairs");
+        assert_eq!(pairs.len(), srmscope::analysis::similarity::MEASURES.len());
+        let ci = m
+            .isc
+            .ci95
+            .as_ref()
+            .and_then(|c| c.shared)
+            .expect("isc interval");
+        assert!(ci[0] <= m.isc.shared && m.isc.shared <= ci[1]);
+        assert!(m.rsa.chance.is_some());
+    }
+    h.get_by_label_contains("Network × network");
+    h.get_by_value("linear CKA").click();
+    h.run_steps(3);
+    h.get_by_label("Procrustes angular distance").click();
+    h.run_steps(3);
+    // The chooser now shows the distance, and the hint says which way it points.
+    h.get_by_value("Procrustes angular distance");
+    h.get_by_label_contains("· self 0 · invariant to");
+}

@@ -6,6 +6,16 @@ use serde::{Deserialize, Serialize};
 pub struct TrainTest {
     pub train: Vec<f64>,
     pub test: Vec<f64>,
+    /// 95 % bootstrap interval of each network's held-out value (images resampled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<Vec<Option<[f64; 2]>>>,
+}
+
+/// An interval per space; `None` where the value is undefined.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntervalPair {
+    pub native: Option<[f64; 2]>,
+    pub shared: Option<[f64; 2]>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -13,6 +23,45 @@ pub struct NativeShared {
     /// `None` when native space has no meaning across networks (differing unit counts).
     pub native: Option<f64>,
     pub shared: f64,
+    /// 95 % percentile bootstrap interval over held-out images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<IntervalPair>,
+    /// The shared-space value when each network's image order is shuffled independently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chance: Option<f64>,
+    /// [min, max] over the values with one network left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_one_network_out: Option<IntervalPair>,
+}
+
+/// An m × m matrix per space; undefined cells (NaN) are `null` in JSON.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PairMatrix {
+    #[serde(deserialize_with = "nan_matrix")]
+    pub native: Vec<Vec<f64>>,
+    #[serde(deserialize_with = "nan_matrix")]
+    pub shared: Vec<Vec<f64>>,
+}
+
+fn nan_matrix<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+    let m: Vec<Vec<Option<f64>>> = Deserialize::deserialize(d)?;
+    Ok(m.into_iter()
+        .map(|r| r.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        .collect())
+}
+
+/// How the intervals, chance levels and pair measures were computed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UncertaintyInfo {
+    /// Bootstrap resamples of the held-out images (0 = no intervals).
+    pub bootstrap: usize,
+    pub seed: u64,
+    pub level: f64,
+    /// Shuffles averaged for the ISC chance level, and for the RSA one.
+    pub chance_shuffles_isc: usize,
+    pub chance_shuffles_rsa: usize,
+    /// Neighbours for `mutual_knn`.
+    pub knn: usize,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -33,6 +82,11 @@ pub struct Metrics {
     pub procrustes_ve: Vec<Vec<f64>>,
     pub pca_explained_variance: BeforeAfter,
     pub fit_seconds: f64,
+    /// Per-pair measures on held-out images, keyed as `analysis::similarity::MEASURES`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<std::collections::BTreeMap<String, PairMatrix>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<UncertaintyInfo>,
 }
 
 use ndarray::{Array2, ArrayView2};

@@ -7,6 +7,8 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod scene;
 pub mod settings;
+pub mod similarity;
+pub mod uncertainty;
 
 pub use metrics::Metrics;
 pub use pipeline::{run, PipelineOutput};

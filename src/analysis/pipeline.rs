@@ -1,14 +1,20 @@
 //! normalise → unit subsample → split → fit → transform → smooth → joint PCA, plus metrics.
 
-use super::metrics::{self, BeforeAfter, NativeShared, TrainTest};
+use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
 use super::pca::{self, fit_joint, moving_average};
 use super::preprocess::{normalize, split, subsample_units, take};
+use super::similarity::{self, SimilarityError};
 use super::{AnalysisError, Metrics, SceneData, Settings, Trajectory};
 use crate::align::{self, AlignOptions, Model};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2, Axis};
+use std::collections::BTreeMap;
 use std::time::Instant;
+
+/// Above this many held-out images the bootstrap, chance and leave-one-network-out ranges are
+/// skipped: they hold image × image RSMs (128 MB each at this size).
+pub const UNCERTAINTY_MAX_IMAGES: usize = 4096;
 
 /// Everything one run of the pipeline produces.
 #[derive(Clone, Debug)]
@@ -386,29 +392,88 @@ pub fn finish(
     let isc = NativeShared {
         native: same_width.then(|| metrics::isc_loo(&nv)),
         shared: metrics::isc_loo(&yv),
+        ..Default::default()
     };
     progress.stage(Stage::Metrics, 0.3);
-    // Tiled: no image × image matrix is held, whatever the number of test images.
-    let rsa = if same_width {
+    // The headline RSA is tiled: no image × image matrix, whatever the number of test images.
+    let mut rsa = if same_width {
         let r = metrics::rsa_loo(&nv, &[&nv, &yv]);
         NativeShared {
             native: Some(r[0]),
             shared: r[1],
+            ..Default::default()
         }
     } else {
         NativeShared {
             native: None,
             shared: metrics::rsa_loo(&nv, &[&yv])[0],
+            ..Default::default()
         }
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    progress.stage(Stage::Metrics, 0.5);
+    let mut isc = isc;
+    // The intervals resample image × image RSMs, so they are computed up to a size where a few
+    // of those stay small; beyond it the point estimates stand alone (and the note says so).
+    let n_test = test_idx.len();
+    let ve_ci95 = if n_test <= UNCERTAINTY_MAX_IMAGES {
+        let within = metrics::mean_within_rsm(&nv);
+        let inter_native = same_width.then(|| metrics::inter_rsm_loo(&nv));
+        let inter_shared = metrics::inter_rsm_loo(&yv);
+        let test_c: Vec<Array2<f64>> = test
+            .iter()
+            .zip(&mus)
+            .map(|(x, mu)| centered(x, *mu))
+            .collect();
+        super::uncertainty::headline(
+            &super::uncertainty::Headline {
+                native: same_width.then_some(nv.as_slice()),
+                native_all: &nv,
+                shared: &yv,
+                test: &views(&test),
+                test_c: &views(&test_c),
+                within: &within,
+                inter_native: inter_native.as_ref(),
+                inter_shared: &inter_shared,
+                resamples: s.bootstrap,
+                seed: s.seed,
+            },
+            &mut isc,
+            &mut rsa,
+        )
+    } else {
+        notes.push(format!(
+            "no intervals or chance levels: {n_test} held-out images (at most {UNCERTAINTY_MAX_IMAGES})"
+        ));
+        None
+    };
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
+    progress.stage(Stage::Metrics, 0.8);
+    // Square W_i make the shared data a rotation of the native data (centring commutes with
+    // W), so the rotation-invariant Procrustes distances are the native ones exactly.
+    let rotation = model
+        .w
+        .iter()
+        .zip(&test)
+        .all(|(w, x)| w.nrows() == w.ncols() && w.nrows() == x.ncols());
+    let pairs = match pair_measures(&nv, &yv, s.knn, rotation) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            notes.push(format!("pairwise similarity measures skipped: {e}"));
+            None
+        }
+    };
     drop(native_c);
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
 
     progress.stage(Stage::Pca, 0.0);
-    let n_test = test_idx.len();
     let w = s.smooth.max(1).min(n_test);
     if w < s.smooth {
         notes.push(format!(
@@ -493,6 +558,7 @@ pub fn finish(
         variance_explained: TrainTest {
             train: ve_train,
             test: ve_test,
+            ci95: ve_ci95,
         },
         isc,
         rsa,
@@ -502,6 +568,15 @@ pub fn finish(
             after: scene.evr_after,
         },
         fit_seconds,
+        pairs,
+        uncertainty: Some(UncertaintyInfo {
+            bootstrap: s.bootstrap,
+            seed: s.seed,
+            level: super::uncertainty::LEVEL,
+            chance_shuffles_isc: super::uncertainty::CHANCE_SHUFFLES_ISC,
+            chance_shuffles_rsa: super::uncertainty::CHANCE_SHUFFLES_RSA,
+            knn: s.knn,
+        }),
     };
     progress.stage(Stage::Pca, 1.0);
     Ok(PipelineOutput {
@@ -514,6 +589,34 @@ pub fn finish(
         units_kept,
         notes,
     })
+}
+
+/// Every pairwise measure, native and shared, keyed as `similarity::MEASURES`.
+fn pair_measures(
+    native: &[ArrayView2<f64>],
+    shared: &[ArrayView2<f64>],
+    knn: usize,
+    shared_is_rotation: bool,
+) -> Result<BTreeMap<String, PairMatrix>, SimilarityError> {
+    let mut nat = similarity::pair_matrices(native, knn)?;
+    let mut sha = similarity::pair_matrices_with(shared, knn, !shared_is_rotation)?;
+    if shared_is_rotation {
+        for key in ["procrustes_angular", "procrustes_euclidean"] {
+            if let Some(v) = nat.get(key).cloned() {
+                sha.insert(key.to_string(), v);
+            }
+        }
+    }
+    Ok(similarity::MEASURES
+        .iter()
+        .map(|m| {
+            let pm = PairMatrix {
+                native: nat.remove(m.key).unwrap_or_default(),
+                shared: sha.remove(m.key).unwrap_or_default(),
+            };
+            (m.key.to_string(), pm)
+        })
+        .collect())
 }
 
 /// The 3 × 3 orthogonal R minimising ‖A·R − B‖ over all networks' stacked scores.

@@ -34,6 +34,10 @@ pub struct Settings {
     pub test_fraction: f64,
     /// Moving-average window over images for the trajectories ('valid' mode).
     pub smooth: usize,
+    /// Bootstrap resamples of the held-out images for the metrics' 95 % intervals (0 = off).
+    pub bootstrap: usize,
+    /// Neighbours per image for the mutual k-NN measure.
+    pub knn: usize,
 }
 
 impl Default for Settings {
@@ -50,6 +54,8 @@ impl Default for Settings {
             max_units: Some(1000),
             test_fraction: 0.2,
             smooth: 10,
+            bootstrap: 1000,
+            knn: 10,
         }
     }
 }

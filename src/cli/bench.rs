@@ -38,6 +38,14 @@ pub struct BenchArgs {
     /// Keep the generated data and outputs in DIR (with --paper).
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Time the metrics instead of the fit: every pairwise measure native and shared, the
+    /// headline ISC/RSA/VE and their bootstrap, chance and leave-one-network-out (--v units,
+    /// --t held-out images; try --v 1000).
+    #[arg(long)]
+    pub similarity: bool,
+    /// Bootstrap resamples for --similarity.
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
 }
 
 fn gaussian(rng: &mut impl Rng) -> f64 {
@@ -73,11 +81,99 @@ fn stats(mut t: Vec<f64>) -> (f64, f64) {
     (t[t.len() / 2], t[0])
 }
 
+/// The metrics stage of `pipeline::finish` on synthetic held-out data: "native" is the data,
+/// "shared" its image of a random rotation per network (what a square SRM produces).
+fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
+    use srmscope::analysis::{metrics, similarity, uncertainty};
+    let q = srmscope::linalg::householder_qr(synth(1, a.v, a.v, a.v.max(2))[0].view()).0;
+    let ys: Vec<Array2<f64>> = xs
+        .iter()
+        .map(|x| srmscope::linalg::matmul(x.view(), q.view()))
+        .collect();
+    let centre = |x: &Array2<f64>| {
+        let m = x
+            .mean_axis(ndarray::Axis(0))
+            .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+        x - &m
+    };
+    let nc: Vec<Array2<f64>> = xs.iter().map(centre).collect();
+    let nv: Vec<_> = nc.iter().map(|x| x.view()).collect();
+    let yv: Vec<_> = ys.iter().map(|x| x.view()).collect();
+    let raw: Vec<_> = xs.iter().map(|x| x.view()).collect();
+    println!(
+        "bench --similarity: m={} units={} held-out images={} bootstrap={} knn=10 (float64, {} threads)",
+        a.m,
+        a.v,
+        a.t,
+        a.bootstrap,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut totals = Vec::new();
+    for rep in 0..a.repeat.max(1) {
+        let t0 = Instant::now();
+        let isc = metrics::isc_loo(&nv) + metrics::isc_loo(&yv);
+        let within = metrics::mean_within_rsm(&nv);
+        let inter_n = metrics::inter_rsm_loo(&nv);
+        let inter_s = metrics::inter_rsm_loo(&yv);
+        let rsa =
+            metrics::lower_tri_corr(&inter_n, &within) + metrics::lower_tri_corr(&inter_s, &within);
+        let t_point = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let (mut is, mut rs) = (
+            metrics::NativeShared::default(),
+            metrics::NativeShared::default(),
+        );
+        let ve = uncertainty::headline(
+            &uncertainty::Headline {
+                native: Some(&nv),
+                native_all: &nv,
+                shared: &yv,
+                test: &raw,
+                test_c: &nv,
+                within: &within,
+                inter_native: Some(&inter_n),
+                inter_shared: &inter_s,
+                resamples: a.bootstrap,
+                seed: 0,
+            },
+            &mut is,
+            &mut rs,
+        );
+        drop((within, inter_n, inter_s));
+        let t_unc = t1.elapsed().as_secs_f64();
+        let t2 = Instant::now();
+        let pn = similarity::pair_matrices(&nv, 10)?;
+        let t_native = t2.elapsed().as_secs_f64();
+        // Square W: the pipeline copies the native Procrustes distances (see pipeline.rs).
+        let t3 = Instant::now();
+        let ps = similarity::pair_matrices_with(&yv, 10, false)?;
+        let t_shared = t3.elapsed().as_secs_f64();
+        let total = t0.elapsed().as_secs_f64();
+        totals.push(total);
+        println!(
+            "  run {rep}: total {total:.2} s = headline point values {t_point:.2} s + intervals/chance/leave-one-out {t_unc:.2} s + pairs native {t_native:.2} s + pairs shared (square W) {t_shared:.2} s  (isc+rsa {:.3}, cka[0][1] {:.4}/{:.4}, ve intervals {})",
+            isc + rsa,
+            pn["cka_linear"][0][1],
+            ps["cka_linear"][0][1],
+            ve.map_or(0, |v| v.len())
+        );
+    }
+    let (med, min) = stats(totals);
+    println!(
+        "  metrics stage: median {med:.2} s, min {min:.2} s over {} runs",
+        a.repeat.max(1)
+    );
+    Ok(())
+}
+
 pub fn run(a: BenchArgs) -> Result<()> {
     if a.paper {
         return super::bench_paper::run(a.repeat.min(3), &a.python, a.skip_b, a.keep);
     }
     let xs = synth(a.m, a.v, a.k, a.t);
+    if a.similarity {
+        return similarity(&a, &xs);
+    }
     if let Some(dir) = &a.write_data {
         std::fs::create_dir_all(dir)?;
         for (i, x) in xs.iter().enumerate() {

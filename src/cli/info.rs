@@ -9,6 +9,18 @@ pub struct InfoArgs {
     pub files: Vec<String>,
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Also print every pairwise similarity measure between the networks (native space, no fit).
+    #[arg(long)]
+    pub similarity: bool,
+    /// Neighbours per image for the mutual k-NN measure.
+    #[arg(long, default_value_t = 10)]
+    pub knn: usize,
+    /// With --similarity: the held-out fraction measured, split as `fit` splits (0 = every image).
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// With --similarity: the seed of the split and of the unit subsample, as in `fit`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 pub fn run(a: InfoArgs) -> Result<()> {
@@ -63,6 +75,71 @@ pub fn run(a: InfoArgs) -> Result<()> {
         println!(
             "note: unit counts differ ({units:?}); SRM handles it, the \"before\" view zero-pads"
         );
+    }
+    if a.similarity {
+        similarity(&ds, a.knn, a.test_fraction, a.seed)?;
+    }
+    Ok(())
+}
+
+/// Native m × m matrices after `fit`'s default preprocessing and split: with the same seed and
+/// fraction they are `fit`'s `pairs.*.native`.
+fn similarity(
+    ds: &srmscope::data::Dataset,
+    knn: usize,
+    test_fraction: f64,
+    seed: u64,
+) -> Result<()> {
+    use srmscope::analysis::similarity::{pair_matrices, MEASURES};
+    let s = srmscope::analysis::Settings {
+        test_fraction,
+        seed,
+        ..Default::default()
+    };
+    let prep = srmscope::analysis::pipeline::prepare(ds, &s)?;
+    let views: Vec<_> = prep.test.iter().map(|x| x.view()).collect();
+    let pairs = pair_matrices(&views, knn)?;
+    let names = ds.names();
+    let which = if test_fraction > 0.0 {
+        format!(
+            "the {} held-out images of fit's split (--test-fraction {test_fraction}, --seed {seed})",
+            prep.test_idx.len()
+        )
+    } else {
+        format!("all {} images", ds.n_images())
+    };
+    println!();
+    println!(
+        "pairwise similarity, native space (no fit), on {which}; each image z-scored across units, at most {} units per network, each unit centred; mutual k-NN with k = {knn}",
+        s.max_units.unwrap_or(0)
+    );
+    for m in MEASURES {
+        println!();
+        println!(
+            "{} ({}): {}, range {}, self {}, invariant to {}",
+            m.key,
+            m.label,
+            m.kind.label(),
+            m.range_text,
+            m.self_value,
+            m.invariant_to
+        );
+        print!("  {:<16}", "");
+        for n in &names {
+            print!(" {:>9.9}", n);
+        }
+        println!();
+        for (n, row) in names.iter().zip(&pairs[m.key]) {
+            print!("  {:<16.16}", n);
+            for v in row {
+                if v.is_finite() {
+                    print!(" {v:>9.4}");
+                } else {
+                    print!(" {:>9}", "n/a");
+                }
+            }
+            println!();
+        }
     }
     Ok(())
 }

@@ -76,6 +76,12 @@ pub struct FitArgs {
     /// Integer class labels per image (.npy); otherwise `labels` in the npz or labels.npy beside.
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Bootstrap resamples of the held-out images for the metrics' 95 % intervals (0 = off).
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Neighbours per image for the mutual k-NN measure.
+    #[arg(long, default_value_t = 10)]
+    pub knn: usize,
 }
 
 impl FitArgs {
@@ -106,6 +112,8 @@ impl FitArgs {
             max_units: (self.max_units > 0).then_some(self.max_units),
             test_fraction: self.test_fraction,
             smooth,
+            bootstrap: self.bootstrap,
+            knn: self.knn,
         }
     }
 }

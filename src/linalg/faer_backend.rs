@@ -4,7 +4,7 @@ use super::{LinalgError, Svd};
 use faer::linalg::matmul::matmul as faer_matmul;
 use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure};
 use faer::linalg::solvers::DenseSolveCore;
-use faer::{Accum, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
@@ -46,6 +46,26 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::rayon(0))
 }
 
+pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
+    let n = a.nrows();
+    let mut out = Mat::<f64>::zeros(n, n);
+    if a.ncols() > 0 {
+        let v = view(&a);
+        tri_matmul(
+            out.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            v,
+            BlockStructure::Rectangular,
+            v.transpose(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+    }
+    to_ndarray(out.as_ref())
+}
+
 pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::Seq)
 }
@@ -78,6 +98,16 @@ pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     let s = svd.S().column_vector();
     let s = Array1::from_iter((0..s.nrows()).map(|i| s[i]));
     Ok((to_ndarray(svd.U()), s, to_ndarray(svd.V().transpose())))
+}
+
+pub fn singular_values(a: ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    if a.is_empty() {
+        return Ok(Array1::zeros(0));
+    }
+    let s = view(&a)
+        .singular_values()
+        .map_err(|_| LinalgError::NoConvergence("SVD"))?;
+    Ok(Array1::from(s))
 }
 
 pub fn sym_eigh(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {

@@ -12,6 +12,14 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&b)
 }
 
+pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
+    a.dot(&a.t())
+}
+
+pub fn singular_values(a: ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    Ok(thin_svd(a)?.1)
+}
+
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     let (u, s, vt) = a
         .to_owned()

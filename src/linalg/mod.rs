@@ -44,6 +44,12 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul_serial(a, b)
 }
 
+/// The lower triangle (diagonal included) of `a · aᵀ` on the calling thread; the strict upper
+/// triangle is unspecified. Half the work of [`matmul_serial`].
+pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
+    backend::gram_lower_serial(a)
+}
+
 /// Maps `f` over `0..n` (one item per network), in parallel where the backend's kernels are
 /// single-threaded inside the loop; OpenBLAS threads itself, so the LAPACK build stays serial.
 pub fn map_networks<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
@@ -67,6 +73,11 @@ pub fn thin_q(a: ArrayView2<f64>) -> Array2<f64> {
 /// Thin SVD of an m × n matrix: `(U m×r, s r, Vᵀ r×n)` with r = min(m, n), s descending.
 pub fn thin_svd(a: ArrayView2<f64>) -> Result<Svd, LinalgError> {
     backend::thin_svd(a)
+}
+
+/// Singular values only (descending), cheaper than [`thin_svd`] when the vectors are not needed.
+pub fn singular_values(a: ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    backend::singular_values(a)
 }
 
 /// Symmetric eigendecomposition: eigenvalues ascending, eigenvectors in the columns.

@@ -8,7 +8,7 @@
 //! | error / info messages | `banners.rs` |
 //! | transport, scrubber, class ticks, disagreement strip | `time_panel.rs` |
 //! | data summary and every pipeline option | `settings.rs` |
-//! | ISC / RSA / PCA numbers, convergence, variance explained | `metrics.rs` |
+//! | ISC / RSA with intervals, pairwise heatmap, PCA numbers, convergence, variance explained | `metrics.rs` |
 //! | export window | `export.rs` |
 
 pub mod banners;

@@ -195,6 +195,12 @@ fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
         row(ui, "Smoothing window", "Moving average over images ('valid' mode); the demo used 10", |ui, l| {
             ui.add(egui::DragValue::new(&mut s.smooth).range(1..=200).speed(1.0).suffix(" images")).labelled_by(l);
         });
+        row(ui, "Bootstrap resamples", "Resamples of the held-out images for the 95 % intervals of ISC, RSA and variance explained (0 = off)", |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.bootstrap).range(0..=100_000).speed(10.0)).labelled_by(l);
+        });
+        row(ui, "Neighbours (k-NN)", "k of the mutual k-nearest-neighbour measure", |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.knn).range(1..=1000).speed(1.0)).labelled_by(l);
+        });
     });
 }
 
