@@ -112,6 +112,13 @@ fn e_step(
     Ok(GramEStep { d, a_inv, bbt, ll })
 }
 
+/// The last E-step's A⁻¹ with the W and ρ² it used: all the returned S needs.
+struct LastEStep {
+    a_inv: Array2<f64>,
+    w: Vec<Array2<f64>>,
+    rho2: Array1<f64>,
+}
+
 /// Probabilistic SRM in Gram space; the same results as [`super::srm::fit_prob`].
 pub fn fit_prob_gram(
     xs: &[ArrayView2<f64>],
@@ -149,7 +156,7 @@ pub fn fit_prob_gram(
     let mut loglik = Vec::with_capacity(opts.n_iter.saturating_add(1).min(1 << 16));
     let mut iterations = 0;
     // What the returned S needs: the last E-step's A⁻¹ with the W and ρ² it used.
-    let mut last: Option<(Array2<f64>, Vec<Array2<f64>>, Array1<f64>)> = None;
+    let mut last: Option<LastEStep> = None;
 
     for it in 0..opts.n_iter {
         if progress.cancelled() {
@@ -177,7 +184,11 @@ pub fn fit_prob_gram(
             w.push(wi);
             rho2[i] = r;
         }
-        last = Some((a_inv, wp, rp));
+        last = Some(LastEStep {
+            a_inv,
+            w: wp,
+            rho2: rp,
+        });
         iterations = it + 1;
         progress.iteration(iterations, opts.n_iter, Some(e.ll));
         if it > 0 && converged(loglik[it - 1], e.ll, opts.tol) {
@@ -189,7 +200,11 @@ pub fn fit_prob_gram(
     drop(g);
     let s = match last {
         // S = A⁻¹B, B = Σ W_iᵀX̃_i/ρ_i²: one pass over the data.
-        Some((a_inv, wp, rp)) => {
+        Some(LastEStep {
+            a_inv,
+            w: wp,
+            rho2: rp,
+        }) => {
             let b = crate::linalg::sum_networks(
                 m,
                 |i| project_centered(&xs[i], &wp[i], Some(&mu[i])) / rp[i],
