@@ -90,22 +90,17 @@ pub fn headline(
     });
     drop(shared_c);
     // Without network l the mean within-network RSM is (m·W − W_l)/(m − 1): one RSM, not m − 1.
+    // Shared space only: each left-out value costs m − 1 n × n RSM products, and native RSA (an
+    // average of unaligned units) is the control, not the claim.
     let rsa_lono = leave_one_network_out(m, |l, keep| {
         let own = metrics::rsm(&h.native_all[l], &h.native_all[l]);
         let within = (h.within * m as f64 - &own) / (m - 1) as f64;
         drop(own);
-        let native = h.native.map_or(f64::NAN, |xs| {
-            metrics::lower_tri_corr(&metrics::inter_rsm_loo(&pick(xs, keep)), &within)
-        });
-        (
-            native,
-            metrics::lower_tri_corr(&metrics::inter_rsm_loo(&pick(h.shared, keep)), &within),
-        )
+        metrics::lower_tri_corr(&metrics::inter_rsm_loo(&pick(h.shared, keep)), &within)
     });
-    let col = |f: fn(&(f64, f64)) -> f64| range(&rsa_lono.iter().map(f).collect::<Vec<_>>());
     rsa.leave_one_network_out = Some(metrics::IntervalPair {
-        native: h.native.and_then(|_| col(|v| v.0)),
-        shared: col(|v| v.1),
+        native: None,
+        shared: range(&rsa_lono),
     });
     let counts = bootstrap_counts(n, h.resamples, h.seed);
     isc.ci95 = Some(metrics::IntervalPair {
