@@ -29,7 +29,7 @@ pub struct NativeShared {
     /// The shared-space value when each network's image order is shuffled independently.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chance: Option<f64>,
-    /// [min, max] over the values with one network left out.
+    /// [min, max] over the values with one network left out (RSA: shared only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_one_network_out: Option<IntervalPair>,
 }

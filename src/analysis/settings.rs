@@ -34,7 +34,8 @@ pub struct Settings {
     pub test_fraction: f64,
     /// Moving-average window over images for the trajectories ('valid' mode).
     pub smooth: usize,
-    /// Bootstrap resamples of the held-out images for the metrics' 95 % intervals (0 = off).
+    /// Bootstrap resamples of the held-out images for the metrics' 95 % intervals (0 = off, and
+    /// with it the chance levels and leave-one-network-out ranges).
     pub bootstrap: usize,
     /// Neighbours per image for the mutual k-NN measure.
     pub knn: usize,

@@ -118,12 +118,13 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         let rsa =
             metrics::lower_tri_corr(&inter_n, &within) + metrics::lower_tri_corr(&inter_s, &within);
         let t_point = t0.elapsed().as_secs_f64();
+        // Chance and leave-one-network-out with one resample, then the bootstrap pieces alone.
         let t1 = Instant::now();
         let (mut is, mut rs) = (
             metrics::NativeShared::default(),
             metrics::NativeShared::default(),
         );
-        let ve = uncertainty::headline(
+        uncertainty::headline(
             &uncertainty::Headline {
                 native: Some(&nv),
                 native_all: &nv,
@@ -133,14 +134,32 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
                 within: &within,
                 inter_native: Some(&inter_n),
                 inter_shared: &inter_s,
-                resamples: a.bootstrap,
+                resamples: 1,
                 seed: 0,
             },
             &mut is,
             &mut rs,
         );
-        drop((within, inter_n, inter_s));
+        let t_lono = t1.elapsed().as_secs_f64();
+        let tb = Instant::now();
+        let counts = uncertainty::bootstrap_counts(a.t, a.bootstrap, 0);
+        let bi = uncertainty::isc_loo_weighted(&nv, counts.view()).len()
+            + uncertainty::isc_loo_weighted(&yv, counts.view()).len();
+        let t_boot_isc = tb.elapsed().as_secs_f64();
+        let tb = Instant::now();
+        let br = uncertainty::lower_tri_corr_weighted(&inter_n, &within, counts.view()).len()
+            + uncertainty::lower_tri_corr_weighted(&inter_s, &within, counts.view()).len();
+        let t_boot_rsa = tb.elapsed().as_secs_f64();
+        let tb = Instant::now();
+        let ve = uncertainty::variance_explained_weighted(&raw, &nv, &yv, counts.view());
+        let t_boot_ve = tb.elapsed().as_secs_f64();
+        drop((within, inter_n, inter_s, counts));
         let t_unc = t1.elapsed().as_secs_f64();
+        println!(
+            "    chance + leave-one-network-out {t_lono:.2} s; bootstrap ISC {t_boot_isc:.2} s, RSA {t_boot_rsa:.2} s, VE {t_boot_ve:.2} s ({} resamples)",
+            (bi + br) / 4
+        );
+        let ve = Some(ve);
         let t2 = Instant::now();
         let pn = similarity::pair_matrices(&nv, 10)?;
         let t_native = t2.elapsed().as_secs_f64();
@@ -155,7 +174,7 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
             isc + rsa,
             pn["cka_linear"][0][1],
             ps["cka_linear"][0][1],
-            ve.map_or(0, |v| v.len())
+            ve.map_or(0, |v| v.first().map_or(0, |r| r.len()))
         );
     }
     let (med, min) = stats(totals);

@@ -76,7 +76,8 @@ pub struct FitArgs {
     /// Integer class labels per image (.npy); otherwise `labels` in the npz or labels.npy beside.
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// Bootstrap resamples of the held-out images for the metrics' 95 % intervals (0 = off).
+    /// Bootstrap resamples of the held-out images for the metrics' 95 % intervals (0 = off,
+    /// and with it the chance levels and leave-one-network-out ranges).
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
     /// Neighbours per image for the mutual k-NN measure.
