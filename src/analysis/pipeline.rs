@@ -419,7 +419,9 @@ pub fn finish(
     // The intervals resample image × image RSMs, so they are computed up to a size where a few
     // of those stay small; beyond it the point estimates stand alone (and the note says so).
     let n_test = test_idx.len();
-    let ve_ci95 = if n_test <= UNCERTAINTY_MAX_IMAGES {
+    let ve_ci95 = if s.bootstrap == 0 {
+        None
+    } else if n_test <= UNCERTAINTY_MAX_IMAGES {
         let within = metrics::mean_within_rsm(&nv);
         let inter_native = same_width.then(|| metrics::inter_rsm_loo(&nv));
         let inter_shared = metrics::inter_rsm_loo(&yv);
