@@ -18,6 +18,7 @@
 
 pub mod bench;
 pub mod commands;
+pub mod images;
 pub mod model_files;
 pub mod panels;
 pub mod playback;

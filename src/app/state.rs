@@ -89,9 +89,20 @@ impl Loaded {
             .and_then(|l| l.get(frame).copied())
     }
 
-    /// Original image index of a frame.
+    /// Class of a frame as shown: its name when the dataset has class names.
+    pub fn class(&self, frame: usize) -> Option<String> {
+        self.label(frame).map(|c| self.dataset.class_name(c))
+    }
+
+    /// Original index of a frame's image: the centre of its smoothing window, the image whose
+    /// class the frame carries (so the picture, the number and the class agree).
     pub fn image(&self, frame: usize) -> Option<usize> {
-        self.scene.image_index.get(frame).copied()
+        let t = &self.output.test_idx;
+        if frame >= self.scene.n_frames() || t.is_empty() {
+            return self.scene.image_index.get(frame).copied();
+        }
+        let w = self.settings.smooth.max(1).min(t.len());
+        t.get((frame + w / 2).min(t.len() - 1)).copied()
     }
 }
 
@@ -182,6 +193,8 @@ pub struct PanelsOpen {
     pub settings: bool,
     pub metrics: bool,
     pub export: bool,
+    /// "Most disagreeing images".
+    pub images: bool,
 }
 
 impl Default for PanelsOpen {
@@ -190,6 +203,7 @@ impl Default for PanelsOpen {
             settings: true,
             metrics: true,
             export: false,
+            images: true,
         }
     }
 }

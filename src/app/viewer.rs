@@ -167,6 +167,7 @@ impl ViewerApp {
                 match p {
                     Panel::Settings => panels.settings = !panels.settings,
                     Panel::Metrics => panels.metrics = !panels.metrics,
+                    Panel::Images => panels.images = !panels.images,
                     Panel::Export => {
                         panels.export = !panels.export;
                         if panels.export {
@@ -531,6 +532,14 @@ impl ViewerApp {
                 .show(ui, |ui| {
                     panels::metrics::show(ui, &self.state, &self.worker);
                 });
+        }
+        if self.state.panels.images && self.state.primary.loaded.is_some() {
+            egui::Panel::right("images_panel")
+                .resizable(true)
+                .default_size(210.0)
+                .size_range(180.0..=360.0)
+                .frame(panels::side_frame())
+                .show(ui, |ui| panels::disagreeing::show(ui, &self.state, &mut cmds));
         }
         let central = egui::CentralPanel::no_frame().show(ui, |ui| self.views(ui, &mut cmds));
         // Messages float over the bottom of the 3D view, so the layout never jumps.
