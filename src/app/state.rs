@@ -97,12 +97,10 @@ impl Loaded {
     /// Original index of a frame's image: the centre of its smoothing window, the image whose
     /// class the frame carries (so the picture, the number and the class agree).
     pub fn image(&self, frame: usize) -> Option<usize> {
-        let t = &self.output.test_idx;
-        if frame >= self.scene.n_frames() || t.is_empty() {
+        if frame >= self.scene.n_frames() || self.output.test_idx.is_empty() {
             return self.scene.image_index.get(frame).copied();
         }
-        let w = self.settings.smooth.max(1).min(t.len());
-        t.get((frame + w / 2).min(t.len() - 1)).copied()
+        crate::render::inset::centre_image(&self.output.test_idx, self.settings.smooth, frame)
     }
 }
 

@@ -55,6 +55,7 @@ impl ViewerApp {
         } else {
             opts.inputs.clone()
         };
+        let inputs_for_extras = inputs.clone();
         startup.push(AppCommand::Open {
             slot: SlotId::Primary,
             inputs,
@@ -65,10 +66,18 @@ impl ViewerApp {
                 inputs: opts.compare.clone(),
             });
         }
+        let mut worker = Worker::new();
+        if opts.images.is_some() || opts.class_names.is_some() {
+            worker.extra_files = Some(super::worker::ExtraFiles {
+                inputs: inputs_for_extras,
+                images: opts.images.clone(),
+                class_names: opts.class_names.clone(),
+            });
+        }
         Self {
             state: AppState::new(persisted),
             drafts,
-            worker: Worker::new(),
+            worker,
             gl: Arc::new(Mutex::new(render_glue::GlViews::default())),
             dialogs_enabled: true,
             startup,
@@ -155,6 +164,19 @@ impl ViewerApp {
                     return;
                 };
                 let scene = loaded.scene.clone();
+                let mut options = options;
+                if options.show_image {
+                    let d = &loaded.dataset;
+                    options.images = crate::render::inset::FrameImages::new(
+                        d.images.clone(),
+                        &loaded.output.test_idx,
+                        loaded.settings.smooth,
+                        scene.n_frames(),
+                        d.labels.as_deref(),
+                        d.class_names.as_deref(),
+                    )
+                    .map(Arc::new);
+                }
                 self.state.export_dir = path.parent().map(Path::to_path_buf);
                 self.worker.export(scene, *options, path);
             }

@@ -76,6 +76,12 @@ pub struct FitArgs {
     /// Integer class labels per image (.npy); otherwise `labels` in the npz or labels.npy beside.
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Input images (.npy, one per row); otherwise `images` in the npz or images.npy beside.
+    #[arg(long)]
+    pub images: Option<PathBuf>,
+    /// Class names (.txt, one a line); otherwise `class_names` in the npz or class_names.txt beside.
+    #[arg(long)]
+    pub class_names: Option<PathBuf>,
 }
 
 impl FitArgs {
@@ -108,6 +114,16 @@ impl FitArgs {
             smooth,
         }
     }
+}
+
+/// [`load`] with the fit options' labels, images and class names.
+pub fn load_fit(files: &[String], fit: &FitArgs) -> Result<Dataset> {
+    let mut ds = srmscope::data::load(files, fit.labels.as_deref())?;
+    srmscope::data::attach(&mut ds, fit.images.as_deref(), fit.class_names.as_deref());
+    for note in &ds.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(ds)
 }
 
 pub fn load(files: &[String], labels: Option<&Path>) -> Result<Dataset> {

@@ -101,7 +101,7 @@ impl Extras {
         d.notes.extend(self.notes);
         if let Some(set) = self.images {
             match set.check_count(d.n_images()) {
-                Ok(()) => d.images = Some(set),
+                Ok(()) => d.images = Some(std::sync::Arc::new(set)),
                 Err(e) => d.notes.push(e.to_string()),
             }
         }

@@ -46,7 +46,7 @@ pub struct Dataset {
     pub networks: Vec<Network>,
     pub labels: Option<Vec<i64>>,
     /// The input images, one per activation row, when given.
-    pub images: Option<ImageSet>,
+    pub images: Option<std::sync::Arc<ImageSet>>,
     /// Names of the classes: label `k` is `class_names[k]`.
     pub class_names: Option<Vec<String>>,
     /// Things the user should know (flattened conv maps, converted dtypes...).
