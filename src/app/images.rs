@@ -70,7 +70,10 @@ impl Atlas {
         let page = self.pages.get(i / self.per_page)?;
         let k = i % self.per_page;
         let [pw, ph] = page.size();
-        let (x0, y0) = ((k % self.cols) * self.tile[0], (k / self.cols) * self.tile[1]);
+        let (x0, y0) = (
+            (k % self.cols) * self.tile[0],
+            (k / self.cols) * self.tile[1],
+        );
         let uv = Rect::from_min_max(
             egui::pos2(x0 as f32 / pw as f32, y0 as f32 / ph as f32),
             egui::pos2(
@@ -118,7 +121,13 @@ pub fn atlas(ctx: &egui::Context, d: &Arc<Dataset>) -> Option<Arc<Atlas>> {
     let id = egui::Id::unique("srmscope_image_atlases");
     if let Some(a) = ctx.data(|m| {
         m.get_temp::<Arc<std::sync::Mutex<Cache>>>(id)
-            .and_then(|c| c.lock().ok()?.iter().find(|e| e.0.ptr_eq(&weak)).map(|e| e.1.clone()))
+            .and_then(|c| {
+                c.lock()
+                    .ok()?
+                    .iter()
+                    .find(|e| e.0.ptr_eq(&weak))
+                    .map(|e| e.1.clone())
+            })
     }) {
         return Some(a);
     }

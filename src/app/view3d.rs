@@ -480,7 +480,9 @@ fn hover(
     }
     let class = loaded.class(hit.frame).map(|c| format!("class {c}"));
     let thumb = img.and_then(|i| {
-        super::images::atlas(ui.ctx(), &loaded.dataset).and_then(|a| a.image(i, THUMB))
+        super::images::atlas(ui.ctx(), &loaded.dataset)
+            .and_then(|a| a.image(i, THUMB))
+            .map(|t| t.alt_text(format!("hovered image #{i}")))
     });
     // A real (tooltip-order) area, not paint: the thumbnail is drawn above everything and the
     // text is readable by screen readers and tests.

@@ -111,6 +111,11 @@ impl ViewerApp {
 
     /// Block until the background jobs are done (or `timeout` passes), handling their results
     /// as a frame would. For tests and scripted runs; the UI itself never waits.
+    /// Where a 3D view was drawn in the last frame (tests hover points in it).
+    pub fn view_rect(&self, slot: SlotId) -> Option<egui::Rect> {
+        self.view_rects.iter().find(|v| v.0 == slot).map(|v| v.1)
+    }
+
     pub fn settle(&mut self, timeout: std::time::Duration) {
         for (job, result) in self.worker.wait_idle(timeout) {
             self.handle(job, result);
@@ -561,7 +566,9 @@ impl ViewerApp {
                 .default_size(210.0)
                 .size_range(180.0..=360.0)
                 .frame(panels::side_frame())
-                .show(ui, |ui| panels::disagreeing::show(ui, &self.state, &mut cmds));
+                .show(ui, |ui| {
+                    panels::disagreeing::show(ui, &self.state, &mut cmds)
+                });
         }
         let central = egui::CentralPanel::no_frame().show(ui, |ui| self.views(ui, &mut cmds));
         // Messages float over the bottom of the 3D view, so the layout never jumps.

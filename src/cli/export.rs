@@ -182,9 +182,13 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let opts = options(&a)?;
     let ds = super::load_fit(&a.files, &a.fit)?;
     if a.show_image && ds.images.is_none() {
-        eprintln!("note: --show-image: {} has no images (give --images FILE); exporting without", ds.name);
+        eprintln!(
+            "note: --show-image: {} has no images (give --images FILE); exporting without",
+            ds.name
+        );
     }
-    let (images, labels, class_names) = (ds.images.clone(), ds.labels.clone(), ds.class_names.clone());
+    let (images, labels, class_names) =
+        (ds.images.clone(), ds.labels.clone(), ds.class_names.clone());
     let settings = a.fit.settings(a.smooth);
     let bar = Bar::new();
     let report = |e| bar.report(e);

@@ -90,9 +90,7 @@ impl Extras {
     pub fn class_names_file(&mut self, path: &Path) {
         match read_class_names_file(path) {
             Ok(names) => self.class_names = Some(names),
-            Err(e) => self
-                .notes
-                .push(format!("{e}; class numbers shown instead")),
+            Err(e) => self.notes.push(format!("{e}; class numbers shown instead")),
         }
     }
 

@@ -98,7 +98,8 @@ pub(crate) fn read_images(
             });
         }
         if h.descr.kind == Kind::Bool {
-            v.iter_mut().for_each(|b| *b = if *b != 0 { 255 } else { 0 });
+            v.iter_mut()
+                .for_each(|b| *b = if *b != 0 { 255 } else { 0 });
         }
         v
     } else {

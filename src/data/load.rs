@@ -13,8 +13,8 @@ use ndarray::Array2;
 use npyz::zip;
 
 use super::error::{fmt_bytes, DataError};
-use super::npy::{self, DataReadError, Header, Kind, Values, Want};
 use super::extras::{is_extra, Extras};
+use super::npy::{self, DataReadError, Header, Kind, Values, Want};
 use super::{Dataset, Network};
 
 /// Memory limit used when `/proc/meminfo` cannot be read.

@@ -12,8 +12,8 @@ mod load;
 mod npy;
 mod write;
 
-pub use demo::{load_demo, DEMOS};
 pub use class_names::{class_name, read_class_names_file};
+pub use demo::{load_demo, DEMOS};
 pub use error::{fmt_bytes, DataError};
 pub use extras::attach;
 pub use images::{read_images_file, ImageSet, MAX_SIDE};

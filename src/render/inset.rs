@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::overlay::{scale_for, text_width, Canvas};
 use super::font::GLYPH_H;
+use super::overlay::{scale_for, text_width, Canvas};
 use crate::data::ImageSet;
 
 /// The images an export can show, one per scene frame.
@@ -46,9 +46,8 @@ impl FrameImages {
             image_of_frame
                 .iter()
                 .map(|&i| {
-                    l.get(i).map_or_else(String::new, |&c| {
-                        crate::data::class_name(class_names, c)
-                    })
+                    l.get(i)
+                        .map_or_else(String::new, |&c| crate::data::class_name(class_names, c))
                 })
                 .collect()
         });
@@ -116,7 +115,13 @@ impl FrameImages {
             background,
         );
         canvas.text(x0 as i32 - 1, top, &caption, text, s);
-        canvas.rect(x0 as i32 - 1, y0 as i32 - 1, dw as i32 + 2, dh as i32 + 2, text);
+        canvas.rect(
+            x0 as i32 - 1,
+            y0 as i32 - 1,
+            dw as i32 + 2,
+            dh as i32 + 2,
+            text,
+        );
         for y in 0..dh.min(h.saturating_sub(y0)) {
             for x in 0..dw.min(w.saturating_sub(x0)) {
                 let p = &px[((y / k) * iw + x / k) * 4..][..4];

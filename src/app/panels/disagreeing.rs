@@ -91,9 +91,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
                 let spread = values.get(f).copied().unwrap_or(f32::NAN);
                 let clicked = ui
                     .horizontal(|ui| {
-                        let thumb = img
-                            .zip(atlas.as_ref())
-                            .and_then(|(i, a)| a.image(i, THUMB));
+                        let thumb = img.zip(atlas.as_ref()).and_then(|(i, a)| a.image(i, THUMB));
                         let mut clicked = false;
                         if let Some(t) = thumb {
                             clicked |= ui
@@ -103,7 +101,10 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
                         }
                         ui.vertical(|ui| {
                             clicked |= ui.link(text.as_str()).clicked();
-                            super::hint(ui, &format!("spread {}", super::num(Some(f64::from(spread)), 3)));
+                            super::hint(
+                                ui,
+                                &format!("spread {}", super::num(Some(f64::from(spread)), 3)),
+                            );
                         });
                         clicked
                     })

@@ -61,12 +61,18 @@ fn filmstrip(ui: &mut egui::Ui, state: &AppState, l: &Loaded, a: &images::Atlas)
                     ui.add_space(FILM + 4.0);
                     continue;
                 };
-                let (Some(img), Some(w)) = (l.image(frame), l.image(frame).and_then(|i| a.image(i, FILM))) else {
+                let (Some(img), Some(w)) = (
+                    l.image(frame),
+                    l.image(frame).and_then(|i| a.image(i, FILM)),
+                ) else {
                     continue;
                 };
                 let fade = 0.35 + 0.65 * (1.0 - k as f32 / (FILM_N + 1) as f32);
                 ui.add(w.tint(Color32::from_white_alpha(255).gamma_multiply(fade)))
-                    .on_hover_text(frame_text(l, frame).replace(&format!("image #{img}"), &format!("image #{img} ({back} back)")));
+                    .on_hover_text(frame_text(l, frame).replace(
+                        &format!("image #{img}"),
+                        &format!("image #{img} ({back} back)"),
+                    ));
             }
         });
     });
