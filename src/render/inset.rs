@@ -149,4 +149,55 @@ mod tests {
         assert_eq!(centre_image(&t, 100, 0), Some(7));
         assert_eq!(centre_image(&[], 3, 0), None);
     }
+
+    #[test]
+    fn the_corner_names_the_image_and_its_class() {
+        let set = ImageSet {
+            n: 2,
+            width: 2,
+            height: 2,
+            rgba: [200, 200, 200, 255].repeat(2 * 2 * 2),
+            source: "t".into(),
+        };
+        let names = vec!["zero".to_string(), "cat".to_string()];
+        let fi = FrameImages::new(
+            Some(Arc::new(set)),
+            &[0, 1],
+            1,
+            2,
+            Some(&[0, 1]),
+            Some(&names),
+        )
+        .unwrap_or_else(|| panic!("images"));
+        assert_eq!(
+            fi.class_of_frame.as_deref(),
+            Some(&["zero".to_string(), "cat".to_string()][..])
+        );
+        let (w, h) = (200usize, 100usize);
+        let white = [255, 255, 255];
+        let mut got = vec![0u8; w * h * 4];
+        fi.draw(&mut Canvas::new(&mut got, w, h), 1.0, white, [0, 0, 0]);
+        // The same caption drawn by hand where the inset puts it: 20 px image (k = 10),
+        // 6 px padding, the text one line plus 4 px above the image's border.
+        let mut want = vec![0u8; w * h * 4];
+        let y0 = h - (6 + 20 + 1);
+        let top = (y0 - (GLYPH_H + 4)) as i32;
+        Canvas::new(&mut want, w, h).text(6, top, "#1: cat", white, 1);
+        let lit = |b: &[u8]| -> Vec<usize> {
+            let rows = &b[top as usize * w * 4..(top as usize + GLYPH_H) * w * 4];
+            (0..rows.len() / 4)
+                .filter(|&p| rows[p * 4..p * 4 + 3] == white)
+                .collect()
+        };
+        let (g, e) = (lit(&got), lit(&want));
+        assert!(
+            !e.is_empty() && g == e,
+            "caption pixels differ ({} vs {})",
+            g.len(),
+            e.len()
+        );
+        // And the image's own pixels below.
+        let i = ((y0 + 5) * w + 7 + 5) * 4;
+        assert_eq!(&got[i..i + 3], &[200, 200, 200]);
+    }
 }
