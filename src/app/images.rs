@@ -100,13 +100,6 @@ impl Atlas {
         let s = side / w.max(h).max(1) as f32;
         Vec2::new(w as f32 * s, h as f32 * s)
     }
-
-    /// Paint image `i` into `rect` (no widget), for painter-drawn overlays.
-    pub fn paint(&self, painter: &egui::Painter, i: usize, rect: Rect, tint: Color32) {
-        if let Some((id, uv)) = self.uv(i) {
-            painter.image(id, rect, uv, tint);
-        }
-    }
 }
 
 /// Keyed by a weak pointer: it keeps the allocation (so the address is never reused by another

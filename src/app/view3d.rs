@@ -510,6 +510,7 @@ fn hover(
                 .corner_radius(4.0)
                 .inner_margin(egui::Margin::symmetric(8, 6))
                 .show(ui, |ui| {
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                     ui.horizontal(|ui| {
                         if let Some(t) = thumb {
                             ui.add(t);
