@@ -232,8 +232,8 @@ fn to_rgba(raw: &[u8], l: Layout, what: &str) -> ImageSet {
                     o[..3].fill(g);
                 }
                 _ => {
-                    for k in 0..3 {
-                        o[k] = get(k);
+                    for (k, v) in o.iter_mut().take(3).enumerate() {
+                        *v = get(k);
                     }
                     if l.c == 4 {
                         o[3] = get(3);
@@ -267,14 +267,14 @@ fn downsample(s: &ImageSet) -> ImageSet {
                 for yy in y * f..((y + 1) * f).min(s.height) {
                     for xx in x * f..((x + 1) * f).min(s.width) {
                         let p = &src[(yy * s.width + xx) * 4..][..4];
-                        for c in 0..4 {
-                            acc[c] += u32::from(p[c]);
+                        for (a, &v) in acc.iter_mut().zip(p) {
+                            *a += u32::from(v);
                         }
                         k += 1;
                     }
                 }
-                for c in 0..4 {
-                    dst[(y * w + x) * 4 + c] = (acc[c] / k.max(1)) as u8;
+                for (d, a) in dst[(y * w + x) * 4..][..4].iter_mut().zip(acc) {
+                    *d = (a / k.max(1)) as u8;
                 }
             }
         }
