@@ -138,3 +138,12 @@ fn hovering_a_trajectory_shows_the_thumbnail() {
         "the tooltip names the class: {all:?}"
     );
 }
+
+#[test]
+fn the_export_window_offers_the_image_corner() {
+    let (_tmp, mut h) = with_names();
+    h.get_by_label("Export…").click();
+    h.run_steps(3);
+    h.get_by_label("colour by class");
+    h.get_by_label("current image in the corner");
+}
