@@ -4,8 +4,9 @@
 srmscope reads one matrix per network, shape (n_images, n_units), recorded on
 the SAME images in the SAME order for every network, either as separate
 ``.npy`` files or bundled into a single ``.npz`` (one array per network plus an
-optional int64 ``labels`` array).  This module writes both.  It needs only
-numpy and torch.
+optional int64 ``labels`` array, the input ``images`` and ``class_names``, which
+the viewer shows on hover and beside the scrubber).  This module writes both.
+It needs only numpy and torch.
 
 Use from Python
 ---------------
@@ -16,7 +17,10 @@ Use from Python
     for i, model in enumerate(models):             # independently trained nets
         acts[f"net{i}"] = save_activations(model, "classifier.1", test_loader,
                                            f"net{i}.npy")
-    save_bundle(acts, test_labels, "bundle.npz")
+    save_bundle(acts, test_labels, "bundle.npz",
+                images=test_images,                 # (n, H, W[, C]) or (n, C, H, W)
+                class_names=test_set.classes,       # e.g. ["airplane", ...]
+                image_size=32)                      # optional: downsample to <= 32 px
 
 ``layer_name_or_module`` is either a dotted name as listed by
 ``model.named_modules()`` (e.g. ``"fc1"``, ``"layer4.1.bn2"``) or the module
@@ -29,6 +33,9 @@ Use from the shell
     # bundle separate .npy files (names = file stems, or give name=path)
     python3 tools/export_activations.py bundle out.npz a.npy b.npy --labels labels.npy
     python3 tools/export_activations.py bundle out.npz net0=run0/acts.npy net1=run1/acts.npy
+    # with the input images (downsampled to <= 32 px) and class names (one a line)
+    python3 tools/export_activations.py bundle out.npz a.npy b.npy --labels labels.npy \
+        --images images.npy --image-size 32 --class-names classes.txt
 
     # show what a .npz / .npy holds
     python3 tools/export_activations.py info out.npz
@@ -118,13 +125,50 @@ def save_activations(model, layer_name_or_module, dataloader, path=None,
     return acts
 
 
-def save_bundle(arrays, labels, path):
+_RESERVED = ("labels", "images", "class_names")
+
+
+def prepare_images(images, image_size=None):
+    """Input images as uint8 (n, H, W) or (n, H, W, C) for srmscope.
+
+    Accepts numpy arrays or tensors shaped (n, H, W), (n, H, W, C) or
+    (n, C, H, W) with C in 1, 3, 4.  Floats are scaled by their min and max to
+    0..255 (normalised tensors included).  ``image_size`` box-downsamples by an
+    integer factor until the longer side is at most that many pixels: 10,000
+    CIFAR images at 32 px are 30 MB, ImageNet crops at 224 px would be 1.5 GB.
+    """
+    a = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
+    if a.ndim == 4 and a.shape[1] in (1, 3, 4) and a.shape[3] not in (1, 3, 4):
+        a = a.transpose(0, 2, 3, 1)                 # channels last
+    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[3] not in (1, 3, 4)):
+        raise ValueError("images: expected (n, H, W), (n, H, W, C) or (n, C, H, W), got %s"
+                         % (a.shape,))
+    if a.dtype != np.uint8:
+        a = a.astype(np.float64)
+        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+        a = np.round((a - lo) / (hi - lo if hi > lo else 1.0) * 255.0)
+        a = np.nan_to_num(a).clip(0, 255).astype(np.uint8)
+    if image_size:
+        f = -(-max(a.shape[1], a.shape[2]) // int(image_size))    # ceil
+        if f > 1:
+            h, w = a.shape[1] // f, a.shape[2] // f
+            b = a[:, :h * f, :w * f].astype(np.float64)
+            b = b.reshape((a.shape[0], h, f, w, f) + a.shape[3:]).mean(axis=(2, 4))
+            a = np.round(b).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def save_bundle(arrays, labels, path, images=None, class_names=None, image_size=None):
     """Write ``{name: (n_images, n_units)}`` plus ``labels`` into one ``.npz``.
 
     Names must be non-empty identifiers (letters, digits, ``_ . -``) and not
-    ``labels``; all arrays must share n_images; ``labels`` (may be None) must
-    have n_images integer entries and is stored as int64.  Arrays are stored
-    as float32 with ``np.savez_compressed``, in the given order.
+    ``labels``, ``images`` or ``class_names``; all arrays must share n_images;
+    ``labels`` (may be None) must have n_images integer entries and is stored
+    as int64.  Arrays are stored as float32 with ``np.savez_compressed``, in
+    the given order.  ``images`` (optional, one per row; see
+    :func:`prepare_images`, which ``image_size`` is passed to) are stored as
+    uint8; ``class_names`` (optional) as strings, label k named
+    ``class_names[k]``.
     """
     if len(arrays) < 2:
         raise ValueError("need at least 2 networks, got %d" % len(arrays))
@@ -133,8 +177,8 @@ def save_bundle(arrays, labels, path):
     for name, a in arrays.items():
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ValueError("invalid network name %r" % (name,))
-        if name == "labels":
-            raise ValueError("'labels' is reserved for the label array")
+        if name in _RESERVED:
+            raise ValueError("%r is reserved (labels, images, class_names)" % name)
         a = np.asarray(a)
         if a.ndim != 2:
             raise ValueError("%s: expected (n_images, n_units), got shape %s" % (name, a.shape))
@@ -153,6 +197,13 @@ def save_bundle(arrays, labels, path):
         if lab.size and not np.all(np.equal(np.mod(lab, 1), 0)):
             raise ValueError("labels must be integers")
         out["labels"] = lab.astype(np.int64)
+    if images is not None:
+        img = prepare_images(images, image_size)
+        if img.shape[0] != n:
+            raise ValueError("images: %d images, but the networks have %d" % (img.shape[0], n))
+        out["images"] = img
+    if class_names is not None:
+        out["class_names"] = np.array([str(c) for c in class_names])
     np.savez_compressed(path, **out)
     return path
 
@@ -175,9 +226,18 @@ def _cmd_bundle(a):
             raise SystemExit("duplicate network name %r" % name)
         arrays[name] = np.load(p)
     labels = _load_labels(a.labels) if a.labels else None
-    save_bundle(arrays, labels, a.out)
-    print("wrote %s: %s%s" % (a.out, ", ".join("%s %s" % (k, v.shape) for k, v in arrays.items()),
-                              "" if labels is None else ", labels (%d,)" % len(labels)))
+    images = np.load(a.images) if a.images else None
+    names = None
+    if a.class_names:
+        with open(a.class_names, encoding="utf-8") as f:
+            names = [line.strip() for line in f.read().rstrip("\n").split("\n")]
+    save_bundle(arrays, labels, a.out, images=images, class_names=names,
+                image_size=a.image_size)
+    print("wrote %s: %s%s%s%s" % (
+        a.out, ", ".join("%s %s" % (k, v.shape) for k, v in arrays.items()),
+        "" if labels is None else ", labels (%d,)" % len(labels),
+        "" if images is None else ", images",
+        "" if names is None else ", %d class names" % len(names)))
 
 
 def _cmd_info(a):
@@ -196,6 +256,9 @@ def main(argv=None):
     b.add_argument("out")
     b.add_argument("inputs", nargs="+", help="file.npy or name=file.npy")
     b.add_argument("--labels", help=".npy or text file with one integer per image")
+    b.add_argument("--images", help=".npy of input images, one per activation row")
+    b.add_argument("--image-size", type=int, help="downsample images to at most this many px")
+    b.add_argument("--class-names", help="text file, one class name a line")
     b.set_defaults(func=_cmd_bundle)
     i = sub.add_parser("info", help="list the arrays of .npz/.npy files")
     i.add_argument("files", nargs="+")

@@ -79,6 +79,14 @@ def load_data():
     return Xn[:, None], y, tr, te
 
 
+def digit_images(te):
+    """The held-out 8x8 digits as uint8 (0..16 scaled to 0..255), for the viewer's image panel."""
+    from sklearn.datasets import load_digits
+
+    img = load_digits().images[te] * (255.0 / 16.0)
+    return np.round(img).clip(0, 255).astype(np.uint8)
+
+
 # --------------------------------------------------------------------------
 # models
 # --------------------------------------------------------------------------
@@ -209,7 +217,7 @@ def check(path_npz, ref, k=10, n_iter=10, seed=0):
     from sklearn.model_selection import train_test_split
 
     d = np.load(path_npz)
-    names = [n for n in d.files if n != "labels"]
+    names = [n for n in d.files if n not in ("labels", "images", "class_names")]
     labels = d["labels"]
     idx = np.arange(len(labels))
     itr, ite = train_test_split(idx, test_size=0.2, stratify=labels, random_state=0)
@@ -285,7 +293,9 @@ def main(argv=None):
         for fname, kind, seeds, ep in sets:
             acts, accs, _ = make_set(kind, seeds, X, y, tr, te, ep)
             path = os.path.join(OUT_DIR, fname + ".npz")
-            np.savez_compressed(path, labels=y[te].astype(np.int64), **acts)
+            np.savez_compressed(path, labels=y[te].astype(np.int64), **acts,
+                                images=digit_images(te),
+                                class_names=np.array([str(k) for k in range(10)]))
             log("  -> %s: %d x %d per network, mean accuracy %.4f, %.0f kB"
                 % (os.path.relpath(path), len(te), acts["net0"].shape[1], np.mean(accs),
                    os.path.getsize(path) / 1024))

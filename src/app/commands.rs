@@ -89,6 +89,7 @@ pub enum AppCommand {
 pub enum Panel {
     Settings,
     Metrics,
+    Images,
     Export,
 }
 

@@ -18,6 +18,7 @@
 
 pub mod bench;
 pub mod commands;
+pub mod images;
 pub mod model_files;
 pub mod panels;
 pub mod playback;
@@ -49,6 +50,10 @@ pub struct ViewerOptions {
     pub settings: Option<crate::analysis::Settings>,
     /// Images in the bright head; `None` uses the remembered one.
     pub tail: Option<usize>,
+    /// `--images FILE` for the inputs.
+    pub images: Option<std::path::PathBuf>,
+    /// `--class-names FILE` for the inputs.
+    pub class_names: Option<std::path::PathBuf>,
 }
 
 /// Open the viewer window and run until it is closed.

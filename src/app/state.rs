@@ -89,9 +89,18 @@ impl Loaded {
             .and_then(|l| l.get(frame).copied())
     }
 
-    /// Original image index of a frame.
+    /// Class of a frame as shown: its name when the dataset has class names.
+    pub fn class(&self, frame: usize) -> Option<String> {
+        self.label(frame).map(|c| self.dataset.class_name(c))
+    }
+
+    /// Original index of a frame's image: the centre of its smoothing window, the image whose
+    /// class the frame carries (so the picture, the number and the class agree).
     pub fn image(&self, frame: usize) -> Option<usize> {
-        self.scene.image_index.get(frame).copied()
+        if frame >= self.scene.n_frames() || self.output.test_idx.is_empty() {
+            return self.scene.image_index.get(frame).copied();
+        }
+        crate::render::inset::centre_image(&self.output.test_idx, self.settings.smooth, frame)
     }
 }
 
@@ -182,6 +191,8 @@ pub struct PanelsOpen {
     pub settings: bool,
     pub metrics: bool,
     pub export: bool,
+    /// "Most disagreeing images".
+    pub images: bool,
 }
 
 impl Default for PanelsOpen {
@@ -190,6 +201,7 @@ impl Default for PanelsOpen {
             settings: true,
             metrics: true,
             export: false,
+            images: true,
         }
     }
 }

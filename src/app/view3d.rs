@@ -302,7 +302,7 @@ fn overlays(
     if let Some(img) = loaded.image(f) {
         caption.push_str(&format!(" · image #{img}"));
     }
-    if let Some(c) = loaded.label(f) {
+    if let Some(c) = loaded.class(f) {
         caption.push_str(&format!(" · class {c}"));
     }
     painter.text(
@@ -414,7 +414,7 @@ fn legend(
             }
             if frame.style.color_by_label {
                 if let Some(labels) = &loaded.scene.labels {
-                    class_legend(ui, labels);
+                    class_legend(ui, labels, &loaded.dataset);
                 }
             }
         });
@@ -426,7 +426,7 @@ fn legend(
     }
 }
 
-fn class_legend(ui: &mut egui::Ui, labels: &[i64]) {
+fn class_legend(ui: &mut egui::Ui, labels: &[i64], d: &crate::data::Dataset) {
     let mut distinct = labels.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
@@ -436,7 +436,8 @@ fn class_legend(ui: &mut egui::Ui, labels: &[i64]) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
         for (c, color) in distinct.iter().zip(colors).take(40) {
-            ui.label(RichText::new(format!("■{c}")).size(11.0).color(color));
+            let name = d.class_name(*c);
+            ui.label(RichText::new(format!("■{name}")).size(11.0).color(color));
         }
     });
 }
@@ -471,35 +472,65 @@ fn hover(
     let at = rect.min + Vec2::new(hit.pos[0], hit.pos[1]);
     let painter = ui.painter_at(rect);
     painter.circle_stroke(at, 6.0, Stroke::new(2.0, color));
-    let mut lines = vec![names.get(hit.network).cloned().unwrap_or_default()];
+    let name = names.get(hit.network).cloned().unwrap_or_default();
     let mut info = format!("frame {}", hit.frame + 1);
-    if let Some(img) = loaded.image(hit.frame) {
+    let img = loaded.image(hit.frame);
+    if let Some(img) = img {
         info.push_str(&format!(" · image #{img}"));
     }
-    lines.push(info);
-    if let Some(c) = loaded.label(hit.frame) {
-        lines.push(format!("class {c}"));
-    }
-    let text = lines.join("\n");
-    let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), Color32::from_gray(235));
-    let mut pos = at + Vec2::new(12.0, 10.0);
-    let size = galley.size() + Vec2::new(12.0, 8.0);
-    if pos.x + size.x > rect.right() {
-        pos.x = at.x - 12.0 - size.x;
-    }
-    if pos.y + size.y > rect.bottom() {
-        pos.y = at.y - 10.0 - size.y;
-    }
-    let bg = Rect::from_min_size(pos, size);
-    painter.rect(
-        bg,
-        4.0,
-        Color32::from_black_alpha(210),
-        Stroke::new(1.0, color),
-        egui::StrokeKind::Inside,
+    let class = loaded.class(hit.frame).map(|c| format!("class {c}"));
+    let thumb = img.and_then(|i| {
+        super::images::atlas(ui.ctx(), &loaded.dataset)
+            .and_then(|a| a.image(i, THUMB))
+            .map(|t| t.alt_text(format!("hovered image #{i}")))
+    });
+    // A real (tooltip-order) area, not paint: the thumbnail is drawn above everything and the
+    // text is readable by screen readers and tests.
+    let right = at.x + 16.0 + 180.0 < rect.right();
+    let below = at.y + 14.0 + THUMB + 60.0 < rect.bottom();
+    let pivot = match (right, below) {
+        (true, true) => Align2::LEFT_TOP,
+        (false, true) => Align2::RIGHT_TOP,
+        (true, false) => Align2::LEFT_BOTTOM,
+        (false, false) => Align2::RIGHT_BOTTOM,
+    };
+    let offset = Vec2::new(
+        if right { 14.0 } else { -14.0 },
+        if below { 12.0 } else { -12.0 },
     );
-    painter.galley(pos + Vec2::new(6.0, 4.0), galley, Color32::WHITE);
+    egui::Area::new(ui.scope_id().with("hover_tooltip"))
+        .order(egui::Order::Tooltip)
+        .interactable(false)
+        .pivot(pivot)
+        .fixed_pos(at + offset)
+        .show(ui.ctx(), |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_black_alpha(225))
+                .stroke(Stroke::new(1.0, color))
+                .corner_radius(4.0)
+                .inner_margin(egui::Margin::symmetric(8, 6))
+                .show(ui, |ui| {
+                    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                    ui.horizontal(|ui| {
+                        if let Some(t) = thumb {
+                            ui.add(t);
+                        }
+                        ui.vertical(|ui| {
+                            ui.spacing_mut().item_spacing.y = 2.0;
+                            let text = |s: String| RichText::new(s).size(13.0);
+                            ui.label(text(name).color(color).strong());
+                            ui.label(text(info).color(Color32::from_gray(235)));
+                            if let Some(c) = class {
+                                ui.label(text(c).color(Color32::from_gray(235)));
+                            }
+                        });
+                    });
+                });
+        });
 }
+
+/// Side of the hover thumbnail, points.
+const THUMB: f32 = 72.0;
 
 #[cfg(test)]
 mod tests {

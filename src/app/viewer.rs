@@ -55,6 +55,7 @@ impl ViewerApp {
         } else {
             opts.inputs.clone()
         };
+        let inputs_for_extras = inputs.clone();
         startup.push(AppCommand::Open {
             slot: SlotId::Primary,
             inputs,
@@ -65,10 +66,18 @@ impl ViewerApp {
                 inputs: opts.compare.clone(),
             });
         }
+        let mut worker = Worker::new();
+        if opts.images.is_some() || opts.class_names.is_some() {
+            worker.extra_files = Some(super::worker::ExtraFiles {
+                inputs: inputs_for_extras,
+                images: opts.images.clone(),
+                class_names: opts.class_names.clone(),
+            });
+        }
         Self {
             state: AppState::new(persisted),
             drafts,
-            worker: Worker::new(),
+            worker,
             gl: Arc::new(Mutex::new(render_glue::GlViews::default())),
             dialogs_enabled: true,
             startup,
@@ -102,6 +111,11 @@ impl ViewerApp {
 
     /// Block until the background jobs are done (or `timeout` passes), handling their results
     /// as a frame would. For tests and scripted runs; the UI itself never waits.
+    /// Where a 3D view was drawn in the last frame (tests hover points in it).
+    pub fn view_rect(&self, slot: SlotId) -> Option<egui::Rect> {
+        self.view_rects.iter().find(|v| v.0 == slot).map(|v| v.1)
+    }
+
     pub fn settle(&mut self, timeout: std::time::Duration) {
         for (job, result) in self.worker.wait_idle(timeout) {
             self.handle(job, result);
@@ -155,6 +169,19 @@ impl ViewerApp {
                     return;
                 };
                 let scene = loaded.scene.clone();
+                let mut options = options;
+                if options.show_image {
+                    let d = &loaded.dataset;
+                    options.images = crate::render::inset::FrameImages::new(
+                        d.images.clone(),
+                        &loaded.output.test_idx,
+                        loaded.settings.smooth,
+                        scene.n_frames(),
+                        d.labels.as_deref(),
+                        d.class_names.as_deref(),
+                    )
+                    .map(Arc::new);
+                }
                 self.state.export_dir = path.parent().map(Path::to_path_buf);
                 self.worker.export(scene, *options, path);
             }
@@ -167,6 +194,7 @@ impl ViewerApp {
                 match p {
                     Panel::Settings => panels.settings = !panels.settings,
                     Panel::Metrics => panels.metrics = !panels.metrics,
+                    Panel::Images => panels.images = !panels.images,
                     Panel::Export => {
                         panels.export = !panels.export;
                         if panels.export {
@@ -530,6 +558,16 @@ impl ViewerApp {
                 .frame(panels::side_frame())
                 .show(ui, |ui| {
                     panels::metrics::show(ui, &self.state, &self.worker);
+                });
+        }
+        if self.state.panels.images && self.state.primary.loaded.is_some() {
+            egui::Panel::right("images_panel")
+                .resizable(true)
+                .default_size(210.0)
+                .size_range(180.0..=360.0)
+                .frame(panels::side_frame())
+                .show(ui, |ui| {
+                    panels::disagreeing::show(ui, &self.state, &mut cmds)
                 });
         }
         let central = egui::CentralPanel::no_frame().show(ui, |ui| self.views(ui, &mut cmds));

@@ -165,6 +165,16 @@ pub struct Worker {
     repaint: Repaint,
     jobs: Vec<Job>,
     next_id: u64,
+    /// `--images` / `--class-names` files, attached whenever these inputs are loaded.
+    pub extra_files: Option<ExtraFiles>,
+}
+
+/// Explicit image and class-name files for one list of inputs.
+#[derive(Clone, Debug, Default)]
+pub struct ExtraFiles {
+    pub inputs: Vec<String>,
+    pub images: Option<PathBuf>,
+    pub class_names: Option<PathBuf>,
 }
 
 impl Default for Worker {
@@ -182,6 +192,7 @@ impl Worker {
             repaint: Arc::new(|| {}),
             jobs: Vec::new(),
             next_id: 1,
+            extra_files: None,
         }
     }
 
@@ -329,6 +340,7 @@ impl Worker {
         settings: Settings,
     ) -> u64 {
         self.cancel_kind(&JobKind::Fit(slot));
+        let extra = self.extra_files.clone().filter(|e| e.inputs == inputs);
         let title = match &dataset {
             Some(d) => format!("Fitting {}", d.name),
             None => format!("Loading {}", short_inputs(&inputs)),
@@ -340,7 +352,7 @@ impl Worker {
             move |progress| {
                 JobResult::Fitted(
                     slot,
-                    load_and_fit(inputs, dataset, settings, progress).map(Box::new),
+                    load_and_fit(inputs, dataset, settings, extra, progress).map(Box::new),
                 )
             },
         )
@@ -472,6 +484,7 @@ fn load_and_fit(
     inputs: Vec<String>,
     dataset: Option<Arc<Dataset>>,
     settings: Settings,
+    extra: Option<ExtraFiles>,
     progress: &Progress,
 ) -> Result<Fitted, String> {
     let start = Instant::now();
@@ -479,7 +492,10 @@ fn load_and_fit(
         Some(d) => d,
         None => {
             progress.stage(Stage::Load, 0.0);
-            let d = crate::data::load(&inputs, None).map_err(|e| e.to_string())?;
+            let mut d = crate::data::load(&inputs, None).map_err(|e| e.to_string())?;
+            if let Some(x) = extra {
+                crate::data::attach(&mut d, x.images.as_deref(), x.class_names.as_deref());
+            }
             progress.stage(Stage::Load, 1.0);
             Arc::new(d)
         }

@@ -86,6 +86,9 @@ pub struct ExportArgs {
     /// Colour the points by class label instead of by network.
     #[arg(long)]
     pub color_by_label: bool,
+    /// Put the current input image (and its class name) in the bottom-left corner.
+    #[arg(long)]
+    pub show_image: bool,
     /// Moving-average window over images.
     #[arg(long, default_value_t = 10)]
     pub smooth: usize,
@@ -177,7 +180,15 @@ pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
 
 pub fn run(a: ExportArgs) -> Result<()> {
     let opts = options(&a)?;
-    let ds = super::load(&a.files, a.fit.labels.as_deref())?;
+    let ds = super::load_fit(&a.files, &a.fit)?;
+    if a.show_image && ds.images.is_none() {
+        eprintln!(
+            "note: --show-image: {} has no images (give --images FILE); exporting without",
+            ds.name
+        );
+    }
+    let (images, labels, class_names) =
+        (ds.images.clone(), ds.labels.clone(), ds.class_names.clone());
     let settings = a.fit.settings(a.smooth);
     let bar = Bar::new();
     let report = |e| bar.report(e);
@@ -188,6 +199,18 @@ pub fn run(a: ExportArgs) -> Result<()> {
         .with_context(|| format!("fitting {name}"))
         .and_then(|out| {
             let mut opts = opts;
+            if a.show_image {
+                opts.show_image = true;
+                opts.images = srmscope::render::inset::FrameImages::new(
+                    images,
+                    &out.test_idx,
+                    settings.smooth,
+                    out.scene.n_frames(),
+                    labels.as_deref(),
+                    class_names.as_deref(),
+                )
+                .map(std::sync::Arc::new);
+            }
             if opts.title.is_none() && matches!(a.view, ViewArg::Both) {
                 opts.title = Some(format!("{name} - {}", settings.algo.label()));
             }

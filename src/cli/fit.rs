@@ -25,7 +25,7 @@ pub struct FitCmdArgs {
 }
 
 pub fn run(a: FitCmdArgs) -> Result<()> {
-    let ds = super::load(&a.files, a.fit.labels.as_deref())?;
+    let ds = super::load_fit(&a.files, &a.fit)?;
     let settings = a.fit.settings(a.smooth);
     let bar = Bar::new();
     let report = |e| bar.report(e);

@@ -64,11 +64,23 @@ pub fn run(a: InfoArgs) -> Result<()> {
             classes.dedup();
             let counts: Vec<String> = classes
                 .iter()
-                .map(|c| format!("{c}:{}", l.iter().filter(|&&x| x == *c).count()))
+                .map(|c| {
+                    format!(
+                        "{}:{}",
+                        ds.class_name(*c),
+                        l.iter().filter(|&&x| x == *c).count()
+                    )
+                })
                 .collect();
             println!("labels: {} classes ({})", classes.len(), counts.join(" "));
         }
         None => println!("labels: none (the split is not stratified and images keep their order)"),
+    }
+    if let Some(im) = &ds.images {
+        println!(
+            "images: {} of {}x{} (shown on hover and beside the scrubber)",
+            im.n, im.width, im.height
+        );
     }
     let units: Vec<usize> = ds.networks.iter().map(|n| n.data.ncols()).collect();
     if units.iter().any(|&u| u != units[0]) {

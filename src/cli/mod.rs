@@ -83,6 +83,12 @@ pub struct FitArgs {
     /// Neighbours per image for the mutual k-NN measure.
     #[arg(long, default_value_t = 10)]
     pub knn: usize,
+    /// Input images (.npy, one per row); otherwise `images` in the npz or images.npy beside.
+    #[arg(long)]
+    pub images: Option<PathBuf>,
+    /// Class names (.txt, one a line); otherwise `class_names` in the npz or class_names.txt beside.
+    #[arg(long)]
+    pub class_names: Option<PathBuf>,
 }
 
 impl FitArgs {
@@ -117,6 +123,16 @@ impl FitArgs {
             knn: self.knn,
         }
     }
+}
+
+/// [`load`] with the fit options' labels, images and class names.
+pub fn load_fit(files: &[String], fit: &FitArgs) -> Result<Dataset> {
+    let mut ds = srmscope::data::load(files, fit.labels.as_deref())?;
+    srmscope::data::attach(&mut ds, fit.images.as_deref(), fit.class_names.as_deref());
+    for note in &ds.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(ds)
 }
 
 pub fn load(files: &[String], labels: Option<&Path>) -> Result<Dataset> {

@@ -47,5 +47,7 @@ pub fn run(a: ViewArgs) -> Result<()> {
         bench_frames: a.bench_frames,
         settings,
         tail: a.tail,
+        images: a.fit.images,
+        class_names: a.fit.class_names,
     })
 }

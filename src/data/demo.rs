@@ -66,6 +66,9 @@ mod tests {
             let n = d.n_images();
             assert_eq!(d.labels.as_ref().map(Vec::len), Some(n), "{name}");
             assert!(d.networks.iter().all(|x| x.data.nrows() == n));
+            let im = d.images.as_ref().unwrap();
+            assert_eq!((im.n, im.width, im.height), (n, 8, 8), "{name}");
+            assert_eq!(d.class_name(3), "3");
         }
     }
 

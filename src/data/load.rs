@@ -13,6 +13,7 @@ use ndarray::Array2;
 use npyz::zip;
 
 use super::error::{fmt_bytes, DataError};
+use super::extras::{is_extra, Extras};
 use super::npy::{self, DataReadError, Header, Kind, Values, Want};
 use super::{Dataset, Network};
 
@@ -182,12 +183,16 @@ pub fn load_with(
     let labels = chosen.map(|c| c.into_labels(n_images)).transpose()?;
 
     let name = dataset_name(&stems, &parents);
-    Ok(Dataset {
+    l.extras.look_beside(inputs);
+    let mut d = Dataset {
         name,
         networks: l.networks,
         labels,
         notes: l.notes,
-    })
+        ..Default::default()
+    };
+    l.extras.finish(&mut d);
+    Ok(d)
 }
 
 /// Load an `.npz` archive held in memory (the embedded demo sets use this); `name` is used for
@@ -204,12 +209,15 @@ pub fn load_npz_bytes(name: &str, bytes: &[u8]) -> Result<Dataset, DataError> {
         Some(c) => Some(c.into_labels(n_images)?),
         None => None,
     };
-    Ok(Dataset {
+    let mut d = Dataset {
         name: name.strip_prefix("demo:").unwrap_or(name).to_string(),
         networks: l.networks,
         labels,
         notes: l.notes,
-    })
+        ..Default::default()
+    };
+    l.extras.finish(&mut d);
+    Ok(d)
 }
 
 fn too_few(networks: &[Network], inputs: &[String]) -> DataError {
@@ -346,6 +354,7 @@ struct Loader<'o> {
     networks: Vec<Network>,
     labels: Vec<LabelArray>,
     notes: Vec<String>,
+    extras: Extras,
 }
 
 impl<'o> Loader<'o> {
@@ -356,6 +365,7 @@ impl<'o> Loader<'o> {
             networks: Vec::new(),
             labels: Vec::new(),
             notes: Vec::new(),
+            extras: Extras::default(),
         }
     }
 
@@ -365,12 +375,16 @@ impl<'o> Loader<'o> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let mut r = BufReader::with_capacity(1 << 20, file);
+        if is_extra(&stem) {
+            self.extras.array(&stem, &mut r, shown, Some(size));
+            return Ok(());
+        }
         let role = if stem == "labels" {
             Role::Labels
         } else {
             Role::Network(stem)
         };
-        let mut r = BufReader::with_capacity(1 << 20, file);
         self.array(&mut r, shown, Some(size), role, false)
     }
 
@@ -420,6 +434,10 @@ impl<'o> Loader<'o> {
             };
             let what = format!("{shown}:{array}");
             let size = f.size();
+            if is_extra(array) {
+                self.extras.array(array, &mut f, &what, Some(size));
+                continue;
+            }
             let role = if array == "labels" {
                 Role::Labels
             } else {

@@ -3,14 +3,20 @@
 
 use ndarray::Array2;
 
+mod class_names;
 pub mod demo;
 mod error;
+mod extras;
+mod images;
 mod load;
 mod npy;
 mod write;
 
+pub use class_names::{class_name, read_class_names_file};
 pub use demo::{load_demo, DEMOS};
 pub use error::{fmt_bytes, DataError};
+pub use extras::attach;
+pub use images::{read_images_file, ImageSet, MAX_SIDE};
 pub use load::{load, load_npz_bytes, load_with, memory_limit, LoadOptions, FALLBACK_MEMORY_LIMIT};
 pub use write::{
     read_npy, read_npz, read_npz_bytes, read_npz_f64, write_npy_array_atomic, write_npy_atomic,
@@ -39,6 +45,10 @@ pub struct Dataset {
     pub name: String,
     pub networks: Vec<Network>,
     pub labels: Option<Vec<i64>>,
+    /// The input images, one per activation row, when given.
+    pub images: Option<std::sync::Arc<ImageSet>>,
+    /// Names of the classes: label `k` is `class_names[k]`.
+    pub class_names: Option<Vec<String>>,
     /// Things the user should know (flattened conv maps, converted dtypes...).
     pub notes: Vec<String>,
 }
@@ -46,6 +56,11 @@ pub struct Dataset {
 impl Dataset {
     pub fn n_images(&self) -> usize {
         self.networks.first().map_or(0, |n| n.data.nrows())
+    }
+
+    /// The name of class `label` (its number when unnamed).
+    pub fn class_name(&self, label: i64) -> String {
+        class_name(self.class_names.as_deref(), label)
     }
 
     pub fn names(&self) -> Vec<String> {

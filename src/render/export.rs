@@ -100,6 +100,11 @@ pub struct ExportOptions {
     pub color_by_label: bool,
     /// Per-network visibility; empty = all.
     pub visible: Vec<bool>,
+    /// Draw the current input image in the bottom-left corner (needs `images`).
+    pub show_image: bool,
+    /// The images `show_image` draws; set by the caller from the dataset, never saved.
+    #[serde(skip)]
+    pub images: Option<std::sync::Arc<super::inset::FrameImages>>,
 }
 
 impl Default for ExportOptions {
@@ -132,6 +137,8 @@ impl Default for ExportOptions {
             dark_background: style.dark_background,
             color_by_label: false,
             visible: Vec::new(),
+            show_image: false,
+            images: None,
         }
     }
 }
@@ -413,6 +420,9 @@ impl<'a> FrameRenderer<'a> {
             overlay(None, false, true).draw_in(&mut canvas, (0, 0, wu, hu));
         } else {
             overlay(f.caption, true, true).draw_in(&mut canvas, (0, 0, wu, hu));
+        }
+        if let (true, Some(im)) = (opts.show_image, &opts.images) {
+            im.draw(&mut canvas, f.head, style.text_color(), style.background());
         }
         Ok(rgba)
     }
@@ -723,6 +733,10 @@ pub fn gif_palette(
         labels.clone(),
         labels.iter().map(|&c| ghost(c)).collect(),
         nets.iter().map(|&c| rim(c)).collect(),
+        match (opts.show_image, &opts.images) {
+            (true, Some(im)) => im.palette(),
+            _ => Vec::new(),
+        },
     ];
     for t in [0.5, 0.25, 0.75] {
         tiers.push(nets.iter().chain(&labels).map(|&c| mix(c, bg, t)).collect());

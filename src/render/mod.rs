@@ -10,6 +10,7 @@ pub mod export;
 mod font;
 pub mod geometry;
 pub mod headless;
+pub mod inset;
 pub mod overlay;
 pub mod scene;
 pub mod style;

@@ -51,5 +51,6 @@ pub fn planted(m: usize, units: &[usize], k: usize, t: usize, noise: f64, seed: 
         networks,
         labels: Some(labels),
         notes: vec![],
+        ..Default::default()
     }
 }

@@ -174,6 +174,7 @@ pub fn show(
                         ui.checkbox(&mut e.show_cube, "unit cube");
                         ui.checkbox(&mut e.dark_background, "dark background");
                         ui.checkbox(&mut e.color_by_label, "colour by class");
+                        ui.checkbox(&mut e.show_image, "current image in the corner");
                         ui.add(egui::Slider::new(&mut e.line_width, 0.5..=10.0).text("line width"));
                     });
                     ui.end_row();

@@ -10,8 +10,10 @@
 //! | data summary and every pipeline option | `settings.rs` |
 //! | ISC / RSA with intervals, pairwise heatmap, PCA numbers, convergence, variance explained | `metrics.rs` |
 //! | export window | `export.rs` |
+//! | most disagreeing images (thumbnails, click to seek) | `disagreeing.rs` |
 
 pub mod banners;
+pub mod disagreeing;
 pub mod export;
 pub mod metrics;
 pub mod settings;

@@ -5,6 +5,7 @@
 use eframe::egui::{self, Align2, Color32, FontId, Rect, RichText, Sense, Stroke, Vec2};
 
 use crate::app::commands::AppCommand;
+use crate::app::images;
 use crate::app::playback::{PlaybackCommand as P, SPEED_RANGE};
 use crate::app::state::{AppState, Loaded};
 use crate::app::theme::{self, icon_button, Icon};
@@ -15,14 +16,72 @@ const SCRUB_H: f32 = 26.0;
 const STRIP_H: f32 = 40.0;
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
-    transport(ui, state, cmds);
-    ui.add_space(4.0);
     let loaded = state.primary.loaded.as_ref();
-    scrubber(ui, state, loaded, cmds);
-    if let Some(l) = loaded {
-        ui.add_space(2.0);
-        disagreement_strip(ui, state, l, cmds);
+    let atlas = loaded.and_then(|l| images::atlas(ui.ctx(), &l.dataset));
+    let mut tracks = |ui: &mut egui::Ui| {
+        transport(ui, state, cmds);
+        ui.add_space(4.0);
+        scrubber(ui, state, loaded, cmds);
+        if let Some(l) = loaded {
+            ui.add_space(2.0);
+            disagreement_strip(ui, state, l, cmds);
+        }
+    };
+    match (atlas, loaded) {
+        (Some(a), Some(l)) => {
+            ui.horizontal(|ui| {
+                filmstrip(ui, state, l, &a);
+                ui.vertical(tracks);
+            });
+        }
+        _ => tracks(ui),
     }
+}
+
+/// Side of the current image in the time panel, points: the height of the three rows beside it.
+const CURRENT: f32 = 100.0;
+const FILM: f32 = 44.0;
+const FILM_N: usize = 5;
+
+/// The image under the head, large, and before it a filmstrip of images spread over the tail
+/// (oldest left, fading).
+fn filmstrip(ui: &mut egui::Ui, state: &AppState, l: &Loaded, a: &images::Atlas) {
+    let pb = &state.playback;
+    let f = pb.frame();
+    let tail = pb.tail().max(1);
+    ui.spacing_mut().item_spacing.x = 4.0;
+    ui.vertical(|ui| {
+        ui.add_space(CURRENT - FILM - 14.0);
+        ui.label(RichText::new("tail").size(10.5).color(theme::MUTED));
+        ui.horizontal(|ui| {
+            for k in (1..=FILM_N).rev() {
+                // Evenly over the tail; fewer when the tail is short.
+                let back = (k * tail).div_ceil(FILM_N);
+                let Some(frame) = f.checked_sub(back) else {
+                    ui.add_space(FILM + 4.0);
+                    continue;
+                };
+                let (Some(img), Some(w)) = (
+                    l.image(frame),
+                    l.image(frame).and_then(|i| a.image(i, FILM)),
+                ) else {
+                    continue;
+                };
+                let fade = 0.35 + 0.65 * (1.0 - k as f32 / (FILM_N + 1) as f32);
+                ui.add(w.tint(Color32::from_white_alpha(255).gamma_multiply(fade)))
+                    .on_hover_text(frame_text(l, frame).replace(
+                        &format!("image #{img}"),
+                        &format!("image #{img} ({back} back)"),
+                    ));
+            }
+        });
+    });
+    if let Some(img) = l.image(f) {
+        if let Some(w) = a.image(img, CURRENT) {
+            ui.add(w).on_hover_text(frame_text(l, f));
+        }
+    }
+    ui.add_space(6.0);
 }
 
 fn transport(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
@@ -94,7 +153,7 @@ fn transport(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
             if let Some(img) = l.image(f) {
                 s.push_str(&format!("image #{img}"));
             }
-            if let Some(c) = l.label(f) {
+            if let Some(c) = l.class(f) {
                 s.push_str(&format!(" · class {c}"));
             }
             ui.label(RichText::new(s).monospace().color(Color32::from_gray(210)));
@@ -257,7 +316,7 @@ fn scrubber(
                 painter.text(
                     seg.center() + Vec2::new(0.0, 3.0),
                     Align2::CENTER_CENTER,
-                    label.to_string(),
+                    loaded.map_or_else(|| label.to_string(), |l| l.dataset.class_name(label)),
                     FontId::proportional(10.5),
                     Color32::from_gray(135),
                 );
@@ -288,7 +347,8 @@ fn scrubber(
     seek_input(&resp, track_rect, last, cmds);
     if let (Some(p), Some(l)) = (resp.hover_pos(), loaded) {
         let f = frame_at(track_rect, p.x, last).round() as usize;
-        resp.on_hover_text_at_pointer(frame_text(l, f));
+        let text = frame_text(l, f);
+        hover_image(ui, resp, l, f, text);
     }
 }
 
@@ -312,10 +372,25 @@ fn frame_text(l: &Loaded, f: usize) -> String {
     if let Some(img) = l.image(f) {
         s.push_str(&format!(" · image #{img}"));
     }
-    if let Some(c) = l.label(f) {
+    if let Some(c) = l.class(f) {
         s.push_str(&format!(" · class {c}"));
     }
     s
+}
+
+/// Tooltip at the pointer with the image of frame `f` (when there are images) and `text`.
+fn hover_image(ui: &egui::Ui, resp: egui::Response, l: &Loaded, f: usize, text: String) {
+    let thumb = l
+        .image(f)
+        .and_then(|i| images::atlas(ui.ctx(), &l.dataset).and_then(|a| a.image(i, 80.0)));
+    resp.on_hover_ui_at_pointer(|ui| {
+        ui.horizontal(|ui| {
+            if let Some(t) = thumb {
+                ui.add(t);
+            }
+            ui.label(text);
+        });
+    });
 }
 
 /// Per pixel column, the largest value of the frames that fall in it.
@@ -437,7 +512,7 @@ fn disagreement_strip(ui: &mut egui::Ui, state: &AppState, l: &Loaded, cmds: &mu
             super::num(b.map(f64::from), 3),
             super::num(a.map(f64::from), 3)
         );
-        resp.on_hover_text_at_pointer(text);
+        hover_image(ui, resp, l, f, text);
     }
 }
 

@@ -34,6 +34,7 @@ pub fn show(
         aligned_toggle(ui, state, cmds);
 
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            panel_toggle(ui, "Disagreeing", state.panels.images, Panel::Images, cmds);
             panel_toggle(ui, "Metrics", state.panels.metrics, Panel::Metrics, cmds);
             panel_toggle(ui, "Settings", state.panels.settings, Panel::Settings, cmds);
             panel_toggle(ui, "Export…", state.panels.export, Panel::Export, cmds);
