@@ -511,10 +511,14 @@ fn saving_and_loading_a_model_restores_its_fit() {
         .any(|b| b.kind == BannerKind::Error && b.text.contains("bad.npz")));
 }
 
-/// Offscreen rendering needs EGL (Mesa); skip the file checks where there is none.
+/// Offscreen rendering needs EGL (Mesa); skip the file checks where there is none, except
+/// under `CI=true`, where a missing GL is a failure.
 fn have_gl() -> bool {
     match srmscope::render::HeadlessGl::new() {
         Ok(_) => true,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but no headless OpenGL context: {e}")
+        }
         Err(e) => {
             eprintln!("skipping: {e}");
             false

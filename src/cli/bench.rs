@@ -1,4 +1,5 @@
-use anyhow::Result;
+use anyhow::{bail, Result};
+use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
 use clap::Args;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -61,7 +62,39 @@ fn stats(mut t: Vec<f64>) -> (f64, f64) {
     (t[t.len() / 2], t[0])
 }
 
+/// Refuses sizes that would overflow or not fit in memory, before anything is allocated.
+fn check(a: &BenchArgs) -> Result<()> {
+    let range = |name: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
+        if !(lo..=hi).contains(&v) {
+            bail!("--{name} must be between {lo} and {hi}, got {v}");
+        }
+        Ok(())
+    };
+    range("m", a.m, 2, 10_000)?;
+    range("v", a.v, 1, MAX_COUNT)?;
+    range("t", a.t, 1, MAX_COUNT)?;
+    range("k", a.k, 1, a.v.min(a.t))?;
+    range("iters", a.iters, 1, MAX_ITERS)?;
+    range("repeat", a.repeat, 1, 10_000)?;
+    let bytes = (a.m as u64)
+        .checked_mul(a.v as u64)
+        .and_then(|x| x.checked_mul(a.t as u64))
+        .and_then(|x| x.checked_mul(8));
+    let limit = srmscope::data::memory_limit();
+    match bytes {
+        Some(b) if b <= limit => Ok(()),
+        _ => bail!(
+            "m × v × T = {} × {} × {} float64 values do not fit in the {} this machine can spare",
+            a.m,
+            a.v,
+            a.t,
+            srmscope::data::fmt_bytes(limit)
+        ),
+    }
+}
+
 pub fn run(a: BenchArgs) -> Result<()> {
+    check(&a)?;
     let xs = synth(a.m, a.v, a.k, a.t);
     if let Some(dir) = &a.write_data {
         std::fs::create_dir_all(dir)?;

@@ -190,7 +190,10 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
     let bad = |why: &str| {
         corrupt(
             what,
-            format!("corrupt .npy header ({why}): {}", text.trim_end()),
+            format!(
+                "corrupt .npy header ({why}): {}",
+                super::printable(text.trim_end())
+            ),
         )
     };
     let mut p = Parser {
@@ -205,6 +208,20 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
     let Value::Dict(items) = v else {
         return Err(bad("not a dict"));
     };
+    // numpy silently takes the last of duplicate keys; a header that says two things is refused.
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in &items {
+        let Value::Str(k) = key else {
+            return Err(bad("a key is not a string"));
+        };
+        if !["descr", "fortran_order", "shape"].contains(&k.as_str()) {
+            return Err(bad(&format!("unknown key '{}'", super::printable(k))));
+        }
+        if seen.contains(&k.as_str()) {
+            return Err(bad(&format!("the key '{k}' appears twice")));
+        }
+        seen.push(k);
+    }
     let get = |k: &str| {
         items.iter().find_map(|(key, val)| match key {
             Value::Str(s) if s == k => Some(val),
