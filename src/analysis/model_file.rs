@@ -184,10 +184,11 @@ pub fn match_networks(
     let names = ds.names();
     if ds.networks.len() != model.w.len() {
         return Err(AnalysisError::Invalid(format!(
-            "{} holds {} networks but the model was fitted on {}",
-            ds.name,
+            "the inputs hold {} networks ({}) but the model was fitted on {} ({})",
             ds.networks.len(),
-            model.w.len()
+            names.join(", "),
+            model.w.len(),
+            model.networks.join(", ")
         )));
     }
     if names == model.networks {

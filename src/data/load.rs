@@ -810,12 +810,29 @@ pub(super) fn member<'a, R: Read + Seek>(
         what: format!("{shown}:{name}"),
         reason: match e {
             zip::result::ZipError::UnsupportedArchive(_) => format!(
-                "the member is compressed with {method}, which srmscope cannot read; \
-                 save it with numpy's savez or savez_compressed (deflate)"
+                "the member is compressed with {}, which srmscope cannot read; \
+                 save it with numpy's savez or savez_compressed (deflate)",
+                method_name(method)
             ),
             e => format!("damaged archive member: {e}"),
         },
     })
+}
+
+/// A zip compression method as users know it.
+fn method_name(m: zip::CompressionMethod) -> String {
+    use zip::CompressionMethod as C;
+    let known = [
+        (C::LZMA, "LZMA"),
+        (C::BZIP2, "bzip2"),
+        (C::ZSTD, "zstd"),
+        (C::XZ, "xz"),
+        (C::DEFLATE64, "Deflate64"),
+    ];
+    known
+        .iter()
+        .find(|(c, _)| *c == m)
+        .map_or_else(|| format!("{m}"), |(_, n)| n.to_string())
 }
 
 pub(super) fn open_zip<R: Read + Seek>(

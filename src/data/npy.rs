@@ -208,20 +208,6 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
     let Value::Dict(items) = v else {
         return Err(bad("not a dict"));
     };
-    // numpy silently takes the last of duplicate keys; a header that says two things is refused.
-    let mut seen: Vec<&str> = Vec::new();
-    for (key, _) in &items {
-        let Value::Str(k) = key else {
-            return Err(bad("a key is not a string"));
-        };
-        if !["descr", "fortran_order", "shape"].contains(&k.as_str()) {
-            return Err(bad(&format!("unknown key '{}'", super::printable(k))));
-        }
-        if seen.contains(&k.as_str()) {
-            return Err(bad(&format!("the key '{k}' appears twice")));
-        }
-        seen.push(k);
-    }
     let get = |k: &str| {
         items.iter().find_map(|(key, val)| match key {
             Value::Str(s) if s == k => Some(val),
@@ -245,6 +231,20 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
         Some(_) => return Err(bad("'shape' is not a tuple")),
         None => return Err(bad("no 'shape'")),
     };
+    // numpy silently takes the last of duplicate keys; a header that says two things is refused.
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in &items {
+        let Value::Str(k) = key else {
+            return Err(bad("a key is not a string"));
+        };
+        if !["descr", "fortran_order", "shape"].contains(&k.as_str()) {
+            return Err(bad(&format!("unknown key '{}'", super::printable(k))));
+        }
+        if seen.contains(&k.as_str()) {
+            return Err(bad(&format!("the key '{k}' appears twice")));
+        }
+        seen.push(k);
+    }
     let (descr_text, descr) = match descr_v {
         Value::Str(s) => (s.clone(), parse_descr(s, what)?),
         other => {
