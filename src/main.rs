@@ -64,7 +64,11 @@ fn main() {
         let _ = cli::MAX_MEMORY.set(m);
     }
     // The viewer keeps the default Ctrl-C; commands stop cleanly at the next cancel check.
-    if cli.command.as_ref().is_some_and(|c| !matches!(c, Command::View(_))) {
+    if cli
+        .command
+        .as_ref()
+        .is_some_and(|c| !matches!(c, Command::View(_)))
+    {
         if let Err(e) = srmscope::interrupt::install() {
             eprintln!("warning: cannot install the Ctrl-C handler: {e}");
         }

@@ -2,6 +2,9 @@
 //! paint callbacks do not run here, but everything around them does, with the real loader and
 //! pipeline on the embedded demo data.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

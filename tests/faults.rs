@@ -101,7 +101,10 @@ fn d1_rename_never_replaces_a_device_fifo_or_symlink() {
         "--out",
         s(&dir.path().join("m.npz")),
     ]));
-    assert!(line.contains("/dev/null") && line.contains("device"), "{line}");
+    assert!(
+        line.contains("/dev/null") && line.contains("device"),
+        "{line}"
+    );
     assert!(!dir.path().join("m.npz").exists());
 
     // A symlink is written through: the link stays, its target gets the model.
@@ -157,12 +160,7 @@ fn d2_output_that_is_an_input_is_refused() {
     assert!(line.contains("input"), "{line}");
     assert_eq!(std::fs::read(&npz).unwrap(), before);
     // Inside a folder input too.
-    let line = fails(&run(&[
-        "fit",
-        s(dir.path()),
-        "--out",
-        s(&npz),
-    ]));
+    let line = fails(&run(&["fit", s(dir.path()), "--out", s(&npz)]));
     assert!(line.contains("input"), "{line}");
 }
 
@@ -186,10 +184,21 @@ fn d3_huge_counts_are_refused_before_allocating() {
         args.extend_from_slice(extra);
         args.extend(["--out", s(&out)]);
         let line = fails(&run(&args));
-        assert!(t0.elapsed() < Duration::from_secs(20), "{extra:?} took too long");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "{extra:?} took too long"
+        );
         assert!(!line.contains("allocation"), "{line}");
     }
-    let line = fails(&run(&["fit", &files[0], &files[1], "--iters", "100001", "--out", s(&out)]));
+    let line = fails(&run(&[
+        "fit",
+        &files[0],
+        &files[1],
+        "--iters",
+        "100001",
+        "--out",
+        s(&out),
+    ]));
     assert!(line.contains("100000"), "{line}");
     for extra in [
         &["--m", "18446744073709551615"][..],
@@ -223,11 +232,24 @@ fn d4_labels_follow_the_clipped_smoothing_window() {
     let files = planted_files(dir.path(), 50);
     let labels: Vec<i64> = (0..50).collect();
     let lab = dir.path().join("L.npy");
-    srmscope::data::write_npy_array_atomic(&lab, &NpyArray::I64 { shape: vec![50], data: labels })
-        .unwrap();
+    srmscope::data::write_npy_array_atomic(
+        &lab,
+        &NpyArray::I64 {
+            shape: vec![50],
+            data: labels,
+        },
+    )
+    .unwrap();
     let model = dir.path().join("m.npz");
     let o = run(&[
-        "fit", &files[0], &files[1], &files[2], "--iters", "2", "--out", s(&model),
+        "fit",
+        &files[0],
+        &files[1],
+        &files[2],
+        "--iters",
+        "2",
+        "--out",
+        s(&model),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("t.npz");
@@ -245,7 +267,11 @@ fn d4_labels_follow_the_clipped_smoothing_window() {
         s(&out),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("clipped from 60 to 50"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("clipped from 60 to 50"),
+        "{}",
+        stderr(&o)
+    );
     let arrays = read_npz(&out).unwrap();
     let rows: Vec<usize> = arrays
         .iter()
@@ -254,7 +280,10 @@ fn d4_labels_follow_the_clipped_smoothing_window() {
         .collect();
     assert_eq!(rows, vec![1, 1, 1], "the window covers all 50 images once");
     let (_, l) = arrays.iter().find(|(n, _)| n == "labels").unwrap();
-    assert_eq!(l.to_i64().unwrap().iter().copied().collect::<Vec<_>>(), vec![25]);
+    assert_eq!(
+        l.to_i64().unwrap().iter().copied().collect::<Vec<_>>(),
+        vec![25]
+    );
 }
 
 // 5. -------------------------------------------------------------------------------------------
@@ -305,7 +334,10 @@ fn d5_degenerate_inputs_are_refused_never_nan() {
     let ds = common::planted(3, &[8], 3, 60, 0.1, 3);
     let out = silent(|p| analysis::run(&ds, &Settings::default(), p)).unwrap();
     let json = serde_json::to_string(&out.metrics).unwrap();
-    assert!(!json.contains("null") || out.metrics.isc.native.is_none(), "{json}");
+    assert!(
+        !json.contains("null") || out.metrics.isc.native.is_none(),
+        "{json}"
+    );
 }
 
 // 6. -------------------------------------------------------------------------------------------
@@ -336,11 +368,8 @@ fn with_changed(
     name: &str,
     new: Option<NpyArray>,
 ) -> Vec<(String, NpyArray)> {
-    let mut out: Vec<(String, NpyArray)> = arrays
-        .iter()
-        .filter(|(n, _)| n != name)
-        .cloned()
-        .collect();
+    let mut out: Vec<(String, NpyArray)> =
+        arrays.iter().filter(|(n, _)| n != name).cloned().collect();
     if let Some(a) = new {
         out.push((name.to_string(), a));
     }
@@ -353,12 +382,18 @@ fn d6_corrupt_models_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (_, arrays, _) = model_arrays(dir.path(), 9);
     let w0 = arrays.iter().find(|(n, _)| n == "w_0").unwrap().1.clone();
-    let units0 = arrays.iter().find(|(n, _)| n == "units_0").unwrap().1.clone();
+    let units0 = arrays
+        .iter()
+        .find(|(n, _)| n == "units_0")
+        .unwrap()
+        .1
+        .clone();
     let NpyArray::F64 { shape, mut data } = w0 else {
         panic!("w_0 is float")
     };
     let n_units = shape[0];
-    let mut cases: Vec<(&str, Vec<(String, NpyArray)>, &str)> = Vec::new();
+    type Case<'a> = (&'a str, Vec<(String, NpyArray)>, &'a str);
+    let mut cases: Vec<Case> = Vec::new();
     for bad in [f64::NAN, f64::INFINITY] {
         data[3] = bad;
         cases.push((
@@ -381,7 +416,14 @@ fn d6_corrupt_models_are_refused() {
     neg[0] = -3;
     cases.push((
         "negative",
-        with_changed(&arrays, "units_0", Some(NpyArray::I64 { shape: vec![n_units], data: neg })),
+        with_changed(
+            &arrays,
+            "units_0",
+            Some(NpyArray::I64 {
+                shape: vec![n_units],
+                data: neg,
+            }),
+        ),
         "negative",
     ));
     cases.push((
@@ -415,13 +457,20 @@ fn d6_corrupt_models_are_refused() {
     ));
     cases.push((
         "bad settings",
-        with_changed(&arrays, "settings", Some(NpyArray::string("{\"n_iter\": \"ten\"}"))),
+        with_changed(
+            &arrays,
+            "settings",
+            Some(NpyArray::string("{\"n_iter\": \"ten\"}")),
+        ),
         "settings",
     ));
     for (what, arrays, expect) in cases {
         let p = dir.path().join("bad.npz");
         write_npz_atomic(&p, &arrays).unwrap();
-        let e = model_file::load(&p).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = model_file::load(&p)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("bad.npz") && e.contains(expect), "{what}: {e}");
     }
 }
@@ -444,7 +493,11 @@ fn d6_transform_matches_networks_by_name() {
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         if order != [0, 1, 2] {
-            assert!(stderr(&o).contains("matched to the model by name"), "{}", stderr(&o));
+            assert!(
+                stderr(&o).contains("matched to the model by name"),
+                "{}",
+                stderr(&o)
+            );
         }
     }
     assert_eq!(read_npz(&in_order).unwrap(), read_npz(&shuffled).unwrap());
@@ -501,7 +554,10 @@ fn d7_interrupt_and_stale_temp_files_leave_nothing() {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
-        assert!(t0.elapsed() < Duration::from_secs(30), "Ctrl-C did not stop the fit");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "Ctrl-C did not stop the fit"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(!status.success());
@@ -531,7 +587,14 @@ fn d8_options_and_outputs_are_checked_before_loading() {
     let missing = s(&dir.path().join("nothing.npy")).to_string();
     for (args, expect) in [
         (
-            vec!["fit", &missing, "--out", s(&model), "--metrics", "/missing/m.json"],
+            vec![
+                "fit",
+                &missing,
+                "--out",
+                s(&model),
+                "--metrics",
+                "/missing/m.json",
+            ],
             "/missing",
         ),
         (vec!["fit", &missing, "--out", "/missing/m.npz"], "/missing"),
@@ -549,7 +612,10 @@ fn d8_options_and_outputs_are_checked_before_loading() {
         ),
     ] {
         let line = fails(&run(&args));
-        assert!(line.contains(expect) && !line.contains("nothing.npy"), "{line}");
+        assert!(
+            line.contains(expect) && !line.contains("nothing.npy"),
+            "{line}"
+        );
     }
     // --metrics in a missing folder leaves no model behind.
     let line = fails(&run(&[
@@ -591,10 +657,22 @@ fn d9_bad_values_are_refused() {
     }
     let model = dir.path().join("m.npz");
     let o = run(&[
-        "fit", &files[0], &files[1], "--algo", "procrustes", "--iters", "50", "--out", s(&model),
+        "fit",
+        &files[0],
+        &files[1],
+        "--algo",
+        "procrustes",
+        "--iters",
+        "50",
+        "--out",
+        s(&model),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--iters and --tol are ignored"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--iters and --tol are ignored"),
+        "{}",
+        stderr(&o)
+    );
     let line = fails(&run(&[
         "transform",
         s(&model),
@@ -633,7 +711,7 @@ fn d10_fifo_inputs_are_refused_or_skipped_with_a_note() {
 /// An .npy file from a raw header dict and data bytes.
 fn raw_npy(path: &Path, dict: &str, data: &[u8]) {
     let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -679,21 +757,22 @@ fn d11_messages_are_single_exact_and_printable() {
         let p = dir.path().join(name);
         raw_npy(&p, dict, &[0u8; 32]);
         let line = fails(&run(&["info", &files[0], s(&p)]));
-        assert!(line.contains(name) && line.contains("corrupt .npy header"), "{line}");
+        assert!(
+            line.contains(name) && line.contains("corrupt .npy header"),
+            "{line}"
+        );
     }
 
     // An LZMA member is named; member names with control characters are escaped.
     let zipped = dir.path().join("odd.npz");
     let npy = std::fs::read(&files[0]).unwrap();
-    let script = format!(
-        "import zipfile,sys\n\
+    let script = "import zipfile,sys\n\
          z=zipfile.ZipFile(sys.argv[1],'w')\n\
          z.writestr(zipfile.ZipInfo('net\\x1b[31mred.npy'),open(sys.argv[2],'rb').read())\n\
          z.writestr('squeezed.npy',open(sys.argv[2],'rb').read(),compress_type=zipfile.ZIP_LZMA)\n\
-         z.close()\n"
-    );
+         z.close()\n";
     let ok = Command::new("python3")
-        .args(["-c", &script, s(&zipped), &files[0]])
+        .args(["-c", script, s(&zipped), &files[0]])
         .status()
         .map(|st| st.success())
         .unwrap_or(false);
@@ -703,9 +782,15 @@ fn d11_messages_are_single_exact_and_printable() {
         let err = stderr(&o);
         assert!(!o.status.success());
         assert!(!err.contains('\x1b'), "raw escape code printed: {err:?}");
-        assert!(err.contains("squeezed.npy") && err.contains("LZMA"), "{err}");
+        assert!(
+            err.contains("squeezed.npy") && err.contains("LZMA"),
+            "{err}"
+        );
     } else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "python3 missing");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 missing"
+        );
     }
 
     // Labels given twice as the same array are not reported as "using X, ignoring X".
@@ -736,7 +821,16 @@ fn d11_messages_are_single_exact_and_printable() {
     let d = common::planted(1, &[5], 3, 40, 0.1, 2);
     write_npy_atomic(&four.join("d.npy"), &d.networks[0].data).unwrap();
     let model = dir.path().join("m.npz");
-    let o = run(&["fit", &four_files[0], &four_files[1], &four_files[2], "--iters", "1", "--out", s(&model)]);
+    let o = run(&[
+        "fit",
+        &four_files[0],
+        &four_files[1],
+        &four_files[2],
+        "--iters",
+        "1",
+        "--out",
+        s(&model),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let line = fails(&run(&[
         "transform",
@@ -766,9 +860,15 @@ fn d12_max_memory_lowers_the_cap_before_inflating() {
     .unwrap();
     assert!(std::fs::metadata(&npz).unwrap().len() < 200_000);
     let line = fails(&run(&["info", s(&npz), "--max-memory", "10M"]));
-    assert!(line.contains("bomb.npz:b") && line.contains("16.0 MB"), "{line}");
+    assert!(
+        line.contains("bomb.npz:b") && line.contains("16.0 MB"),
+        "{line}"
+    );
     let line = fails(&run(&["--max-memory", "lots", "info", s(&npz)]));
-    assert!(line.contains("lots") || line.contains("max-memory"), "{line}");
+    assert!(
+        line.contains("lots") || line.contains("max-memory"),
+        "{line}"
+    );
     let o = run(&["info", s(&npz), "--max-memory", "1G"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
@@ -823,11 +923,10 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
         let tr = train.networks[i].data.select(ndarray::Axis(0), &train_idx);
         let n = tr.nrows() as f64;
         let mean = tr.mean_axis(ndarray::Axis(0)).unwrap();
-        let std = tr
-            .map_axis(ndarray::Axis(0), |c| {
-                let m = c.mean().unwrap();
-                (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt()
-            });
+        let std = tr.map_axis(ndarray::Axis(0), |c| {
+            let m = c.mean().unwrap();
+            (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt()
+        });
         let stored = mf.model.unit_norm[i].as_ref().unwrap();
         assert!((&stored.mean - &mean).iter().all(|d| d.abs() < 1e-10));
         assert!((&stored.std - &std).iter().all(|d| d.abs() < 1e-10));
@@ -869,12 +968,15 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
         smooth: 1,
         ..mf.settings.clone()
     };
-    let out = silent(|p| {
-        srmscope::analysis::pipeline::apply_model(&new, &settings, mf.model.clone(), p)
-    })
-    .unwrap();
+    let out =
+        silent(|p| srmscope::analysis::pipeline::apply_model(&new, &settings, mf.model.clone(), p))
+            .unwrap();
     assert_eq!(out.test_idx.len(), 30);
-    assert!(out.notes.iter().all(|n| !n.contains("own")), "{:?}", out.notes);
+    assert!(
+        out.notes.iter().all(|n| !n.contains("own")),
+        "{:?}",
+        out.notes
+    );
 
     // An older model file without the statistics still loads, with a note, and falls back.
     let arrays: Vec<(String, NpyArray)> = read_npz(&model)
@@ -886,8 +988,18 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
     write_npz_atomic(&old, &arrays).unwrap();
     let mf_old = model_file::load(&old).unwrap();
     assert_eq!(mf_old.settings.normalize, Normalize::Unit);
-    assert!(mf_old.notes.iter().any(|n| n.contains("own statistics")), "{:?}", mf_old.notes);
-    let o = run(&["transform", s(&old), s(&new_p), "--out", s(&dir.path().join("o.npz"))]);
+    assert!(
+        mf_old.notes.iter().any(|n| n.contains("own statistics")),
+        "{:?}",
+        mf_old.notes
+    );
+    let o = run(&[
+        "transform",
+        s(&old),
+        s(&new_p),
+        "--out",
+        s(&dir.path().join("o.npz")),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("own"), "{}", stderr(&o));
 }

@@ -227,7 +227,8 @@ fn from_arrays(shown: &str, arrays: Vec<(String, NpyArray)>) -> Result<LoadedMod
             let text = a
                 .as_str()
                 .ok_or_else(|| bad("`params` is not a single string".into()))?;
-            let object = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.is_object());
+            let object =
+                serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.is_object());
             if !text.is_empty() && !object {
                 return Err(bad("`params` is not a JSON object".into()));
             }

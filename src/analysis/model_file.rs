@@ -26,12 +26,19 @@ pub struct ModelFile {
 pub fn save(path: &Path, model: &Model, settings: &Settings) -> Result<(), AnalysisError> {
     let json = serde_json::to_string(settings)
         .map_err(|e| AnalysisError::Invalid(format!("cannot encode the settings: {e}")))?;
-    model_io::save_model_with(path, model, vec![("settings".into(), NpyArray::string(json))])?;
+    model_io::save_model_with(
+        path,
+        model,
+        vec![("settings".into(), NpyArray::string(json))],
+    )?;
     Ok(())
 }
 
 pub fn load(path: &Path) -> Result<ModelFile, AnalysisError> {
-    interpret(&path.display().to_string(), model_io::load_model_full(path)?)
+    interpret(
+        &path.display().to_string(),
+        model_io::load_model_full(path)?,
+    )
 }
 
 /// [`load`] from bytes in memory; `name` is used in messages.
@@ -137,9 +144,8 @@ pub fn fill_missing_unit_norm(
         model.unit_norm[i] = Some(UnitNorm { mean, std });
         filled = true;
     }
-    Ok(filled.then(|| {
-        "the model has no training unit statistics; used the new data's own".to_string()
-    }))
+    Ok(filled
+        .then(|| "the model has no training unit statistics; used the new data's own".to_string()))
 }
 
 /// Network `i`'s raw activations (images × all units) as the model's input: the kept units, then
@@ -250,7 +256,13 @@ pub fn transform_dataset(
     }
     let mut out = Vec::with_capacity(ordered.networks.len());
     for (i, net) in ordered.networks.iter().enumerate() {
-        let x = model_input(&model, mf.settings.normalize, i, &net.data.view(), &net.source)?;
+        let x = model_input(
+            &model,
+            mf.settings.normalize,
+            i,
+            &net.data.view(),
+            &net.source,
+        )?;
         let y = model
             .transform(i, x.view())
             .map_err(|e| AnalysisError::Invalid(format!("{}: {e}", net.source)))?;

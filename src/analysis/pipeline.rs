@@ -1,8 +1,8 @@
 //! normalise → unit subsample → split → fit → transform → smooth → joint PCA, plus metrics.
 
 use super::metrics::{self, BeforeAfter, NativeShared, TrainTest};
-use super::pca::{self, fit_joint, moving_average};
 use super::model_file;
+use super::pca::{self, fit_joint, moving_average};
 use super::preprocess::{normalize, split, subsample_units, take, unit_stats};
 use super::{AnalysisError, Metrics, Normalize, SceneData, Settings, Trajectory};
 use crate::align::{self, AlignOptions, Model, UnitNorm};
@@ -298,7 +298,8 @@ pub fn run(
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
-    let mut out = check_finite_results(finish(ds, s, prep, model, fit_seconds, progress)?, &ds.name)?;
+    let mut out =
+        check_finite_results(finish(ds, s, prep, model, fit_seconds, progress)?, &ds.name)?;
     out.notes.extend(s.notes());
     Ok(out)
 }
@@ -326,7 +327,9 @@ pub fn apply_model(
     let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
     let mut model = model;
     let mut notes = Vec::new();
-    if let Some(n) = model_file::fill_missing_unit_norm(&mut model, s.normalize, ds, Some(&train_idx))? {
+    if let Some(n) =
+        model_file::fill_missing_unit_norm(&mut model, s.normalize, ds, Some(&train_idx))?
+    {
         notes.push(n);
     }
     let mut train = Vec::new();
@@ -334,7 +337,13 @@ pub fn apply_model(
     for (i, net) in ds.networks.iter().enumerate() {
         for (rows, out) in [(&train_idx, &mut train), (&test_idx, &mut test)] {
             let raw = net.data.select(Axis(0), rows);
-            out.push(model_file::model_input(&model, s.normalize, i, &raw.view(), &net.source)?);
+            out.push(model_file::model_input(
+                &model,
+                s.normalize,
+                i,
+                &raw.view(),
+                &net.source,
+            )?);
         }
     }
     let prep = Prepared {

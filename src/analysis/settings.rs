@@ -120,7 +120,9 @@ impl Settings {
     /// Remarks about settings that are accepted but have no effect.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
-        if self.algo == Algo::Procrustes && (self.n_iter != Settings::default().n_iter || self.tol.is_some()) {
+        if self.algo == Algo::Procrustes
+            && (self.n_iter != Settings::default().n_iter || self.tol.is_some())
+        {
             notes.push(
                 "Procrustes runs a fixed number of passes; --iters and --tol are ignored".into(),
             );

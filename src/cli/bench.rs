@@ -1,10 +1,10 @@
 use anyhow::{bail, Result};
-use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
 use clap::Args;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, TraceMode};
+use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
 use srmscope::progress::silent;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -100,11 +100,13 @@ fn check_frames_folder(out: &std::path::Path, inputs: &[PathBuf]) -> Result<()> 
         _ => std::path::Path::new("."),
     };
     if !parent.is_dir() {
-        bail!("--out {shown}: the folder {} does not exist", parent.display());
+        bail!(
+            "--out {shown}: the folder {} does not exist",
+            parent.display()
+        );
     }
     if let Ok(m) = std::fs::symlink_metadata(out) {
-        let empty_dir = m.is_dir()
-            && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+        let empty_dir = m.is_dir() && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
         if !empty_dir {
             bail!("--out {shown}: already exists; PNG frames go into a new or empty folder");
         }
@@ -143,7 +145,10 @@ fn check_float(what: &str, v: Option<f32>, lo: f32, hi: f32) -> Result<()> {
 pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
     let (width, height) = parse_size(&a.size)?;
     if !(16..=8192).contains(&width) || !(16..=8192).contains(&height) {
-        bail!("--size {}: width and height must be between 16 and 8192", a.size);
+        bail!(
+            "--size {}: width and height must be between 16 and 8192",
+            a.size
+        );
     }
     check_float("--elevation", a.elevation, -90.0, 90.0)?;
     check_float("--zoom", a.zoom, 0.01, 100.0)?;

@@ -30,7 +30,10 @@ pub struct TransformArgs {
 
 pub fn run(a: TransformArgs) -> Result<()> {
     if a.smooth == 0 || a.smooth > MAX_COUNT {
-        bail!("--smooth must be between 1 and {MAX_COUNT}, got {}", a.smooth);
+        bail!(
+            "--smooth must be between 1 and {MAX_COUNT}, got {}",
+            a.smooth
+        );
     }
     if let Some(n) = a.pca {
         if n == 0 || n > MAX_COUNT {

@@ -18,8 +18,8 @@ pub use load::{
 };
 pub use output::{check_output, output_target, write_atomic, AtomicFile};
 pub use write::{
-    read_npy, read_npy_bytes, read_npz, read_npz_bytes, read_npz_f64, write_npy_array_atomic, write_npy_atomic,
-    write_npz_atomic, NpyArray,
+    read_npy, read_npy_bytes, read_npz, read_npz_bytes, read_npz_f64, write_npy_array_atomic,
+    write_npy_atomic, write_npz_atomic, NpyArray,
 };
 
 /// `s` safe to print on a terminal: control characters (escape codes, newlines) are shown as

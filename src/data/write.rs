@@ -10,8 +10,7 @@ use npyz::zip;
 
 use super::error::DataError;
 use super::load::{
-    check_available, drain, member, memory_limit, open, open_sized, open_zip, read_values,
-    reorder,
+    check_available, drain, member, memory_limit, open, open_sized, open_zip, read_values, reorder,
 };
 use super::npy::{self, Values, Want};
 

@@ -452,7 +452,8 @@ pub fn export(
     let bytes;
     match opts.format {
         ExportFormat::Gif | ExportFormat::Png => {
-            let mut tmp = AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
+            let mut tmp =
+                AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
             let tmp_path = tmp.temp_path().to_path_buf();
             let file = tmp
                 .file()
