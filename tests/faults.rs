@@ -1003,3 +1003,32 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("own"), "{}", stderr(&o));
 }
+
+#[test]
+fn d11_disk_full_is_one_clean_line_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = planted_files(dir.path(), 60);
+    let out = dir.path().join("m.npz");
+    // A 1 kB file size limit makes the write fail part-way like a full disk (EFBIG instead of
+    // ENOSPC); SIGXFSZ is ignored so the write returns the error instead of killing us.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 1; exec '{}' fit '{}' '{}' '{}' --iters 2 --out '{}'",
+        env!("CARGO_BIN_EXE_srmscope"),
+        files[0],
+        files[1],
+        files[2],
+        s(&out)
+    );
+    let o = Command::new("bash").args(["-c", &script]).output().unwrap();
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(!err.contains("ZipWriter"), "raw zip line: {err}");
+    assert_eq!(
+        err.lines().filter(|l| !l.starts_with("note:")).count(),
+        1,
+        "one line: {err}"
+    );
+    assert!(err.contains("m.npz") && err.contains("cannot write"), "{err}");
+    assert!(!out.exists());
+    assert_eq!(temp_leftovers(dir.path()), Vec::<String>::new());
+}

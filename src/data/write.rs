@@ -321,11 +321,12 @@ pub fn write_npz_atomic(path: &Path, arrays: &[(String, NpyArray)]) -> Result<()
         a.validate(&what)?;
     }
     atomic_write(path, |file| {
+        // The latch sits under the buffer, so a seek (which flushes) never fails either.
         let latch = Latch {
-            inner: BufWriter::with_capacity(1 << 20, file),
+            inner: file,
             error: None,
         };
-        let mut zw = zip::ZipWriter::new(latch);
+        let mut zw = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, latch));
         let mut result = Ok(());
         for (name, a) in arrays {
             let opts = zip::write::FileOptions::default()
@@ -340,14 +341,14 @@ pub fn write_npz_atomic(path: &Path, arrays: &[(String, NpyArray)]) -> Result<()
             }
         }
         let finished = zw.finish().map_err(zip_to_io);
-        let mut latch = match finished {
-            Ok(l) => l,
+        let buffered = match finished {
+            Ok(b) => b,
             Err(e) => return Err(result.err().unwrap_or(e)),
         };
-        latch.flush()?;
+        let mut latch = buffered.into_inner().map_err(|e| e.into_error())?;
         match latch.error.take() {
             Some(e) => Err(e),
-            None => result.and_then(|_| latch.inner.flush()),
+            None => result,
         }
     })
 }
