@@ -1028,7 +1028,45 @@ fn d11_disk_full_is_one_clean_line_and_leaves_nothing() {
         1,
         "one line: {err}"
     );
-    assert!(err.contains("m.npz") && err.contains("cannot write"), "{err}");
+    assert!(
+        err.contains("m.npz") && err.contains("cannot write"),
+        "{err}"
+    );
     assert!(!out.exists());
     assert_eq!(temp_leftovers(dir.path()), Vec::<String>::new());
+}
+
+static ANNOUNCED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn remember(msg: &str) {
+    ANNOUNCED.lock().unwrap().push(msg.to_string());
+}
+
+#[test]
+fn d12_large_arrays_are_announced_before_inflating() {
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = Array2::<f64>::zeros((300, 100));
+    let npz = dir.path().join("bomb.npz");
+    write_npz_atomic(
+        &npz,
+        &[
+            ("a".into(), NpyArray::from_f64(&zeros)),
+            ("b".into(), NpyArray::from_f64(&zeros)),
+        ],
+    )
+    .unwrap();
+    let opts = srmscope::data::LoadOptions {
+        announce: Some(remember),
+        announce_bytes: 100_000,
+        max_bytes: 300_000,
+    };
+    // a fits and is announced; b would pass the cap and is refused before it is inflated.
+    let e = srmscope::data::load_with(&[s(&npz).to_string()], None, &opts).unwrap_err();
+    assert!(e.to_string().contains("bomb.npz:b"), "{e}");
+    let told = ANNOUNCED.lock().unwrap().clone();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("bomb.npz:a") && told[0].contains("240.0 kB"),
+        "{told:?}"
+    );
 }

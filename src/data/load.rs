@@ -25,8 +25,9 @@ pub struct LoadOptions {
     /// Refuse inputs whose float64 copy (all networks together) would exceed this many bytes.
     pub max_bytes: u64,
     /// Told, before the data are read or inflated, about every array whose float64 copy takes
-    /// at least [`ANNOUNCE_BYTES`], so a small compressed file that inflates hugely is no surprise.
+    /// at least `announce_bytes`, so a small compressed file that inflates hugely is no surprise.
     pub announce: Option<fn(&str)>,
+    pub announce_bytes: u64,
 }
 
 /// Arrays at least this large (as float64) are announced before they are read.
@@ -37,6 +38,7 @@ impl Default for LoadOptions {
         Self {
             max_bytes: memory_limit(),
             announce: None,
+            announce_bytes: ANNOUNCE_BYTES,
         }
     }
 }
@@ -735,7 +737,11 @@ impl<'o> Loader<'o> {
             return Err(too_large(needed, total));
         }
         self.used = total;
-        if let Some(tell) = self.opts.announce.filter(|_| needed >= ANNOUNCE_BYTES) {
+        if let Some(tell) = self
+            .opts
+            .announce
+            .filter(|_| needed >= self.opts.announce_bytes)
+        {
             tell(&format!(
                 "{what}: shape {} will take {} as float64 ({} of the {} limit so far; \
                  --max-memory lowers it)",
