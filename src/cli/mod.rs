@@ -166,11 +166,16 @@ pub fn input_paths(files: &[String], extra: &[Option<&Path>]) -> Vec<PathBuf> {
         .map(PathBuf::from)
         .collect();
     v.extend(extra.iter().flatten().map(|p| p.to_path_buf()));
-    // Inside folder inputs, every file is an input too.
+    // Inside folder inputs, the .npy files are inputs too (nothing else there is read).
     let folders: Vec<PathBuf> = v.iter().filter(|p| p.is_dir()).cloned().collect();
     for dir in folders {
         if let Ok(entries) = std::fs::read_dir(&dir) {
-            v.extend(entries.flatten().map(|e| e.path()));
+            v.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))),
+            );
         }
     }
     v
