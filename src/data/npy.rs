@@ -627,6 +627,9 @@ pub(crate) enum DataReadError {
     Value(String),
 }
 
+/// Elements reserved before any data has been read (128 MB of float64).
+const PREALLOC_ITEMS: usize = 1 << 24;
+
 /// Read and decode `n` elements, streaming in chunks so the peak memory is the destination only.
 pub(crate) fn read_data(
     r: &mut impl Read,
@@ -642,20 +645,26 @@ pub(crate) fn read_data(
         (Want::Native, Kind::Bool | Kind::Int | Kind::UInt) => 1,
         _ => 0,
     };
+    // A header (or zip entry) can promise more than the stream holds; reserve a bounded amount
+    // first and the rest only once the data have shown up, so a lie costs no huge allocation.
+    let first = n.min(PREALLOC_ITEMS);
     let mut out = match native_kind {
         0 => {
             let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| DataReadError::Alloc)?;
+            v.try_reserve_exact(first)
+                .map_err(|_| DataReadError::Alloc)?;
             Values::F64(v)
         }
         1 => {
             let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| DataReadError::Alloc)?;
+            v.try_reserve_exact(first)
+                .map_err(|_| DataReadError::Alloc)?;
             Values::I64(v)
         }
         _ => {
             let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| DataReadError::Alloc)?;
+            v.try_reserve_exact(first)
+                .map_err(|_| DataReadError::Alloc)?;
             Values::Str(v)
         }
     };
@@ -667,6 +676,15 @@ pub(crate) fn read_data(
             io::ErrorKind::UnexpectedEof => DataReadError::Truncated,
             _ => DataReadError::Io(e),
         })?;
+        let done = n - left;
+        let rest = n - done;
+        let grown = match &mut out {
+            Values::F64(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
+            Values::I64(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
+            Values::Str(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
+            _ => Ok(()),
+        };
+        grown.map_err(|_| DataReadError::Alloc)?;
         match &mut out {
             Values::F64(v) => decode_f64(b, d, v),
             Values::I64(v) => decode_i64(b, d, v).map_err(DataReadError::Value)?,
