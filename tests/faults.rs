@@ -540,31 +540,36 @@ fn d7_interrupt_and_stale_temp_files_leave_nothing() {
     std::fs::write(stale_dir.join("frame_00000.png"), b"x").unwrap();
 
     let out = dir.path().join("m.npz");
-    let mut child = bin()
-        .args(["fit", &files[0], &files[1], &files[2]])
-        .args(["--algo", "det", "--iters", "100000", "--out", s(&out)])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let ok = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "Ctrl-C did not stop the fit"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(!status.success());
-    assert!(!out.exists(), "nothing published after Ctrl-C");
+    for signal in ["-INT", "-TERM"] {
+        let mut child = bin()
+            .args(["fit", &files[0], &files[1], &files[2]])
+            .args(["--algo", "det", "--iters", "100000", "--out", s(&out)])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let ok = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "{signal} did not stop the fit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(!status.success());
+        assert!(!out.exists(), "nothing published after {signal}");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(err.contains("cancelled"), "{signal}: {err}");
+    }
     // The next successful write in the folder sweeps what the dead run left.
     let o = run(&[
         "fit",
