@@ -314,7 +314,8 @@ pub(crate) fn parse_descr(s: &str, what: &str) -> Result<Descr, DataError> {
         Kind::Bool => size == 1,
         Kind::Int | Kind::UInt => matches!(size, 1 | 2 | 4 | 8),
         Kind::Float => matches!(size, 2 | 4 | 8),
-        Kind::Unicode => size < (1 << 24),
+        // Zero-width strings would let a tiny file promise billions of empty elements.
+        Kind::Unicode => (1..(1 << 24)).contains(&size),
     };
     if !ok {
         if kind == Kind::Float && size > 8 {
@@ -774,6 +775,12 @@ pub(crate) fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_width_strings_are_refused() {
+        assert!(parse_descr("<U0", "x.npy").is_err());
+        assert!(parse_descr("<U1", "x.npy").is_ok());
+    }
 
     #[test]
     fn parses_headers() {
