@@ -7,12 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::align::model_io::save_model;
 use crate::align::Model;
 use crate::analysis::Settings;
 
-pub fn save(model: &Model, path: &Path) -> Result<(), String> {
-    save_model(path, model).map_err(|e| e.to_string())
+/// Writes the model with the settings it was fitted with, as `srmscope fit` does.
+pub fn save(model: &Model, settings: &Settings, path: &Path) -> Result<(), String> {
+    crate::analysis::model_file::save(path, model, settings).map_err(|e| e.to_string())
 }
 
 /// What the viewer needs from a model file.
