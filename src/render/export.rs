@@ -671,7 +671,7 @@ pub fn render_single_png(
     overlay: Option<&Overlay>,
     out: &Path,
 ) -> Result<(), RenderError> {
-    let parent = parent_dir(out)?;
+    parent_dir(out)?;
     check_dest_file(out)?;
     let mut gl = HeadlessGl::new()?;
     let mut renderer = SceneRenderer::new(gl.context(), scene)?;
@@ -679,7 +679,6 @@ pub fn render_single_png(
     if let Some(o) = overlay {
         o.draw(&mut rgba, width as usize, height as usize);
     }
-    let _ = parent;
     let mut tmp = AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
     let tmp_path = tmp.temp_path().to_path_buf();
     {
