@@ -8,6 +8,7 @@ pub mod align;
 pub mod analysis;
 pub mod app;
 pub mod data;
+pub mod interrupt;
 pub mod linalg;
 pub mod progress;
 pub mod render;

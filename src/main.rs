@@ -18,6 +18,9 @@ struct Cli {
     command: Option<Command>,
     /// Files to open in the viewer (.npy, .npz, a folder, or demo:<name>); none opens the demo.
     files: Vec<String>,
+    /// Most memory the loaded arrays may take as float64, e.g. 2G or 500M (default: 75 % of RAM).
+    #[arg(long, global = true, value_parser = cli::parse_memory)]
+    max_memory: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -38,8 +41,38 @@ enum Command {
     Bench(cli::bench::BenchArgs),
 }
 
+/// One line: the error and each cause that adds something (an I/O error's text is often part
+/// of the message above it already).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 fn main() {
     let cli = Cli::parse();
+    if let Some(m) = cli.max_memory {
+        let _ = cli::MAX_MEMORY.set(m);
+    }
+    // The viewer keeps the default Ctrl-C; commands stop cleanly at the next cancel check.
+    if cli
+        .command
+        .as_ref()
+        .is_some_and(|c| !matches!(c, Command::View(_)))
+    {
+        if let Err(e) = srmscope::interrupt::install() {
+            eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+        }
+    }
     let result = match cli.command {
         None => cli::view::ViewArgs::with_files(cli.files).and_then(cli::view::run),
         Some(Command::View(a)) => cli::view::run(a),
@@ -51,8 +84,7 @@ fn main() {
         Some(Command::Bench(a)) => cli::bench::run(a),
     };
     if let Err(e) = result {
-        // One line, the whole cause chain.
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }
 }

@@ -1,6 +1,9 @@
 //! The viewer's images and class names, driven headlessly through egui_kittest: class names from
 //! `--class-names` replace numbers, and hovering a trajectory shows that image's thumbnail.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 use eframe::egui;

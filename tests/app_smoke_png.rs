@@ -6,6 +6,9 @@
 //! background colour, leaves out the legend corner, and requires pixels of every network's
 //! palette colour inside it: proof that the three-d paint callback drew every trajectory.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use srmscope::render::{palette, ViewStyle};
 
 /// An RGB image, row-major, top row first.

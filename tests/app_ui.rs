@@ -2,6 +2,9 @@
 //! paint callbacks do not run here, but everything around them does, with the real loader and
 //! pipeline on the embedded demo data.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -511,10 +514,14 @@ fn saving_and_loading_a_model_restores_its_fit() {
         .any(|b| b.kind == BannerKind::Error && b.text.contains("bad.npz")));
 }
 
-/// Offscreen rendering needs EGL (Mesa); skip the file checks where there is none.
+/// Offscreen rendering needs EGL (Mesa); skip the file checks where there is none, except
+/// under `CI=true`, where a missing GL is a failure.
 fn have_gl() -> bool {
     match srmscope::render::HeadlessGl::new() {
         Ok(_) => true,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but no headless OpenGL context: {e}")
+        }
         Err(e) => {
             eprintln!("skipping: {e}");
             false

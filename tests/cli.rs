@@ -1,5 +1,8 @@
 //! The binary end to end on files written by numpy (tests/data/cli/make_planted.py).
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

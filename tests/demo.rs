@@ -1,5 +1,8 @@
 //! The embedded demo sets show the paper's headline effect (numbers in assets/demo/README.md).
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use srmscope::analysis::{self, Settings};
 use srmscope::data::{load_demo, DEMOS};
 use srmscope::progress::silent;

@@ -3,6 +3,9 @@
 //! come from the npz, a txt beside the inputs or an explicit file, and `--show-image` frames carry
 //! the image pixels.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,8 @@
 //! The pipeline's intervals, chance levels and pairwise matrices (METRICS.json `pairs`).
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use srmscope::analysis::{self, Metrics, Normalize, Settings};

@@ -1,5 +1,8 @@
 //! End-to-end properties of the pipeline on planted rotations.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use ndarray::Array2;

@@ -1,6 +1,9 @@
 //! GIF / PNG export end to end: decodable output with the requested frames, size and delay;
 //! network colours present; alignment visible; atomic writes; cancel; clear errors.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod render_support;
 
 use std::path::Path;

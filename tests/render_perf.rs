@@ -2,6 +2,9 @@
 //!   cargo test --release --test render_perf -- --ignored --nocapture
 //! For peak memory run the built binary under `/usr/bin/time -v ... --ignored export_300`.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod render_support;
 
 use render_support::*;

@@ -1,6 +1,9 @@
 //! The 3D scene drawn offscreen through headless EGL: colours present, alignment visible in
 //! pixels, ghosts, morph and viewports. Fails without Mesa unless SRMSCOPE_SKIP_GL=1.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod render_support;
 
 use render_support::*;

@@ -2,6 +2,9 @@
 //! (tools/similarity_reference.py, tests/data/similarity/README.md) and against the values the
 //! metadata table declares.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ndarray::{Array2, ArrayView2};
 use srmscope::analysis::similarity::{self, Kind, MEASURES};
 

@@ -1,5 +1,8 @@
 //! `info --similarity` and the new METRICS.json keys through the binary.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::Command;
 
 fn bin() -> Command {

@@ -1,5 +1,8 @@
 //! srmscope's SRM against BrainIAK 0.12's golden results (tests/data/fixtures, see README there).
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ndarray::{Array1, Array2, ArrayView2};
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, Route, TraceMode};

@@ -2,6 +2,9 @@
 //! objective curves to 1e-9, on planted and random data, equal and ragged unit counts, both
 //! trace modes, with and without centring, and with early stopping.
 
+// Tests may unwrap, expect and panic: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use approx::assert_abs_diff_eq;

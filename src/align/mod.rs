@@ -99,6 +99,16 @@ pub struct Model {
     pub params: String,
     /// Indices of the units each network kept after subsampling (None = all units).
     pub units_kept: Vec<Option<Vec<usize>>>,
+    /// Training unit statistics per network, used by unit normalisation (None otherwise, and in
+    /// model files written before they were stored).
+    pub unit_norm: Vec<Option<UnitNorm>>,
+}
+
+/// Per-unit mean and standard deviation over the training images (constant units have std 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitNorm {
+    pub mean: Array1<f64>,
+    pub std: Array1<f64>,
 }
 
 impl Model {

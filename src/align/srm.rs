@@ -232,7 +232,8 @@ pub fn fit_prob_direct(
     let mut sigma_s = Array2::<f64>::eye(k);
     let mut s = Array2::<f64>::zeros((k, t));
     let eye = Array2::<f64>::eye(k);
-    let mut loglik = Vec::with_capacity(opts.n_iter.saturating_add(1).min(1 << 16));
+    // Grows as it goes: n_iter is a cap, and early stopping usually ends well before it.
+    let mut loglik = Vec::new();
     let mut iterations = 0;
 
     for it in 0..opts.n_iter {

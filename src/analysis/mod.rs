@@ -2,6 +2,7 @@
 //! metrics and the pipeline that strings them together.
 
 pub mod metrics;
+pub mod model_file;
 pub mod pca;
 pub mod pipeline;
 pub mod preprocess;
@@ -13,7 +14,7 @@ pub mod uncertainty;
 pub use metrics::Metrics;
 pub use pipeline::{run, PipelineOutput};
 pub use scene::{SceneData, Trajectory};
-pub use settings::{Algo, Center, Init, Normalize, Settings};
+pub use settings::{Algo, Center, Init, Normalize, Settings, MAX_COUNT, MAX_ITERS};
 
 /// Errors of the analysis layer. Messages are shown to users as they are.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,8 @@ pub enum AnalysisError {
     Invalid(String),
     #[error(transparent)]
     Align(#[from] crate::align::AlignError),
+    #[error(transparent)]
+    Model(#[from] crate::align::model_io::ModelIoError),
     #[error("cancelled")]
     Cancelled,
 }

@@ -1,11 +1,12 @@
 //! normalise → unit subsample → split → fit → transform → smooth → joint PCA, plus metrics.
 
 use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
+use super::model_file;
 use super::pca::{self, fit_joint, moving_average};
-use super::preprocess::{normalize, split, subsample_units, take};
+use super::preprocess::{normalize, split, subsample_units, take, unit_stats};
 use super::similarity::{self, SimilarityError};
-use super::{AnalysisError, Metrics, SceneData, Settings, Trajectory};
-use crate::align::{self, AlignOptions, Model};
+use super::{AnalysisError, Metrics, Normalize, SceneData, Settings, Trajectory};
+use crate::align::{self, AlignOptions, Model, UnitNorm};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -40,6 +41,8 @@ pub struct Prepared {
     pub train_idx: Vec<usize>,
     pub test_idx: Vec<usize>,
     pub units_kept: Vec<Option<Vec<usize>>>,
+    /// Training unit statistics per network (unit normalisation only).
+    pub unit_norm: Vec<Option<UnitNorm>>,
 }
 
 fn check_dataset(ds: &Dataset) -> Result<(), AnalysisError> {
@@ -108,12 +111,7 @@ pub fn prepare_releasing(ds: &mut Dataset, s: &Settings) -> Result<Prepared, Ana
 /// Checks the dataset and settings and makes the split; no network is prepared yet.
 fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
     check_dataset(ds)?;
-    if !(0.0..1.0).contains(&s.test_fraction) {
-        return Err(AnalysisError::Invalid(format!(
-            "test fraction must be in [0, 1), got {}",
-            s.test_fraction
-        )));
-    }
+    s.validate().map_err(AnalysisError::Invalid)?;
     let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
     Ok(Prepared {
         train: Vec::new(),
@@ -121,10 +119,12 @@ fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError>
         train_idx,
         test_idx,
         units_kept: Vec::new(),
+        unit_norm: Vec::new(),
     })
 }
 
-/// Subsamples, splits and normalises network `i` into `prep`.
+/// Subsamples, splits and normalises network `i` into `prep` (unit statistics from the
+/// training images only, kept for the model file).
 fn prepare_network(
     prep: &mut Prepared,
     net: &crate::data::Network,
@@ -148,11 +148,112 @@ fn prepare_network(
     }
     let mut tr = take(&net.data.view(), &prep.train_idx, cols.as_deref());
     let mut te = take(&net.data.view(), &prep.test_idx, cols.as_deref());
-    normalize(&mut tr, &mut te, s.normalize);
+    check_degenerate(
+        &tr,
+        &te,
+        &prep.train_idx,
+        &prep.test_idx,
+        s.normalize,
+        &net.source,
+    )?;
+    let norm = match s.normalize {
+        Normalize::Unit => {
+            let (mean, std) = unit_stats(&tr.view());
+            for x in [&mut tr, &mut te] {
+                *x -= &mean;
+                *x /= &std;
+            }
+            Some(UnitNorm { mean, std })
+        }
+        how => {
+            normalize(&mut tr, &mut te, how);
+            None
+        }
+    };
     prep.train.push(tr);
     prep.test.push(te);
     prep.units_kept.push(cols);
+    prep.unit_norm.push(norm);
     Ok(())
+}
+
+/// Refuses data that would make every result NaN: fewer than 2 units, fewer than 2 units that
+/// vary over the training images, or (under row z-scoring) an image constant across units.
+fn check_degenerate(
+    train: &Array2<f64>,
+    test: &Array2<f64>,
+    train_idx: &[usize],
+    test_idx: &[usize],
+    how: Normalize,
+    source: &str,
+) -> Result<(), AnalysisError> {
+    let units = train.ncols();
+    if units < 2 {
+        return Err(AnalysisError::Invalid(format!(
+            "{source}: has {units} unit; alignment needs at least 2 units per network"
+        )));
+    }
+    let varying = train
+        .columns()
+        .into_iter()
+        .filter(|c| c.iter().any(|&v| v != c[0]))
+        .count();
+    if varying < 2 {
+        return Err(AnalysisError::Invalid(format!(
+            "{source}: only {varying} of its {units} units vary over the training images;              alignment needs at least 2"
+        )));
+    }
+    if how == Normalize::Row {
+        for (x, idx) in [(train, train_idx), (test, test_idx)] {
+            if let Some(r) = x
+                .rows()
+                .into_iter()
+                .position(|r| r.iter().all(|&v| v == r[0]))
+            {
+                return Err(AnalysisError::Invalid(format!(
+                    "{source}: image {} has the same value in every unit, so row z-scoring \
+                     (--normalize row) leaves nothing; use --normalize unit or none",
+                    idx.get(r).copied().unwrap_or(r)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The name of the first result that is not a finite number, if any.
+fn first_non_finite(m: &Metrics) -> Option<&'static str> {
+    let bad = |v: &[f64]| v.iter().any(|x| !x.is_finite());
+    if !m.isc.shared.is_finite() || m.isc.native.is_some_and(|v| !v.is_finite()) {
+        return Some("ISC");
+    }
+    if !m.rsa.shared.is_finite() || m.rsa.native.is_some_and(|v| !v.is_finite()) {
+        return Some("RSA");
+    }
+    if bad(&m.variance_explained.train) || bad(&m.variance_explained.test) {
+        return Some("variance explained");
+    }
+    if m.procrustes_ve.iter().any(|r| bad(r)) {
+        return Some("pairwise Procrustes variance explained");
+    }
+    if bad(&m.pca_explained_variance.before) || bad(&m.pca_explained_variance.after) {
+        return Some("PCA explained variance");
+    }
+    if bad(&m.objective) {
+        return Some("objective");
+    }
+    None
+}
+
+/// Refuses an output whose numbers are not all finite instead of reporting NaN.
+fn check_finite_results(out: PipelineOutput, name: &str) -> Result<PipelineOutput, AnalysisError> {
+    match first_non_finite(&out.metrics) {
+        None => Ok(out),
+        Some(what) => Err(AnalysisError::Invalid(format!(
+            "{name}: the {what} came out as NaN or infinite; the data are degenerate \
+             (near-constant networks or images)"
+        ))),
+    }
 }
 
 fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
@@ -267,14 +368,19 @@ fn fit_prepared(
     let fit_seconds = t0.elapsed().as_secs_f64();
     let mut model = model;
     model.units_kept = prep.units_kept.clone();
+    model.unit_norm = prep.unit_norm.clone();
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
-    finish(ds, s, prep, model, fit_seconds, progress)
+    let mut out =
+        check_finite_results(finish(ds, s, prep, model, fit_seconds, progress)?, &ds.name)?;
+    out.notes.extend(s.notes());
+    Ok(out)
 }
 
-/// Applies a saved model to a dataset without fitting: the same split, units and normalisation
-/// as `s` (the model's own settings), then everything after the fit.
+/// Applies a saved model to a dataset without fitting: the same split and units as `s` (the
+/// model's own settings), each network preprocessed by [`model_file::model_input`] with the
+/// training statistics stored in the model, then everything after the fit.
 pub fn apply_model(
     ds: &Dataset,
     s: &Settings,
@@ -290,18 +396,41 @@ pub fn apply_model(
             ds.networks.len()
         )));
     }
-    let units = (!model.units_kept.is_empty()).then_some(model.units_kept.as_slice());
-    let prep = prepare_with_units(ds, s, units)?;
-    for ((x, w), name) in prep.train.iter().zip(&model.w).zip(&model.networks) {
-        if x.ncols() != w.nrows() {
-            return Err(AnalysisError::Invalid(format!(
-                "{name}: the model maps {} units but the data has {}",
-                w.nrows(),
-                x.ncols()
-            )));
+    check_dataset(ds)?;
+    s.validate().map_err(AnalysisError::Invalid)?;
+    let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
+    let mut model = model;
+    let mut notes = Vec::new();
+    if let Some(n) =
+        model_file::fill_missing_unit_norm(&mut model, s.normalize, ds, Some(&train_idx))?
+    {
+        notes.push(n);
+    }
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for (i, net) in ds.networks.iter().enumerate() {
+        for (rows, out) in [(&train_idx, &mut train), (&test_idx, &mut test)] {
+            let raw = net.data.select(Axis(0), rows);
+            out.push(model_file::model_input(
+                &model,
+                s.normalize,
+                i,
+                &raw.view(),
+                &net.source,
+            )?);
         }
     }
-    finish(ds, s, prep, model, 0.0, progress)
+    let prep = Prepared {
+        train,
+        test,
+        train_idx,
+        test_idx,
+        units_kept: model.units_kept.clone(),
+        unit_norm: model.unit_norm.clone(),
+    };
+    let mut out = check_finite_results(finish(ds, s, prep, model, 0.0, progress)?, &ds.name)?;
+    out.notes.extend(notes);
+    Ok(out)
 }
 
 /// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene.
@@ -335,6 +464,7 @@ pub fn finish(
         train_idx,
         test_idx,
         units_kept,
+        ..
     } = prep;
     // Training VE in two passes (the mean shared response, then each network against it), so
     // that only one training projection is held at a time; then the training data go.

@@ -60,3 +60,80 @@ impl Default for Settings {
         }
     }
 }
+
+/// Most iterations a fit may run: enough for any convergence, few enough to stay cancellable and
+/// to keep the per-iteration objective small.
+pub const MAX_ITERS: usize = 100_000;
+/// Largest k, moving-average window or unit cap accepted before anything is allocated.
+pub const MAX_COUNT: usize = 1 << 24;
+
+impl Settings {
+    /// Refuses values that cannot give a meaningful fit, before any data is loaded.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=MAX_ITERS).contains(&self.n_iter) {
+            return Err(format!(
+                "--iters must be between 1 and {MAX_ITERS}, got {}",
+                self.n_iter
+            ));
+        }
+        if let Some(t) = self.tol {
+            if !t.is_finite() || t < 0.0 {
+                return Err(format!("--tol must be a finite number ≥ 0, got {t}"));
+            }
+        }
+        if !self.test_fraction.is_finite() || !(0.0..1.0).contains(&self.test_fraction) {
+            return Err(format!(
+                "--test-fraction must be in [0, 1), got {}",
+                self.test_fraction
+            ));
+        }
+        match self.k {
+            Some(0) => return Err("--k must be at least 1".into()),
+            Some(k) if k > MAX_COUNT => {
+                return Err(format!("--k must be at most {MAX_COUNT}, got {k}"))
+            }
+            _ => {}
+        }
+        match self.max_units {
+            Some(1) => {
+                return Err(
+                    "--max-units 1 leaves one unit per network; alignment needs at least 2 \
+                     (0 keeps all)"
+                        .into(),
+                )
+            }
+            Some(n) if n > MAX_COUNT => {
+                return Err(format!(
+                    "--max-units must be at most {MAX_COUNT} (0 keeps all), got {n}"
+                ))
+            }
+            _ => {}
+        }
+        if self.smooth > MAX_COUNT {
+            return Err(format!(
+                "--smooth must be at most {MAX_COUNT}, got {}",
+                self.smooth
+            ));
+        }
+        if self.init == Init::Brainiak && self.seed > u64::from(u32::MAX) {
+            return Err(format!(
+                "--init brainiak needs a seed below 2^32 (numpy RandomState), got {}",
+                self.seed
+            ));
+        }
+        Ok(())
+    }
+
+    /// Remarks about settings that are accepted but have no effect.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.algo == Algo::Procrustes
+            && (self.n_iter != Settings::default().n_iter || self.tol.is_some())
+        {
+            notes.push(
+                "Procrustes runs a fixed number of passes; --iters and --tol are ignored".into(),
+            );
+        }
+        notes
+    }
+}

@@ -7,12 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::align::model_io::{load_model, save_model};
 use crate::align::Model;
 use crate::analysis::Settings;
 
-pub fn save(model: &Model, path: &Path) -> Result<(), String> {
-    save_model(path, model).map_err(|e| e.to_string())
+/// Writes the model with the settings it was fitted with, as `srmscope fit` does.
+pub fn save(model: &Model, settings: &Settings, path: &Path) -> Result<(), String> {
+    crate::analysis::model_file::save(path, model, settings).map_err(|e| e.to_string())
 }
 
 /// What the viewer needs from a model file.
@@ -70,25 +70,16 @@ impl ModelSummary {
 }
 
 pub fn load(path: &Path) -> Result<ModelSummary, String> {
-    let model = load_model(path).map_err(|e| e.to_string())?;
-    let params: Option<serde_json::Value> = serde_json::from_str(&model.params).ok();
-    let settings = params
-        .as_ref()
-        .and_then(|p| p.get("settings"))
-        .and_then(|s| serde_json::from_value::<Settings>(s.clone()).ok());
-    let dataset = params
-        .as_ref()
-        .and_then(|p| p.get("dataset"))
-        .and_then(|d| d.as_str())
-        .map(String::from);
+    // The same reader as the CLI's `transform`: typed settings, checked arrays.
+    let mf = crate::analysis::model_file::load(path).map_err(|e| e.to_string())?;
     Ok(ModelSummary {
         path: path.to_path_buf(),
-        networks: model.networks.clone(),
-        k: model.s.nrows(),
-        units: model.w.iter().map(|w| w.nrows()).collect(),
-        settings,
-        dataset,
-        model: std::sync::Arc::new(model),
+        networks: mf.model.networks.clone(),
+        k: mf.model.s.nrows(),
+        units: mf.model.w.iter().map(|w| w.nrows()).collect(),
+        settings: Some(mf.settings),
+        dataset: mf.dataset,
+        model: std::sync::Arc::new(mf.model),
     })
 }
 

@@ -309,9 +309,10 @@ impl ViewerApp {
             return;
         };
         let output = loaded.output.clone();
+        let settings = self.state.settings.clone();
         self.worker
             .write_file(format!("Saving {}", path.display()), move || {
-                super::model_files::save(&output.model, &path)
+                super::model_files::save(&output.model, &settings, &path)
                     .map(|()| format!("Saved model to {}", path.display()))
             });
     }

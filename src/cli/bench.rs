@@ -1,9 +1,10 @@
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, TraceMode};
+use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
 use srmscope::progress::silent;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -185,10 +186,42 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses sizes that would overflow or not fit in memory, before anything is allocated.
+fn check(a: &BenchArgs) -> Result<()> {
+    let range = |name: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
+        if !(lo..=hi).contains(&v) {
+            bail!("--{name} must be between {lo} and {hi}, got {v}");
+        }
+        Ok(())
+    };
+    range("m", a.m, 2, 10_000)?;
+    range("v", a.v, 1, MAX_COUNT)?;
+    range("t", a.t, 1, MAX_COUNT)?;
+    range("k", a.k, 1, a.v.min(a.t))?;
+    range("iters", a.iters, 1, MAX_ITERS)?;
+    range("repeat", a.repeat, 1, 10_000)?;
+    let bytes = (a.m as u64)
+        .checked_mul(a.v as u64)
+        .and_then(|x| x.checked_mul(a.t as u64))
+        .and_then(|x| x.checked_mul(8));
+    let limit = srmscope::data::memory_limit();
+    match bytes {
+        Some(b) if b <= limit => Ok(()),
+        _ => bail!(
+            "m × v × T = {} × {} × {} float64 values do not fit in the {} this machine can spare",
+            a.m,
+            a.v,
+            a.t,
+            srmscope::data::fmt_bytes(limit)
+        ),
+    }
+}
+
 pub fn run(a: BenchArgs) -> Result<()> {
     if a.paper {
         return super::bench_paper::run(a.repeat.min(3), &a.python, a.skip_b, a.keep);
     }
+    check(&a)?;
     let xs = synth(a.m, a.v, a.k, a.t);
     if a.similarity {
         return similarity(&a, &xs);

@@ -5,7 +5,6 @@ use srmscope::progress::Progress;
 use srmscope::render::export::{export, BothLayout, ExportFormat, ExportOptions, ExportView};
 use srmscope::render::style::Ghost;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ViewArg {
@@ -96,6 +95,31 @@ pub struct ExportArgs {
     pub fit: FitArgs,
 }
 
+/// `--png` output: a new or empty folder whose parent exists, not one of the inputs.
+fn check_frames_folder(out: &std::path::Path, inputs: &[PathBuf]) -> Result<()> {
+    let shown = srmscope::data::printable(&out.display().to_string());
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "--out {shown}: the folder {} does not exist",
+            parent.display()
+        );
+    }
+    if let Ok(m) = std::fs::symlink_metadata(out) {
+        let empty_dir = m.is_dir() && std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+        if !empty_dir {
+            bail!("--out {shown}: already exists; PNG frames go into a new or empty folder");
+        }
+    }
+    if inputs.iter().any(|i| i == out) {
+        bail!("--out {shown}: it is an input");
+    }
+    Ok(())
+}
+
 fn parse_size(s: &str) -> Result<(u32, u32)> {
     let (w, h) = s
         .split_once(['x', 'X', '×'])
@@ -111,8 +135,35 @@ fn parse_size(s: &str) -> Result<(u32, u32)> {
     Ok((w, h))
 }
 
+/// A float option must be finite and within `range` (inclusive); `what` names the flag.
+fn check_float(what: &str, v: Option<f32>, lo: f32, hi: f32) -> Result<()> {
+    if let Some(v) = v {
+        if !v.is_finite() || v < lo || v > hi {
+            bail!("{what} must be a number between {lo} and {hi}, got {v}");
+        }
+    }
+    Ok(())
+}
+
 pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
     let (width, height) = parse_size(&a.size)?;
+    if !(16..=8192).contains(&width) || !(16..=8192).contains(&height) {
+        bail!(
+            "--size {}: width and height must be between 16 and 8192",
+            a.size
+        );
+    }
+    check_float("--elevation", a.elevation, -90.0, 90.0)?;
+    check_float("--zoom", a.zoom, 0.01, 100.0)?;
+    check_float("--duration", a.duration, 0.01, 36_000.0)?;
+    check_float("--frame-rate", a.frame_rate, 0.01, 1000.0)?;
+    check_float("--tail-duration", a.tail_duration, 0.0, 36_000.0)?;
+    check_float("--rotations", a.rotations, -1000.0, 1000.0)?;
+    if let Some(f) = a.frames {
+        if !(1..=100_000).contains(&f) {
+            bail!("--frames must be between 1 and 100000, got {f}");
+        }
+    }
     let mut o = ExportOptions {
         width,
         height,
@@ -179,7 +230,16 @@ pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
 }
 
 pub fn run(a: ExportArgs) -> Result<()> {
+    // Every option and the output path are checked before anything is loaded or fitted.
     let opts = options(&a)?;
+    let settings = a.fit.settings(a.smooth);
+    settings.validate().map_err(anyhow::Error::msg)?;
+    let inputs = super::input_paths(&a.files, &[a.fit.labels.as_deref()]);
+    if opts.format == ExportFormat::PngFrames {
+        check_frames_folder(&a.out, &inputs)?;
+    } else {
+        super::check_output("--out", &a.out, &inputs, None)?;
+    }
     let ds = super::load_fit(&a.files, &a.fit)?;
     if a.show_image && ds.images.is_none() {
         eprintln!(
@@ -189,11 +249,9 @@ pub fn run(a: ExportArgs) -> Result<()> {
     }
     let (images, labels, class_names) =
         (ds.images.clone(), ds.labels.clone(), ds.class_names.clone());
-    let settings = a.fit.settings(a.smooth);
     let bar = Bar::new();
     let report = |e| bar.report(e);
-    let cancel = AtomicBool::new(false);
-    let progress = Progress::new(&report, &cancel);
+    let progress = Progress::new(&report, srmscope::interrupt::flag());
     let name = ds.name.clone();
     let result = srmscope::analysis::pipeline::run_owned(ds, &settings, &progress)
         .with_context(|| format!("fitting {name}"))

@@ -1,10 +1,9 @@
 use super::{Bar, FitArgs};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use srmscope::align::model_io::save_model;
+use srmscope::analysis::model_file;
 use srmscope::progress::Progress;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 #[derive(Args)]
 pub struct FitCmdArgs {
@@ -25,19 +24,31 @@ pub struct FitCmdArgs {
 }
 
 pub fn run(a: FitCmdArgs) -> Result<()> {
-    let ds = super::load_fit(&a.files, &a.fit)?;
+    // Every option and output path is checked before anything is loaded.
     let settings = a.fit.settings(a.smooth);
+    settings.validate().map_err(anyhow::Error::msg)?;
+    let inputs = super::input_paths(&a.files, &[a.fit.labels.as_deref()]);
+    super::check_output("--out", &a.out, &inputs, Some("npz"))?;
+    if let Some(m) = &a.metrics {
+        super::check_output("--metrics", m, &inputs, None)?;
+        if srmscope::data::output_target(m)? == srmscope::data::output_target(&a.out)? {
+            bail!("--metrics and --out name the same file");
+        }
+    }
+    let ds = super::load_fit(&a.files, &a.fit)?;
     let bar = Bar::new();
     let report = |e| bar.report(e);
-    let cancel = AtomicBool::new(false);
     let (name, n_networks) = (ds.name.clone(), ds.networks.len());
     // The raw activations are freed as they are prepared: one copy of the data at a time.
-    let out =
-        srmscope::analysis::pipeline::run_owned(ds, &settings, &Progress::new(&report, &cancel))
-            .with_context(|| format!("fitting {name}"));
+    let out = srmscope::analysis::pipeline::run_owned(
+        ds,
+        &settings,
+        &Progress::new(&report, srmscope::interrupt::flag()),
+    )
+    .with_context(|| format!("fitting {name}"));
     bar.finish();
     let out = out?;
-    save_model(&a.out, &out.model)?;
+    model_file::save(&a.out, &out.model, &settings)?;
     let json = serde_json::to_string_pretty(&out.metrics)?;
     if let Some(path) = &a.metrics {
         super::write_text_atomic(path, &json)?;

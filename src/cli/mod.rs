@@ -9,7 +9,7 @@ pub mod info;
 pub mod transform;
 pub mod view;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use srmscope::analysis::{Algo, Center, Init, Normalize, Settings};
@@ -127,7 +127,7 @@ impl FitArgs {
 
 /// [`load`] with the fit options' labels, images and class names.
 pub fn load_fit(files: &[String], fit: &FitArgs) -> Result<Dataset> {
-    let mut ds = srmscope::data::load(files, fit.labels.as_deref())?;
+    let mut ds = load_quiet(files, fit.labels.as_deref())?;
     srmscope::data::attach(&mut ds, fit.images.as_deref(), fit.class_names.as_deref());
     for note in &ds.notes {
         eprintln!("note: {note}");
@@ -135,12 +135,100 @@ pub fn load_fit(files: &[String], fit: &FitArgs) -> Result<Dataset> {
     Ok(ds)
 }
 
+/// `--max-memory` of this run (bytes), set once by `main` before any command runs.
+pub static MAX_MEMORY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Parses `--max-memory`: bytes, or a number with K, M, G or T (powers of 1024), e.g. `2G`.
+pub fn parse_memory(s: &str) -> Result<u64, String> {
+    let t = s.trim().trim_end_matches(['B', 'b']);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("'{s}': use a size such as 512M or 4G")),
+            };
+            (&t[..i], (1u64 << shift) as f64)
+        }
+        _ => (t, 1.0),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}': use a size such as 512M or 4G"))?;
+    let bytes = v * mult;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!("'{s}': must be a positive size such as 512M or 4G"));
+    }
+    Ok(bytes as u64)
+}
+
+fn announce(msg: &str) {
+    eprintln!("note: {msg}");
+}
+
+/// Loads with this run's memory cap and announcements; the notes are left to the caller.
+fn load_quiet(files: &[String], labels: Option<&Path>) -> Result<Dataset> {
+    let mut opts = srmscope::data::LoadOptions {
+        announce: Some(announce),
+        ..Default::default()
+    };
+    if let Some(&m) = MAX_MEMORY.get() {
+        opts.max_bytes = opts.max_bytes.min(m);
+    }
+    Ok(srmscope::data::load_with(files, labels, &opts)?)
+}
+
 pub fn load(files: &[String], labels: Option<&Path>) -> Result<Dataset> {
-    let ds = srmscope::data::load(files, labels)?;
+    let ds = load_quiet(files, labels)?;
     for note in &ds.notes {
         eprintln!("note: {note}");
     }
     Ok(ds)
+}
+
+/// The input files of a command (demo sets excluded), to keep outputs from overwriting them.
+pub fn input_paths(files: &[String], extra: &[Option<&Path>]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| !f.starts_with("demo:"))
+        .map(PathBuf::from)
+        .collect();
+    v.extend(extra.iter().flatten().map(|p| p.to_path_buf()));
+    // Inside folder inputs, the .npy files are inputs too (nothing else there is read).
+    let folders: Vec<PathBuf> = v.iter().filter(|p| p.is_dir()).cloned().collect();
+    for dir in folders {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            v.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))),
+            );
+        }
+    }
+    v
+}
+
+/// Checks an output path before anything is loaded: a regular file (or nothing) in an existing
+/// folder, not one of the inputs, with the expected extension when `ext` is given.
+pub fn check_output(flag: &str, path: &Path, inputs: &[PathBuf], ext: Option<&str>) -> Result<()> {
+    if let Some(ext) = ext {
+        let ok = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext));
+        if !ok {
+            bail!(
+                "{flag} {}: the output is written as .{ext}; give a file name ending in .{ext}",
+                srmscope::data::printable(&path.display().to_string())
+            );
+        }
+    }
+    srmscope::data::check_output(path, inputs).with_context(|| flag.to_string())?;
+    Ok(())
 }
 
 /// A stderr progress bar fed by pipeline events.
@@ -174,20 +262,9 @@ impl Bar {
     }
 }
 
-/// Writes `text` to `path` atomically (temp file in the same folder, then rename).
+/// Writes `text` to `path` atomically, through the one writer every output uses.
 pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write to folder {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|_| tmp.flush())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    srmscope::data::write_atomic(path, |f| f.write_all(text.as_bytes()))?;
     Ok(())
 }

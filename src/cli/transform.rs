@@ -1,10 +1,9 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ndarray::{Array2, Axis};
-use srmscope::align::model_io::load_model;
+use ndarray::Array2;
+use srmscope::analysis::model_file;
 use srmscope::analysis::pca::{fit_joint, moving_average};
-use srmscope::analysis::preprocess::{unit_stats, zscore_rows};
-use srmscope::analysis::{Normalize, Settings};
+use srmscope::analysis::MAX_COUNT;
 use srmscope::data::{write_npz_atomic, NpyArray};
 use std::path::PathBuf;
 
@@ -12,7 +11,8 @@ use std::path::PathBuf;
 pub struct TransformArgs {
     /// The fitted model (.npz from `srmscope fit`).
     pub model: PathBuf,
-    /// Activations of the same networks, in the same order (.npy files, one .npz, a folder...).
+    /// Activations of the same networks, matched to the model by name (.npy files, one .npz, a
+    /// folder...); in the given order when no name matches.
     #[arg(required = true)]
     pub files: Vec<String>,
     /// Where to write the aligned arrays (.npz, one array per network, images × k).
@@ -29,53 +29,50 @@ pub struct TransformArgs {
 }
 
 pub fn run(a: TransformArgs) -> Result<()> {
-    let model = load_model(&a.model)?;
-    let ds = super::load(&a.files, a.labels.as_deref())?;
-    if ds.networks.len() != model.w.len() {
+    if a.smooth == 0 || a.smooth > MAX_COUNT {
         bail!(
-            "{} holds {} networks but the model {} was fitted on {}",
-            ds.name,
-            ds.networks.len(),
-            a.model.display(),
-            model.w.len()
+            "--smooth must be between 1 and {MAX_COUNT}, got {}",
+            a.smooth
         );
     }
-    // Preprocess as at fit time: the same units, the same normalisation.
-    let settings: Settings = serde_json::from_str::<serde_json::Value>(&model.params)
-        .ok()
-        .and_then(|p| serde_json::from_value(p["settings"].clone()).ok())
-        .unwrap_or_default();
-    let mut aligned = Vec::new();
-    for (i, net) in ds.networks.iter().enumerate() {
-        let mut x: Array2<f64> = match model.units_kept.get(i).and_then(|u| u.as_ref()) {
-            Some(cols) => {
-                if let Some(&bad) = cols.iter().find(|&&c| c >= net.data.ncols()) {
-                    bail!(
-                        "{}: the model uses unit {bad} but the network has {} units",
-                        net.source,
-                        net.data.ncols()
-                    );
-                }
-                net.data.select(Axis(1), cols)
-            }
-            None => net.data.clone(),
-        };
-        match settings.normalize {
-            Normalize::None => {}
-            Normalize::Row => zscore_rows(&mut x),
-            Normalize::Unit => {
-                // Training statistics are not stored in the model; use the data's own.
-                let (mean, sd) = unit_stats(&x.view());
-                x -= &mean;
-                x /= &sd;
-            }
+    if let Some(n) = a.pca {
+        if n == 0 || n > MAX_COUNT {
+            bail!("--pca must be between 1 and {MAX_COUNT} components, got {n}");
         }
-        let y = model
-            .transform(i, x.view())
-            .with_context(|| net.source.clone())?;
-        aligned.push(moving_average(&y.view(), a.smooth));
     }
-    let names = ds.names();
+    let inputs = super::input_paths(&a.files, &[Some(a.model.as_path()), a.labels.as_deref()]);
+    super::check_output("--out", &a.out, &inputs, Some("npz"))?;
+    let mf = model_file::load(&a.model)?;
+    for note in &mf.notes {
+        eprintln!("note: {note}");
+    }
+    if let Some(n) = a.pca {
+        if n > mf.model.k() {
+            bail!(
+                "--pca {n}: the model's shared space has only k = {} dimensions",
+                mf.model.k()
+            );
+        }
+    }
+    let ds = super::load(&a.files, a.labels.as_deref())?;
+    let (aligned, notes) = model_file::transform_dataset(&mf, &ds)
+        .with_context(|| format!("applying {}", a.model.display()))?;
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    let n_images = ds.n_images();
+    // The same window for the data and the labels, clipped to the images there are.
+    let w = a.smooth.min(n_images).max(1);
+    if w < a.smooth {
+        eprintln!(
+            "note: smoothing window clipped from {} to {w} ({n_images} images)",
+            a.smooth
+        );
+    }
+    let aligned: Vec<Array2<f64>> = aligned
+        .iter()
+        .map(|y| moving_average(&y.view(), w))
+        .collect();
     let out: Vec<Array2<f64>> = match a.pca {
         Some(n) => {
             let views: Vec<_> = aligned.iter().map(|y| y.view()).collect();
@@ -90,15 +87,17 @@ pub fn run(a: TransformArgs) -> Result<()> {
         }
         None => aligned,
     };
-    let mut arrays: Vec<(String, NpyArray)> = names
+    let mut arrays: Vec<(String, NpyArray)> = mf
+        .model
+        .networks
         .iter()
         .cloned()
         .zip(out.iter().map(NpyArray::from_f64))
         .collect();
     if let Some(l) = &ds.labels {
-        let w = a.smooth.max(1);
         let n = out.first().map_or(0, |y| y.nrows());
-        let lab: ndarray::Array1<i64> = (0..n).map(|t| l[(t + w / 2).min(l.len() - 1)]).collect();
+        let last = l.len().saturating_sub(1);
+        let lab: ndarray::Array1<i64> = (0..n).map(|t| l[(t + w / 2).min(last)]).collect();
         arrays.push(("labels".into(), NpyArray::from_i64(&lab)));
     }
     write_npz_atomic(&a.out, &arrays)?;

@@ -41,6 +41,16 @@ impl ViewArgs {
 
 pub fn run(a: ViewArgs) -> Result<()> {
     let settings = (!a.remembered_settings).then(|| a.fit.settings(a.smooth));
+    // Checked before a window opens, like every other command's options.
+    if let Some(s) = &settings {
+        s.validate().map_err(anyhow::Error::msg)?;
+    }
+    if a.bench_frames.is_some_and(|n| n == 0 || n > 1_000_000) {
+        anyhow::bail!("--bench-frames must be between 1 and 1000000");
+    }
+    if a.tail.is_some_and(|n| n > srmscope::analysis::MAX_COUNT) {
+        anyhow::bail!("--tail must be at most {}", srmscope::analysis::MAX_COUNT);
+    }
     srmscope::app::run_viewer(srmscope::app::ViewerOptions {
         inputs: a.files,
         compare: a.compare,

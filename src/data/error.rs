@@ -97,6 +97,10 @@ pub enum DataError {
     #[error("unknown demo set '{name}'; available: {available}")]
     UnknownDemo { name: String, available: String },
 
+    /// SIGINT or SIGTERM arrived before the output was published; nothing was written.
+    #[error("{path}: not written: interrupted")]
+    Interrupted { path: String },
+
     /// An array passed to a writer whose shape and data disagree, or a bad array name.
     #[error("{what}: {reason}")]
     Invalid { what: String, reason: String },

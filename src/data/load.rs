@@ -25,12 +25,21 @@ pub const FALLBACK_MEMORY_LIMIT: u64 = 8 << 30;
 pub struct LoadOptions {
     /// Refuse inputs whose float64 copy (all networks together) would exceed this many bytes.
     pub max_bytes: u64,
+    /// Told, before the data are read or inflated, about every array whose float64 copy takes
+    /// at least `announce_bytes`, so a small compressed file that inflates hugely is no surprise.
+    pub announce: Option<fn(&str)>,
+    pub announce_bytes: u64,
 }
+
+/// Arrays at least this large (as float64) are announced before they are read.
+pub const ANNOUNCE_BYTES: u64 = 256 << 20;
 
 impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             max_bytes: memory_limit(),
+            announce: None,
+            announce_bytes: ANNOUNCE_BYTES,
         }
     }
 }
@@ -108,6 +117,12 @@ pub fn load_with(
                 source: e,
             },
         })?;
+        if !meta.is_dir() && !meta.is_file() {
+            return Err(DataError::Unsupported {
+                path: input.clone(),
+                reason: format!("{}, not a regular file", file_kind(&meta)),
+            });
+        }
         stems.push(display_stem(path));
         parents.push(fs::canonicalize(path).ok().and_then(|p| {
             p.parent()
@@ -174,7 +189,7 @@ pub fn load_with(
         chosen = others.next();
     }
     if let Some(c) = &chosen {
-        for o in others {
+        for o in others.filter(|o| o.what != c.what) {
             l.notes
                 .push(format!("labels: using {}, ignoring {}", c.what, o.what));
         }
@@ -274,7 +289,42 @@ fn dataset_name(stems: &[String], parents: &[Option<String>]) -> String {
     }
 }
 
+/// What a non-regular file is, for messages.
+pub(crate) fn file_kind(meta: &fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+/// Opens a regular file for reading. Anything else is refused before opening, because opening
+/// a FIFO blocks until a writer appears.
 pub(super) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
+    if let Ok(meta) = fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(DataError::Unsupported {
+                path: shown.to_string(),
+                reason: format!("{}, not a regular file", file_kind(&meta)),
+            });
+        }
+    }
     File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => DataError::Missing {
             path: shown.to_string(),
@@ -397,8 +447,22 @@ impl<'o> Loader<'o> {
         for entry in fs::read_dir(path).map_err(io_err)? {
             let entry = entry.map_err(io_err)?;
             let p = entry.path();
-            if extension(&p).as_deref() == Some("npy") && p.is_file() {
-                files.push((entry.file_name().to_string_lossy().into_owned(), p));
+            if extension(&p).as_deref() != Some("npy") {
+                continue;
+            }
+            match fs::metadata(&p) {
+                Ok(m) if m.is_file() => {
+                    files.push((entry.file_name().to_string_lossy().into_owned(), p))
+                }
+                Ok(m) => self.notes.push(format!(
+                    "{}: skipped, {} and not a regular file",
+                    super::printable(&p.display().to_string()),
+                    file_kind(&m)
+                )),
+                Err(e) => self.notes.push(format!(
+                    "{}: skipped ({e})",
+                    super::printable(&p.display().to_string())
+                )),
             }
         }
         if files.is_empty() {
@@ -419,14 +483,11 @@ impl<'o> Loader<'o> {
     fn npz<R: Read + Seek>(&mut self, reader: R, shown: &str) -> Result<(), DataError> {
         let mut zip = open_zip(reader, shown)?;
         for i in 0..zip.len() {
-            let mut f = zip.by_index(i).map_err(|e| DataError::Corrupt {
-                what: shown.to_string(),
-                reason: format!("damaged archive member #{i}: {e}"),
-            })?;
+            let mut f = member(&mut zip, i, shown)?;
             if f.is_dir() {
                 continue;
             }
-            let fname = f.name().to_string();
+            let fname = super::printable(f.name());
             let Some(array) = fname.strip_suffix(".npy") else {
                 self.notes
                     .push(format!("{shown}: ignored '{fname}' (not a .npy member)"));
@@ -647,18 +708,25 @@ impl<'o> Loader<'o> {
             total,
             limit: self.opts.max_bytes,
         };
-        let Some(n_units) = h.shape[1..]
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
-        else {
-            return Err(too_large(u64::MAX, u64::MAX));
-        };
+        // Empty before too large: (0, 10¹³, 10¹³) is "0 images", not an overflow.
         if n_images == 0 {
             return Err(shape_err(format!(
                 "is empty: 0 images (shape {})",
                 npy::fmt_shape(&h.shape)
             )));
         }
+        if h.shape[1..].contains(&0) {
+            return Err(shape_err(format!(
+                "is empty: 0 units per image (shape {})",
+                npy::fmt_shape(&h.shape)
+            )));
+        }
+        let Some(n_units) = h.shape[1..]
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+        else {
+            return Err(too_large(u64::MAX, u64::MAX));
+        };
         if n_units == 0 {
             return Err(shape_err(format!(
                 "is empty: 0 units per image (shape {})",
@@ -687,6 +755,20 @@ impl<'o> Loader<'o> {
             return Err(too_large(needed, total));
         }
         self.used = total;
+        if let Some(tell) = self
+            .opts
+            .announce
+            .filter(|_| needed >= self.opts.announce_bytes)
+        {
+            tell(&format!(
+                "{what}: shape {} will take {} as float64 ({} of the {} limit so far; \
+                 --max-memory lowers it)",
+                npy::fmt_shape(&h.shape),
+                fmt_bytes(needed),
+                fmt_bytes(total),
+                fmt_bytes(self.opts.max_bytes)
+            ));
+        }
         Ok((n_images, n_units))
     }
 
@@ -728,6 +810,53 @@ impl<'o> Loader<'o> {
         self.used = total;
         Ok(count)
     }
+}
+
+/// Archive member `i`, or an error naming it (e.g. LZMA members, which numpy never writes).
+pub(super) fn member<'a, R: Read + Seek>(
+    zip: &'a mut zip::ZipArchive<R>,
+    i: usize,
+    shown: &str,
+) -> Result<zip::read::ZipFile<'a>, DataError> {
+    let raw = zip
+        .by_index_raw(i)
+        .map(|f| (super::printable(f.name()), f.compression()));
+    let (name, method) = match raw {
+        Ok(x) => x,
+        Err(e) => {
+            return Err(DataError::Corrupt {
+                what: shown.to_string(),
+                reason: format!("damaged archive member #{i}: {e}"),
+            })
+        }
+    };
+    zip.by_index(i).map_err(|e| DataError::Corrupt {
+        what: format!("{shown}:{name}"),
+        reason: match e {
+            zip::result::ZipError::UnsupportedArchive(_) => format!(
+                "the member is compressed with {}, which srmscope cannot read; \
+                 save it with numpy's savez or savez_compressed (deflate)",
+                method_name(method)
+            ),
+            e => format!("damaged archive member: {e}"),
+        },
+    })
+}
+
+/// A zip compression method as users know it.
+fn method_name(m: zip::CompressionMethod) -> String {
+    use zip::CompressionMethod as C;
+    let known = [
+        (C::LZMA, "LZMA"),
+        (C::BZIP2, "bzip2"),
+        (C::ZSTD, "zstd"),
+        (C::XZ, "xz"),
+        (C::DEFLATE64, "Deflate64"),
+    ];
+    known
+        .iter()
+        .find(|(c, _)| *c == m)
+        .map_or_else(|| format!("{m}"), |(_, n)| n.to_string())
 }
 
 pub(super) fn open_zip<R: Read + Seek>(

@@ -10,6 +10,7 @@ mod extras;
 mod images;
 mod load;
 mod npy;
+pub mod output;
 mod write;
 
 pub use class_names::{class_name, read_class_names_file};
@@ -17,11 +18,32 @@ pub use demo::{load_demo, DEMOS};
 pub use error::{fmt_bytes, DataError};
 pub use extras::attach;
 pub use images::{read_images_file, ImageSet, MAX_SIDE};
-pub use load::{load, load_npz_bytes, load_with, memory_limit, LoadOptions, FALLBACK_MEMORY_LIMIT};
-pub use write::{
-    read_npy, read_npz, read_npz_bytes, read_npz_f64, write_npy_array_atomic, write_npy_atomic,
-    write_npz_atomic, NpyArray,
+pub use load::{
+    load, load_npz_bytes, load_with, memory_limit, LoadOptions, ANNOUNCE_BYTES,
+    FALLBACK_MEMORY_LIMIT,
 };
+pub use output::{check_output, output_target, write_atomic, AtomicFile};
+pub use write::{
+    read_npy, read_npy_bytes, read_npz, read_npz_bytes, read_npz_f64, write_npy_array_atomic,
+    write_npy_atomic, write_npz_atomic, NpyArray,
+};
+
+/// `s` safe to print on a terminal: control characters (escape codes, newlines) are shown as
+/// `\u{..}` escapes instead of being interpreted.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 /// One network's activations on the shared image sequence.
 #[derive(Clone, Debug)]

@@ -190,7 +190,10 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
     let bad = |why: &str| {
         corrupt(
             what,
-            format!("corrupt .npy header ({why}): {}", text.trim_end()),
+            format!(
+                "corrupt .npy header ({why}): {}",
+                super::printable(text.trim_end())
+            ),
         )
     };
     let mut p = Parser {
@@ -228,6 +231,20 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
         Some(_) => return Err(bad("'shape' is not a tuple")),
         None => return Err(bad("no 'shape'")),
     };
+    // numpy silently takes the last of duplicate keys; a header that says two things is refused.
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in &items {
+        let Value::Str(k) = key else {
+            return Err(bad("a key is not a string"));
+        };
+        if !["descr", "fortran_order", "shape"].contains(&k.as_str()) {
+            return Err(bad(&format!("unknown key '{}'", super::printable(k))));
+        }
+        if seen.contains(&k.as_str()) {
+            return Err(bad(&format!("the key '{k}' appears twice")));
+        }
+        seen.push(k);
+    }
     let (descr_text, descr) = match descr_v {
         Value::Str(s) => (s.clone(), parse_descr(s, what)?),
         other => {
@@ -297,7 +314,8 @@ pub(crate) fn parse_descr(s: &str, what: &str) -> Result<Descr, DataError> {
         Kind::Bool => size == 1,
         Kind::Int | Kind::UInt => matches!(size, 1 | 2 | 4 | 8),
         Kind::Float => matches!(size, 2 | 4 | 8),
-        Kind::Unicode => size < (1 << 24),
+        // Zero-width strings would let a tiny file promise billions of empty elements.
+        Kind::Unicode => (1..(1 << 24)).contains(&size),
     };
     if !ok {
         if kind == Kind::Float && size > 8 {
@@ -610,6 +628,9 @@ pub(crate) enum DataReadError {
     Value(String),
 }
 
+/// Elements reserved before any data has been read (128 MB of float64).
+const PREALLOC_ITEMS: usize = 1 << 24;
+
 /// Read and decode `n` elements, streaming in chunks so the peak memory is the destination only.
 pub(crate) fn read_data(
     r: &mut impl Read,
@@ -625,20 +646,26 @@ pub(crate) fn read_data(
         (Want::Native, Kind::Bool | Kind::Int | Kind::UInt) => 1,
         _ => 0,
     };
+    // A header (or zip entry) can promise more than the stream holds; reserve a bounded amount
+    // first and the rest only once the data have shown up, so a lie costs no huge allocation.
+    let first = n.min(PREALLOC_ITEMS);
     let mut out = match native_kind {
         0 => {
             let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| DataReadError::Alloc)?;
+            v.try_reserve_exact(first)
+                .map_err(|_| DataReadError::Alloc)?;
             Values::F64(v)
         }
         1 => {
             let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| DataReadError::Alloc)?;
+            v.try_reserve_exact(first)
+                .map_err(|_| DataReadError::Alloc)?;
             Values::I64(v)
         }
         _ => {
             let mut v = Vec::new();
-            v.try_reserve_exact(n).map_err(|_| DataReadError::Alloc)?;
+            v.try_reserve_exact(first)
+                .map_err(|_| DataReadError::Alloc)?;
             Values::Str(v)
         }
     };
@@ -650,6 +677,15 @@ pub(crate) fn read_data(
             io::ErrorKind::UnexpectedEof => DataReadError::Truncated,
             _ => DataReadError::Io(e),
         })?;
+        let done = n - left;
+        let rest = n - done;
+        let grown = match &mut out {
+            Values::F64(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
+            Values::I64(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
+            Values::Str(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
+            _ => Ok(()),
+        };
+        grown.map_err(|_| DataReadError::Alloc)?;
         match &mut out {
             Values::F64(v) => decode_f64(b, d, v),
             Values::I64(v) => decode_i64(b, d, v).map_err(DataReadError::Value)?,
@@ -739,6 +775,12 @@ pub(crate) fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_width_strings_are_refused() {
+        assert!(parse_descr("<U0", "x.npy").is_err());
+        assert!(parse_descr("<U1", "x.npy").is_ok());
+    }
 
     #[test]
     fn parses_headers() {

@@ -10,7 +10,7 @@ use npyz::zip;
 
 use super::error::DataError;
 use super::load::{
-    check_available, drain, memory_limit, open, open_sized, open_zip, read_values, reorder,
+    check_available, drain, member, memory_limit, open, open_sized, open_zip, read_values, reorder,
 };
 use super::npy::{self, Values, Want};
 
@@ -253,47 +253,50 @@ fn zip_to_io(e: zip::result::ZipError) -> io::Error {
     }
 }
 
-/// Create `path` atomically: `fill` writes a temp file in the same folder, which is synced and
-/// renamed over `path` only if everything succeeded. On error the temp file is removed.
+/// Passes writes through until the first error, then swallows everything and keeps that error.
+/// The zip writer tries to finish the archive when dropped after a failure and prints a raw
+/// `ZipWriter drop failed` line if that fails too; with this it cannot fail, and the first
+/// error is reported once, properly.
+struct Latch<W> {
+    inner: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Write for Latch<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.error.is_some() {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Ok(n) => Ok(n),
+            Err(e) => {
+                self.error = Some(e);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.error.is_none() {
+            if let Err(e) = self.inner.flush() {
+                self.error = Some(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Seek> Seek for Latch<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 fn atomic_write(
     path: &Path,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> Result<(), DataError> {
-    let shown = path.display().to_string();
-    let werr = |source: io::Error| DataError::Write {
-        path: shown.clone(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(werr(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("the folder {} does not exist", dir.display()),
-        )));
-    }
-    if path.is_dir() {
-        return Err(werr(io::Error::other("it is a folder")));
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".srmscope-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(&werr)?;
-    fill(tmp.as_file_mut()).map_err(&werr)?;
-    tmp.as_file().sync_all().map_err(&werr)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // NamedTempFile is 0600; a result file should be readable like any other.
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path).map_err(|e| werr(e.error))?;
-    Ok(())
+    super::output::write_atomic(path, fill).map(|_| ())
 }
 
 /// Write arrays to a compressed (deflate) `.npz` that `np.load` reads, atomically: a failure
@@ -318,17 +321,35 @@ pub fn write_npz_atomic(path: &Path, arrays: &[(String, NpyArray)]) -> Result<()
         a.validate(&what)?;
     }
     atomic_write(path, |file| {
-        let mut zw = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+        // The latch sits under the buffer, so a seek (which flushes) never fails either.
+        let latch = Latch {
+            inner: file,
+            error: None,
+        };
+        let mut zw = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, latch));
+        let mut result = Ok(());
         for (name, a) in arrays {
             let opts = zip::write::FileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated)
                 .large_file(a.data_bytes() + 4096 >= u64::from(u32::MAX));
-            zw.start_file(format!("{name}.npy"), opts)
-                .map_err(zip_to_io)?;
-            write_npy_to(&mut zw, a)?;
+            result = zw
+                .start_file(format!("{name}.npy"), opts)
+                .map_err(zip_to_io)
+                .and_then(|_| write_npy_to(&mut zw, a));
+            if result.is_err() {
+                break;
+            }
         }
-        let mut bw = zw.finish().map_err(zip_to_io)?;
-        bw.flush()
+        let finished = zw.finish().map_err(zip_to_io);
+        let buffered = match finished {
+            Ok(b) => b,
+            Err(e) => return Err(result.err().unwrap_or(e)),
+        };
+        let mut latch = buffered.into_inner().map_err(|e| e.into_error())?;
+        match latch.error.take() {
+            Some(e) => Err(e),
+            None => result,
+        }
     })
 }
 
@@ -414,15 +435,12 @@ fn read_npz_from<R: Read + Seek>(
     let mut zip = open_zip(reader, shown)?;
     let mut out = Vec::new();
     for i in 0..zip.len() {
-        let mut f = zip.by_index(i).map_err(|e| DataError::Corrupt {
-            what: shown.to_string(),
-            reason: format!("damaged archive member #{i}: {e}"),
-        })?;
+        let mut f = member(&mut zip, i, shown)?;
         let fname = f.name().to_string();
         let Some(name) = fname.strip_suffix(".npy") else {
             continue;
         };
-        let what = format!("{shown}:{name}");
+        let what = format!("{shown}:{}", super::printable(name));
         let size = f.size();
         let a = read_npy_stream(&mut f, &what, size, &mut used, limit)?;
         drain(&mut f, &what)?;
@@ -461,6 +479,19 @@ pub fn read_npz_f64(path: &Path) -> Result<Vec<(String, ArrayD<f64>)>, DataError
         out.push((name, arr));
     }
     Ok(out)
+}
+
+/// One `.npy` stream held in memory (header and data) as an [`NpyArray`]; `name` is used in
+/// messages. The fuzz target `npy` drives this.
+pub fn read_npy_bytes(name: &str, bytes: &[u8]) -> Result<NpyArray, DataError> {
+    let mut used = 0;
+    read_npy_stream(
+        &mut io::Cursor::new(bytes),
+        name,
+        bytes.len() as u64,
+        &mut used,
+        memory_limit(),
+    )
 }
 
 /// One `.npy` file as an [`NpyArray`].

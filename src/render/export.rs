@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use three_d::Viewport;
 
 use crate::analysis::SceneData;
+use crate::data::output::{sweep_stale_temps, AtomicFile, TEMP_PREFIX};
 use crate::progress::{Progress, Stage};
 
 use super::camera::{OrbitCamera, DEFAULT_AZIMUTH_DEG, DEFAULT_ELEVATION_DEG};
@@ -441,6 +442,14 @@ pub fn export(
         (16..=8192).contains(&opts.width) && (16..=8192).contains(&opts.height),
         "width and height must be between 16 and 8192",
     )?;
+    check(
+        opts.elevation_deg.is_finite() && opts.elevation_deg.abs() <= 90.0,
+        "the elevation must be a number of degrees between -90 and 90",
+    )?;
+    check(
+        opts.zoom.is_finite() && opts.zoom > 0.0,
+        "the zoom must be a positive number",
+    )?;
     let plan = plan_frames(scene.n_frames(), opts)?;
     let tail_images = plan.first().map_or(0, |f| f.tail);
     let parent = parent_dir(out)?;
@@ -453,13 +462,13 @@ pub fn export(
     let bytes;
     match opts.format {
         ExportFormat::Gif | ExportFormat::Png => {
-            let tmp = tempfile::Builder::new()
-                .prefix(".srmscope-export-")
-                .suffix(".tmp")
-                .tempfile_in(&parent)
-                .map_err(|e| RenderError::io(&parent, e))?;
-            let file = tmp.reopen().map_err(|e| RenderError::io(tmp.path(), e))?;
-            let tmp_path = tmp.path().to_path_buf();
+            let mut tmp =
+                AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
+            let tmp_path = tmp.temp_path().to_path_buf();
+            let file = tmp
+                .file()
+                .try_clone()
+                .map_err(|e| RenderError::io(&tmp_path, e))?;
             let is_gif = opts.format == ExportFormat::Gif;
             let palette = gif_palette(scene, opts, &frames.legend);
             let worker = std::thread::spawn(move || -> Result<(), RenderError> {
@@ -496,17 +505,15 @@ pub fn export(
             });
             finish(run_frames(&mut frames, &plan, tx, progress), worker)?;
             check_dest_file(out)?;
-            let persisted = tmp
-                .persist(out)
-                .map_err(|e| RenderError::io(out, e.error))?;
-            bytes = persisted.metadata().map(|m| m.len()).unwrap_or(0);
-            drop(persisted);
-            publish_permissions(out, false);
+            bytes = tmp
+                .commit()
+                .map_err(|e| RenderError::Output(e.to_string()))?;
         }
         ExportFormat::PngFrames => {
             check_dest_dir(out)?;
+            sweep_stale_temps(&parent);
             let dir = tempfile::Builder::new()
-                .prefix(".srmscope-frames-")
+                .prefix(&format!("{TEMP_PREFIX}{}-frames-", std::process::id()))
                 .tempdir_in(&parent)
                 .map_err(|e| RenderError::io(&parent, e))?;
             let dir_path = dir.path().to_path_buf();
@@ -529,6 +536,9 @@ pub fn export(
                         .sum()
                 })
                 .unwrap_or(0);
+            if crate::interrupt::interrupted() {
+                return Err(RenderError::Cancelled);
+            }
             if out.is_dir() {
                 // Only an empty folder gets here (checked above); rename cannot replace it on
                 // every platform, so remove it first.
@@ -671,7 +681,7 @@ pub fn render_single_png(
     overlay: Option<&Overlay>,
     out: &Path,
 ) -> Result<(), RenderError> {
-    let parent = parent_dir(out)?;
+    parent_dir(out)?;
     check_dest_file(out)?;
     let mut gl = HeadlessGl::new()?;
     let mut renderer = SceneRenderer::new(gl.context(), scene)?;
@@ -679,19 +689,15 @@ pub fn render_single_png(
     if let Some(o) = overlay {
         o.draw(&mut rgba, width as usize, height as usize);
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(".srmscope-shot-")
-        .suffix(".tmp")
-        .tempfile_in(&parent)
-        .map_err(|e| RenderError::io(&parent, e))?;
+    let mut tmp = AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
+    let tmp_path = tmp.temp_path().to_path_buf();
     {
-        let mut writer = BufWriter::new(tmp.as_file());
-        write_png(&mut writer, &rgba, width, height, tmp.path())?;
-        writer.flush().map_err(|e| RenderError::io(tmp.path(), e))?;
+        let mut writer = BufWriter::new(tmp.file());
+        write_png(&mut writer, &rgba, width, height, &tmp_path)?;
+        writer.flush().map_err(|e| RenderError::io(&tmp_path, e))?;
     }
-    tmp.persist(out)
-        .map_err(|e| RenderError::io(out, e.error))?;
-    publish_permissions(out, false);
+    tmp.commit()
+        .map_err(|e| RenderError::Output(e.to_string()))?;
     Ok(())
 }
 

@@ -54,6 +54,9 @@ pub enum RenderError {
     Encode { path: PathBuf, msg: String },
     #[error("export cancelled")]
     Cancelled,
+    /// The output path was refused or the finished file could not be published.
+    #[error("{0}")]
+    Output(String),
 }
 
 impl RenderError {

@@ -5,9 +5,10 @@
 use srmscope::render::HeadlessGl;
 
 /// GL tests must fail loudly on a machine without Mesa, unless the developer opts out with
-/// `SRMSCOPE_SKIP_GL=1`. Returns `None` when skipping.
+/// `SRMSCOPE_SKIP_GL=1`; under `CI=true` nothing is skipped. Returns `None` when skipping.
 pub fn gl_or_skip(test: &str) -> Option<HeadlessGl> {
-    if std::env::var("SRMSCOPE_SKIP_GL").as_deref() == Ok("1") {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    if !ci && std::env::var("SRMSCOPE_SKIP_GL").as_deref() == Ok("1") {
         eprintln!("{test}: skipped (SRMSCOPE_SKIP_GL=1)");
         return None;
     }
