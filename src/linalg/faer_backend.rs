@@ -14,32 +14,31 @@ fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
     unsafe { MatRef::from_raw_parts(a.as_ptr(), a.nrows(), a.ncols(), s[0], s[1]) }
 }
 
-/// A row-major copy, column by column (faer stores columns contiguously).
+/// A row-major copy of a column-major matrix, in tiles so both sides stay in cache.
 fn to_ndarray(m: MatRef<'_, f64>) -> Array2<f64> {
+    const TILE: usize = 32;
     let (r, c) = (m.nrows(), m.ncols());
     let mut out = Array2::<f64>::zeros((r, c));
-    for j in 0..c {
-        let col = m.col(j);
-        for i in 0..r {
-            out[[i, j]] = col[i];
+    for j0 in (0..c).step_by(TILE) {
+        for i0 in (0..r).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(r) {
+                for j in j0..(j0 + TILE).min(c) {
+                    out[[i, j]] = m[(i, j)];
+                }
+            }
         }
     }
     out
 }
 
 fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> {
-    // Compute cᵀ = bᵀaᵀ into a column-major buffer: its memory is then c in row-major order.
-    let mut out = Array2::<f64>::zeros((a.nrows(), b.ncols()));
+    // faer is fastest with a column-major destination (the transposed-view operands are then
+    // column-major too); one copy out gives callers a standard-layout array.
+    let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
     if a.ncols() > 0 {
-        let mut o = out.view_mut();
-        let s = o.strides().to_vec();
-        // SAFETY: a live, exclusively borrowed view; shape and strides are its own.
-        let dst = unsafe {
-            faer::MatMut::from_raw_parts_mut(o.as_mut_ptr(), o.nrows(), o.ncols(), s[0], s[1])
-        };
-        faer_matmul(dst, Accum::Replace, view(&a), view(&b), 1.0, par);
+        faer_matmul(out.as_mut(), Accum::Replace, view(&a), view(&b), 1.0, par);
     }
-    out
+    to_ndarray(out.as_ref())
 }
 
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
