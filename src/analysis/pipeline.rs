@@ -13,8 +13,8 @@ use ndarray::{Array2, ArrayView2, Axis};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// Above this many held-out images the bootstrap, chance and leave-one-network-out ranges are
-/// skipped: they hold image × image RSMs (128 MB each at this size).
+/// Above this many held-out images the bootstrap, chance, leave-one-network-out ranges and the
+/// pairwise matrices are skipped: they hold image × image matrices (128 MB each at this size).
 pub const UNCERTAINTY_MAX_IMAGES: usize = 4096;
 
 /// Everything one run of the pipeline produces.
@@ -593,11 +593,20 @@ pub fn finish(
         .iter()
         .zip(&test)
         .all(|(w, x)| w.nrows() == w.ncols() && w.nrows() == x.ncols());
-    let pairs = match pair_measures(&nv, &yv, s.knn, rotation) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            notes.push(format!("pairwise similarity measures skipped: {e}"));
-            None
+    // The pairwise measures hold image × image kernels per network, so they share the
+    // intervals' size limit.
+    let pairs = if n_test > UNCERTAINTY_MAX_IMAGES {
+        notes.push(format!(
+            "no pairwise similarity matrices: {n_test} held-out images (at most {UNCERTAINTY_MAX_IMAGES})"
+        ));
+        None
+    } else {
+        match pair_measures(&nv, &yv, s.knn, rotation) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                notes.push(format!("pairwise similarity measures skipped: {e}"));
+                None
+            }
         }
     };
     drop(native_c);
