@@ -1,5 +1,5 @@
 //! The srmscope command line: the viewer (default), `info`, `fit`, `transform`, `export`,
-//! `demo` and `bench`.
+//! `study`, `demo` and `bench`.
 
 mod cli;
 
@@ -35,6 +35,8 @@ enum Command {
     Transform(cli::transform::TransformArgs),
     /// Render the trajectories to an animated GIF or PNG frames, without a window.
     Export(cli::export::ExportArgs),
+    /// Fit every layer and checkpoint of a study (study.json) and write RESULTS.json.
+    Study(cli::study::StudyArgs),
     /// List the embedded demo datasets.
     Demo(cli::demo::DemoArgs),
     /// Time probabilistic SRM on synthetic data (m=10, v=512, T=2000, k=50, 10 iterations).
@@ -80,6 +82,7 @@ fn main() {
         Some(Command::Fit(a)) => cli::fit::run(a),
         Some(Command::Transform(a)) => cli::transform::run(a),
         Some(Command::Export(a)) => cli::export::run(a),
+        Some(Command::Study(a)) => cli::study::run(a),
         Some(Command::Demo(a)) => cli::demo::run(a),
         Some(Command::Bench(a)) => cli::bench::run(a),
     };

@@ -92,7 +92,7 @@ pub struct Metrics {
 use ndarray::{Array2, ArrayView2};
 
 /// Centres each row and scales it to unit norm (Pearson correlation across columns).
-fn zrows(x: &ArrayView2<f64>) -> Array2<f64> {
+pub(crate) fn zrows(x: &ArrayView2<f64>) -> Array2<f64> {
     let mut z = x.to_owned();
     for mut r in z.rows_mut() {
         let n = r.len().max(1) as f64;

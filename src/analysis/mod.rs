@@ -9,6 +9,7 @@ pub mod preprocess;
 pub mod scene;
 pub mod settings;
 pub mod similarity;
+pub mod study;
 pub mod uncertainty;
 
 pub use metrics::Metrics;

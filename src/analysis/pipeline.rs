@@ -313,6 +313,16 @@ fn fit_prepared(
     prep: Prepared,
     progress: &Progress,
 ) -> Result<PipelineOutput, AnalysisError> {
+    fit_prepared_inspect(ds, s, prep, progress, None)
+}
+
+fn fit_prepared_inspect(
+    ds: &Dataset,
+    s: &Settings,
+    prep: Prepared,
+    progress: &Progress,
+    inspect: Option<Inspect<'_>>,
+) -> Result<PipelineOutput, AnalysisError> {
     let names = ds.names();
     let min_units = prep.train.iter().map(|x| x.ncols()).min().unwrap_or(0);
     let k = s.k.unwrap_or(min_units);
@@ -372,8 +382,10 @@ fn fit_prepared(
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
-    let mut out =
-        check_finite_results(finish(ds, s, prep, model, fit_seconds, progress)?, &ds.name)?;
+    let mut out = check_finite_results(
+        finish_inspect(ds, s, prep, model, fit_seconds, progress, inspect)?,
+        &ds.name,
+    )?;
     out.notes.extend(s.notes());
     Ok(out)
 }
@@ -433,6 +445,48 @@ pub fn apply_model(
     Ok(out)
 }
 
+/// The held-out data of every network in both spaces, as the metrics see them: native is
+/// centred with its own held-out means, shared is the model's projection. Rows are the held-out
+/// images in display (class-sorted) order.
+pub struct TestSpaces<'a> {
+    pub native: &'a [ArrayView2<'a, f64>],
+    pub shared: &'a [ArrayView2<'a, f64>],
+    /// Whether native space compares unit with unit (equal widths).
+    pub same_width: bool,
+    pub test_idx: &'a [usize],
+}
+
+/// Called once per run with the held-out data, for measures beyond METRICS.json (studies).
+pub type Inspect<'i> = &'i mut dyn FnMut(&TestSpaces<'_>);
+
+/// As [`run_owned`], handing the held-out data to `inspect` before it is freed.
+pub fn run_owned_inspect(
+    mut ds: Dataset,
+    s: &Settings,
+    progress: &Progress,
+    inspect: Inspect<'_>,
+) -> Result<PipelineOutput, AnalysisError> {
+    progress.stage(Stage::Preprocess, 0.0);
+    let prep = prepare_releasing(&mut ds, s)?;
+    fit_prepared_inspect(&ds, s, prep, progress, Some(inspect))
+}
+
+/// The held-out data of every network as the metrics' native space sees it (preprocessed,
+/// centred with its own means), without fitting anything.
+pub fn native_test(ds: &Dataset, s: &Settings) -> Result<Vec<Array2<f64>>, AnalysisError> {
+    let prep = prepare(ds, s)?;
+    Ok(prep
+        .test
+        .iter()
+        .map(|x| {
+            let m = x
+                .mean_axis(Axis(0))
+                .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+            x - &m
+        })
+        .collect())
+}
+
 /// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene.
 pub fn finish(
     ds: &Dataset,
@@ -441,6 +495,18 @@ pub fn finish(
     model: Model,
     fit_seconds: f64,
     progress: &Progress,
+) -> Result<PipelineOutput, AnalysisError> {
+    finish_inspect(ds, s, prep, model, fit_seconds, progress, None)
+}
+
+fn finish_inspect(
+    ds: &Dataset,
+    s: &Settings,
+    prep: Prepared,
+    model: Model,
+    fit_seconds: f64,
+    progress: &Progress,
+    inspect: Option<Inspect<'_>>,
 ) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Metrics, 0.0);
     let mut notes = Vec::new();
@@ -541,6 +607,14 @@ pub fn finish(
         }
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
+    if let Some(f) = inspect {
+        f(&TestSpaces {
+            native: &nv,
+            shared: &yv,
+            same_width,
+            test_idx: &test_idx,
+        });
+    }
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }

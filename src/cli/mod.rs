@@ -6,6 +6,7 @@ pub mod demo;
 pub mod export;
 pub mod fit;
 pub mod info;
+pub mod study;
 pub mod transform;
 pub mod view;
 

@@ -27,6 +27,19 @@ pub const DEMOS: &[(&str, &[u8], &str)] = &[
     ),
 ];
 
+/// `(name, zip bytes, one-line description)` of every embedded demo study (`data::study`).
+pub const STUDIES: &[(&str, &[u8], &str)] = &[];
+
+/// The archive of embedded study `name`, if there is one.
+pub fn study_bytes(name: &str) -> Option<&'static [u8]> {
+    STUDIES.iter().find(|d| d.0 == name).map(|d| d.1)
+}
+
+/// Names of every embedded demo: datasets, then studies.
+pub fn all_names() -> Vec<&'static str> {
+    DEMOS.iter().chain(STUDIES).map(|d| d.0).collect()
+}
+
 /// Names of the embedded demo sets.
 pub fn names() -> Vec<&'static str> {
     DEMOS.iter().map(|d| d.0).collect()

@@ -11,6 +11,7 @@ mod images;
 mod load;
 mod npy;
 pub mod output;
+pub mod study;
 mod write;
 
 pub use class_names::{class_name, read_class_names_file};

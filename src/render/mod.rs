@@ -13,6 +13,7 @@ pub mod headless;
 pub mod inset;
 pub mod overlay;
 pub mod scene;
+pub mod study_figures;
 pub mod style;
 
 pub use camera::OrbitCamera;

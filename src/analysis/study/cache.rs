@@ -1,0 +1,207 @@
+//! Finished cells on disk, keyed by content: the SHA-256 of the cell's files (and of the last
+//! checkpoint's, which `dev_vs_final` reads), the settings and this build. An unchanged study
+//! re-runs from here; a changed file or setting misses and refits only the cells it touches.
+//!
+//! Layout: `DIR/cells/<key>.json` (the cell's numbers) and `DIR/cells/<key>.view.json` (its RSMs
+//! and trajectories, read only by the viewer), and `DIR/digests.json`, which remembers file
+//! digests by (path, size, modification time, inode) so unchanged files are not read again.
+
+use super::{CellResult, CellView, RSM_BLOCKS};
+use crate::analysis::Settings;
+use crate::data::study::{hex, sha256_file, DigestMemo, Study};
+use crate::data::{write_atomic, DataError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Bumped whenever a cached cell's meaning changes.
+const FORMAT: u32 = 1;
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+struct Stamp {
+    len: u64,
+    mtime_ns: i128,
+    ino: u64,
+    sha256: String,
+}
+
+/// A cache folder.
+pub struct Cache {
+    dir: PathBuf,
+    memo: Mutex<BTreeMap<String, Stamp>>,
+    memo_dirty: Mutex<bool>,
+}
+
+/// `$XDG_CACHE_HOME/srmscope/studies`, else `~/.cache/srmscope/studies`.
+pub fn default_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("srmscope").join("studies"))
+}
+
+fn stamp_of(path: &Path) -> Option<(u64, i128, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    let mtime = m.modified().ok()?;
+    let ns = match mtime.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    };
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((m.len(), ns, ino))
+}
+
+impl Cache {
+    /// Opens (and creates) a cache folder.
+    pub fn open(dir: &Path) -> Result<Cache, DataError> {
+        let cells = dir.join("cells");
+        std::fs::create_dir_all(&cells).map_err(|e| DataError::Write {
+            path: crate::data::printable(&cells.display().to_string()),
+            source: e,
+        })?;
+        let memo = std::fs::read(dir.join("digests.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            memo: Mutex::new(memo),
+            memo_dirty: Mutex::new(false),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The key of a cell's result: its content, the final checkpoint's content, the settings
+    /// and this build.
+    pub fn key(settings: &Settings, cell: &str, final_cell: &str) -> String {
+        let id = serde_json::json!({
+            "format": FORMAT,
+            "srmscope": env!("CARGO_PKG_VERSION"),
+            "linalg": crate::linalg::BACKEND,
+            "rsm_blocks": RSM_BLOCKS,
+            "settings": settings,
+            "cell": cell,
+            "final": final_cell,
+        });
+        hex(&Sha256::digest(id.to_string().as_bytes()))
+    }
+
+    /// Digest of cell `i`'s files, through the memo.
+    pub fn cell_digest(&self, study: &Study, i: usize) -> Result<String, DataError> {
+        study.cell_digest(i, &mut MemoRef(self))
+    }
+
+    fn path(&self, key: &str, view: bool) -> PathBuf {
+        let name = if view {
+            format!("{key}.view.json")
+        } else {
+            format!("{key}.json")
+        };
+        self.dir.join("cells").join(name)
+    }
+
+    /// A cached result, or `None` (missing or unreadable entries are simply misses).
+    pub fn get(&self, key: &str) -> Option<CellResult> {
+        let b = std::fs::read(self.path(key, false)).ok()?;
+        serde_json::from_slice(&b).ok()
+    }
+
+    pub fn get_view(&self, key: &str) -> Option<CellView> {
+        let b = std::fs::read(self.path(key, true)).ok()?;
+        serde_json::from_slice(&b).ok()
+    }
+
+    pub fn has_view(&self, key: &str) -> bool {
+        self.path(key, true).is_file()
+    }
+
+    /// Stores a cell; the view first, so a result never points at a missing view.
+    pub fn put(&self, key: &str, result: &CellResult, view: &CellView) -> Result<(), DataError> {
+        let v = serde_json::to_vec(view).map_err(|e| DataError::Corrupt {
+            what: "study cache".into(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&self.path(key, true), |f| f.write_all(&v))?;
+        let r = serde_json::to_vec(result).map_err(|e| DataError::Corrupt {
+            what: "study cache".into(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&self.path(key, false), |f| f.write_all(&r))?;
+        Ok(())
+    }
+
+    /// Writes the digest memo if it changed.
+    pub fn save_memo(&self) -> Result<(), DataError> {
+        let dirty = self.memo_dirty.lock().map(|d| *d).unwrap_or(false);
+        if !dirty {
+            return Ok(());
+        }
+        let text = match self.memo.lock() {
+            Ok(m) => serde_json::to_vec(&*m).unwrap_or_default(),
+            Err(_) => return Ok(()),
+        };
+        write_atomic(&self.dir.join("digests.json"), |f| f.write_all(&text))?;
+        Ok(())
+    }
+}
+
+struct MemoRef<'a>(&'a Cache);
+
+impl DigestMemo for MemoRef<'_> {
+    fn file_digest(&mut self, path: &Path) -> Result<[u8; 32], DataError> {
+        let key = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
+        let now = stamp_of(path);
+        if let (Some((len, mtime_ns, ino)), Ok(m)) = (now, self.0.memo.lock()) {
+            if let Some(s) = m.get(&key) {
+                if s.len == len && s.mtime_ns == mtime_ns && s.ino == ino {
+                    if let Some(d) = unhex(&s.sha256) {
+                        return Ok(d);
+                    }
+                }
+            }
+        }
+        let d = sha256_file(path)?;
+        // A file changed while hashed is not remembered (its stamp would lie).
+        if let Some((len, mtime_ns, ino)) = now.filter(|n| stamp_of(path) == Some(*n)) {
+            if let Ok(mut m) = self.0.memo.lock() {
+                m.insert(
+                    key,
+                    Stamp {
+                        len,
+                        mtime_ns,
+                        ino,
+                        sha256: hex(&d),
+                    },
+                );
+                if let Ok(mut dirty) = self.0.memo_dirty.lock() {
+                    *dirty = true;
+                }
+            }
+        }
+        Ok(d)
+    }
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

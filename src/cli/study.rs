@@ -1,0 +1,278 @@
+//! `srmscope study`: fit every (arch, layer, checkpoint) cell of a study, or merge shards.
+
+use super::{check_output, FitArgs};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use srmscope::analysis::study::cache::{self, Cache};
+use srmscope::analysis::study::runner::{self, RunOptions, StudyProgress, StudySink};
+use srmscope::analysis::study::{merge, table, CellResult, CellView, StudyResults};
+use srmscope::data::study::Study;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+#[derive(Args)]
+pub struct StudyArgs {
+    /// A study folder (with study.json), its study.json, a .zip of it, or demo:digits-study.
+    #[arg(required_unless_present = "merge", conflicts_with = "merge")]
+    pub study: Option<String>,
+    /// Merge the RESULTS.json files of every shard of one run instead of fitting.
+    #[arg(long, num_args = 1..)]
+    pub merge: Vec<PathBuf>,
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// Moving-average window used for the trajectories' PCA.
+    #[arg(long, default_value_t = 10)]
+    pub smooth: usize,
+    /// Where to write the results (.json): settings and one entry per cell.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write one row per cell as CSV.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Also write the study figures as PNG into this folder (created if missing).
+    #[arg(long)]
+    pub figures: Option<PathBuf>,
+    /// Fit only every N-th cell, starting at cell I (1-based): I/N. Merge the shards with --merge.
+    #[arg(long, value_parser = runner::parse_shard)]
+    pub shard: Option<(usize, usize)>,
+    /// Cache folder for finished cells (default: $XDG_CACHE_HOME/srmscope/studies).
+    #[arg(long, conflicts_with = "no_cache")]
+    pub cache: Option<PathBuf>,
+    /// Fit everything again and keep nothing on disk.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Cells fitted at once (default: the number of cores, at most 4).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+struct Bar {
+    bar: ProgressBar,
+    views: Option<Mutex<BTreeMap<usize, Arc<CellView>>>>,
+}
+
+impl StudySink for Bar {
+    fn progress(&self, p: &StudyProgress) {
+        self.bar.set_length(p.total as u64);
+        self.bar.set_position(p.done as u64);
+        let running: Vec<String> = p
+            .running
+            .iter()
+            .map(|(_, c, stage)| format!("{c} {stage}"))
+            .collect();
+        let eta = p
+            .eta
+            .map_or(String::new(), |s| format!("  ETA {}", fmt_secs(s)));
+        self.bar
+            .set_message(format!("{}{eta}", running.join(" · ")));
+    }
+
+    fn cell(&self, r: &CellResult, view: Option<Arc<CellView>>, _key: Option<&str>) {
+        if let (Some(views), Some(v)) = (&self.views, view) {
+            if let Ok(mut m) = views.lock() {
+                m.insert(r.index, v);
+            }
+        }
+    }
+}
+
+fn fmt_secs(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, s / 60 % 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+pub fn run(a: StudyArgs) -> Result<()> {
+    let mut inputs: Vec<PathBuf> = a.merge.clone();
+    if let Some(s) = a.study.as_ref().filter(|s| !s.starts_with("demo:")) {
+        inputs.extend(super::input_paths(std::slice::from_ref(s), &[]));
+        let p = PathBuf::from(s);
+        if p.is_dir() {
+            inputs.push(p.join(srmscope::data::study::MANIFEST));
+        }
+    }
+    check_output("--out", &a.out, &inputs, Some("json"))?;
+    if let Some(c) = &a.csv {
+        check_output("--csv", c, &inputs, Some("csv"))?;
+        if srmscope::data::output_target(c)? == srmscope::data::output_target(&a.out)? {
+            bail!("--csv and --out name the same file");
+        }
+    }
+    if !a.merge.is_empty() {
+        return run_merge(&a);
+    }
+    for (flag, given) in [
+        ("--labels", a.fit.labels.is_some()),
+        ("--images", a.fit.images.is_some()),
+        ("--class-names", a.fit.class_names.is_some()),
+    ] {
+        if given {
+            bail!("{flag}: a study's labels, images and class names are named in its study.json");
+        }
+    }
+    let settings = a.fit.settings(a.smooth);
+    settings.validate().map_err(anyhow::Error::msg)?;
+    if a.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    let input = a.study.clone().unwrap_or_default();
+    let study = Study::open(&input)?;
+    let cache = if a.no_cache {
+        None
+    } else {
+        let dir = match &a.cache {
+            Some(d) => Some(d.clone()),
+            None => cache::default_dir(),
+        };
+        match dir {
+            Some(d) => Some(Cache::open(&d).with_context(|| format!("--cache {}", d.display()))?),
+            None => {
+                eprintln!("note: no cache (neither XDG_CACHE_HOME nor HOME is set)");
+                None
+            }
+        }
+    };
+    let mut load = srmscope::data::LoadOptions::default();
+    if let Some(&m) = super::MAX_MEMORY.get() {
+        load.max_bytes = load.max_bytes.min(m);
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let opts = RunOptions {
+        shard: a.shard,
+        cache: cache.as_ref(),
+        workers: a.jobs.unwrap_or(cores.min(4)),
+        load,
+    };
+    let bar = ProgressBar::new(study.cells.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} cells {pos}/{len} [{bar:24}] {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let sink = Bar {
+        bar,
+        views: a.figures.is_some().then(|| Mutex::new(BTreeMap::new())),
+    };
+    let t0 = std::time::Instant::now();
+    let res = runner::run_study(&study, &settings, &opts, &sink, srmscope::interrupt::flag());
+    sink.bar.finish_and_clear();
+    // Errors name the manifest and the cell already.
+    let results = res?;
+    let secs = t0.elapsed().as_secs_f64();
+    write_outputs(&a, &results)?;
+    if let Some(dir) = &a.figures {
+        let mut views = sink
+            .views
+            .and_then(|m| m.into_inner().ok())
+            .unwrap_or_default();
+        // Cells answered by the cache bring their views from there.
+        if let Some(c) = &cache {
+            for r in &results.cells {
+                if !views.contains_key(&r.index) {
+                    if let Some(v) = cached_view(c, &study, &settings, r.index) {
+                        views.insert(r.index, Arc::new(v));
+                    }
+                }
+            }
+        }
+        let written = srmscope::render::study_figures::write_figures(&study, &results, &views, dir)
+            .with_context(|| format!("--figures {}", dir.display()))?;
+        println!("wrote {written} figures into {}", dir.display());
+    }
+    summary(&study, &results, secs);
+    println!("wrote {}", a.out.display());
+    if let Some(c) = &a.csv {
+        println!("wrote {}", c.display());
+    }
+    Ok(())
+}
+
+fn cached_view(
+    c: &Cache,
+    study: &Study,
+    settings: &srmscope::analysis::Settings,
+    p: usize,
+) -> Option<CellView> {
+    let finals = runner::final_cells(&study.cells);
+    let d = c.cell_digest(study, p).ok()?;
+    let f = c.cell_digest(study, finals[p]).ok()?;
+    c.get_view(&Cache::key(settings, &d, &f))
+}
+
+fn write_outputs(a: &StudyArgs, results: &StudyResults) -> Result<()> {
+    let json = serde_json::to_string_pretty(results)?;
+    super::write_text_atomic(&a.out, &json)?;
+    if let Some(c) = &a.csv {
+        super::write_text_atomic(c, &table::to_csv(results))?;
+    }
+    Ok(())
+}
+
+fn run_merge(a: &StudyArgs) -> Result<()> {
+    if a.study.is_some() || a.shard.is_some() || a.figures.is_some() {
+        bail!("--merge takes only shard files, --out and --csv");
+    }
+    let mut shards = Vec::new();
+    for p in &a.merge {
+        let shown = srmscope::data::printable(&p.display().to_string());
+        let text = std::fs::read(p).with_context(|| format!("{shown}: cannot read"))?;
+        let r: StudyResults = serde_json::from_slice(&text)
+            .map_err(|e| anyhow::anyhow!("{shown}: not a study RESULTS.json ({e})"))?;
+        shards.push((shown, r));
+    }
+    let merged = merge::merge(shards).map_err(anyhow::Error::msg)?;
+    write_outputs(a, &merged)?;
+    println!(
+        "merged {} shards: {} cells of {} → {}",
+        a.merge.len(),
+        merged.cells.len(),
+        merged.name,
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn summary(study: &Study, r: &StudyResults, secs: f64) {
+    let shard = r
+        .shard
+        .map_or(String::new(), |[i, n]| format!(" (shard {i}/{n})"));
+    println!(
+        "{}{shard}: {} of {} cells in {secs:.1} s",
+        r.name,
+        r.cells.len(),
+        r.n_cells
+    );
+    let axes = table::Axes::of(&study.cells);
+    let f = |v: Option<f64>| v.map_or("  n/a".to_string(), |v| format!("{v:5.2}"));
+    for arch in &axes.arches {
+        println!(
+            "  {}: held-out ISC shared / dev_vs_final per layer, checkpoints {:?}",
+            arch.arch, arch.checkpoints
+        );
+        for (_, layer) in &arch.layers {
+            let mut line = format!("    {layer:>12} ");
+            for ck in &arch.checkpoints {
+                let c = r
+                    .cells
+                    .iter()
+                    .find(|c| &c.arch == &arch.arch && &c.layer == layer && c.checkpoint == *ck);
+                match c {
+                    Some(c) => line.push_str(&format!(
+                        " {}/{}",
+                        f(Some(c.metrics.isc.shared)),
+                        f(c.dev_vs_final)
+                    )),
+                    None => line.push_str("      ·      "),
+                }
+            }
+            println!("{line}");
+        }
+    }
+}
