@@ -301,6 +301,23 @@ fn the_cache_answers_unchanged_cells_and_refits_after_a_change() {
     assert_eq!(s2.last.lock().unwrap().cached, 6);
     assert_eq!(first, again);
     assert!(s2.cells.lock().unwrap().iter().all(|(_, cached)| *cached));
+    // A setting the fit does not depend on measures again from the cached fits.
+    let smoother = Settings {
+        smooth: 5,
+        ..settings()
+    };
+    let (resmoothed, s_sm) = run(&study, &smoother, None, Some(&cache));
+    assert_eq!(s_sm.last.lock().unwrap().cached, 0);
+    let (direct, _) = run(&study, &smoother, None, None);
+    for (a, b) in resmoothed.cells.iter().zip(&direct.cells) {
+        assert_eq!(a.metrics.objective, b.metrics.objective);
+        assert_eq!(
+            a.metrics.fit_seconds, first.cells[a.index].metrics.fit_seconds,
+            "reused fit"
+        );
+        assert!((a.metrics.isc.shared - b.metrics.isc.shared).abs() < 1e-12);
+        assert!((a.dev_vs_final.unwrap() - b.dev_vs_final.unwrap()).abs() < 1e-12);
+    }
     // A setting change misses everywhere.
     let changed = Settings {
         seed: 3,

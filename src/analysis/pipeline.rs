@@ -399,6 +399,17 @@ pub fn apply_model(
     model: Model,
     progress: &Progress,
 ) -> Result<PipelineOutput, AnalysisError> {
+    apply_model_inspect(ds, s, model, progress, None)
+}
+
+/// As [`apply_model`], handing the held-out data to `inspect` (studies reuse cached fits).
+pub fn apply_model_inspect(
+    ds: &Dataset,
+    s: &Settings,
+    model: Model,
+    progress: &Progress,
+    inspect: Option<Inspect<'_>>,
+) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Preprocess, 0.0);
     if model.w.len() != ds.networks.len() {
         return Err(AnalysisError::Invalid(format!(
@@ -440,7 +451,10 @@ pub fn apply_model(
         units_kept: model.units_kept.clone(),
         unit_norm: model.unit_norm.clone(),
     };
-    let mut out = check_finite_results(finish(ds, s, prep, model, 0.0, progress)?, &ds.name)?;
+    let mut out = check_finite_results(
+        finish_inspect(ds, s, prep, model, 0.0, progress, inspect)?,
+        &ds.name,
+    )?;
     out.notes.extend(notes);
     Ok(out)
 }

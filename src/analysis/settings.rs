@@ -124,6 +124,18 @@ impl Settings {
         Ok(())
     }
 
+    /// The settings a fitted model depends on: the rest (smoothing, bootstrap, k-NN) only
+    /// change what is measured and drawn after the fit.
+    pub fn fit_part(&self) -> Settings {
+        let d = Settings::default();
+        Settings {
+            smooth: d.smooth,
+            bootstrap: d.bootstrap,
+            knn: d.knn,
+            ..self.clone()
+        }
+    }
+
     /// Remarks about settings that are accepted but have no effect.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();

@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Only workload A (with --paper).
     #[arg(long)]
     pub skip_b: bool,
-    /// Keep the generated data and outputs in DIR (with --paper).
+    /// Keep the generated data and outputs in DIR (with --paper or --study).
     #[arg(long)]
     pub keep: Option<PathBuf>,
     /// Time the metrics instead of the fit: every pairwise measure native and shared, the
@@ -44,12 +44,16 @@ pub struct BenchArgs {
     /// --t held-out images; try --v 1000).
     #[arg(long)]
     pub similarity: bool,
-    /// Bootstrap resamples for --similarity.
+    /// The synthetic study instead (72 cells, k = all units): from scratch and cached,
+    /// wall time and peak RSS of each run (--keep DIR keeps the data for the next run).
+    #[arg(long)]
+    pub study: bool,
+    /// Bootstrap resamples for --similarity and --study.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
 }
 
-fn gaussian(rng: &mut impl Rng) -> f64 {
+pub(super) fn gaussian(rng: &mut impl Rng) -> f64 {
     let u1: f64 = rng.random::<f64>().max(1e-300);
     let u2: f64 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
@@ -220,6 +224,9 @@ fn check(a: &BenchArgs) -> Result<()> {
 pub fn run(a: BenchArgs) -> Result<()> {
     if a.paper {
         return super::bench_paper::run(a.repeat.min(3), &a.python, a.skip_b, a.keep);
+    }
+    if a.study {
+        return super::bench_study::run(a.keep, a.bootstrap);
     }
     check(&a)?;
     let xs = synth(a.m, a.v, a.k, a.t);

@@ -19,14 +19,14 @@ use std::time::Instant;
 const BRAINIAK_SCRIPT: &str = include_str!("../../tools/bench_brainiak.py");
 
 /// Wall time and peak RSS of one child process.
-struct Run {
-    seconds: f64,
-    peak_rss_mb: f64,
-    stdout: String,
+pub(super) struct Run {
+    pub seconds: f64,
+    pub peak_rss_mb: f64,
+    pub stdout: String,
 }
 
 /// Runs `cmd` to completion and reads its own peak RSS with wait4 (not the whole process tree).
-fn measure(mut cmd: Command) -> Result<Run> {
+pub(super) fn measure(mut cmd: Command) -> Result<Run> {
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());
     let t0 = Instant::now();
@@ -79,7 +79,7 @@ fn write_networks(dir: &Path, m: usize, v: usize, t: usize) -> Result<Vec<Array2
     Ok(out)
 }
 
-fn write_f32_npy(path: &Path, x: &ArrayView2<f32>) -> Result<()> {
+pub(super) fn write_f32_npy(path: &Path, x: &ArrayView2<f32>) -> Result<()> {
     use std::io::Write;
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut w = npyz::WriteOptions::<f32>::new()

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_paper;
+pub mod bench_study;
 pub mod demo;
 pub mod export;
 pub mod fit;

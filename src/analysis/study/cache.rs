@@ -3,7 +3,9 @@
 //! re-runs from here; a changed file or setting misses and refits only the cells it touches.
 //!
 //! Layout: `DIR/cells/<key>.json` (the cell's numbers) and `DIR/cells/<key>.view.json` (its RSMs
-//! and trajectories, read only by the viewer), and `DIR/digests.json`, which remembers file
+//! and trajectories, read only by the viewer), `DIR/models/<fit key>.npz` (the fitted model,
+//! keyed by the settings the fit depends on, so that changing only the smoothing, bootstrap or
+//! k-NN measures again without refitting), and `DIR/digests.json`, which remembers file
 //! digests by (path, size, modification time, inode) so unchanged files are not read again.
 
 use super::{CellResult, CellView, RSM_BLOCKS};
@@ -94,6 +96,53 @@ impl Cache {
             "final": final_cell,
         });
         hex(&Sha256::digest(id.to_string().as_bytes()))
+    }
+
+    /// The key of a cell's fitted model: its content and the settings the fit depends on.
+    pub fn fit_key(settings: &Settings, cell: &str) -> String {
+        let id = serde_json::json!({
+            "format": FORMAT,
+            "srmscope": env!("CARGO_PKG_VERSION"),
+            "linalg": crate::linalg::BACKEND,
+            "fit": settings.fit_part(),
+            "cell": cell,
+        });
+        hex(&Sha256::digest(id.to_string().as_bytes()))
+    }
+
+    /// A cached fit: the model and the seconds the fit took.
+    pub fn get_model(&self, key: &str) -> Option<(crate::align::Model, f64)> {
+        let dir = self.dir.join("models");
+        let secs: f64 = std::fs::read(dir.join(format!("{key}.json")))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["fit_seconds"].as_f64())?;
+        let m = crate::analysis::model_file::load(&dir.join(format!("{key}.npz"))).ok()?;
+        Some((m.model, secs))
+    }
+
+    pub fn put_model(
+        &self,
+        key: &str,
+        model: &crate::align::Model,
+        settings: &Settings,
+        fit_seconds: f64,
+    ) -> Result<(), DataError> {
+        let dir = self.dir.join("models");
+        std::fs::create_dir_all(&dir).map_err(|e| DataError::Write {
+            path: crate::data::printable(&dir.display().to_string()),
+            source: e,
+        })?;
+        crate::analysis::model_file::save(&dir.join(format!("{key}.npz")), model, settings)
+            .map_err(|e| DataError::Corrupt {
+                what: "study cache".into(),
+                reason: e.to_string(),
+            })?;
+        let j = serde_json::json!({ "fit_seconds": fit_seconds }).to_string();
+        write_atomic(&dir.join(format!("{key}.json")), |f| {
+            f.write_all(j.as_bytes())
+        })?;
+        Ok(())
     }
 
     /// Digest of cell `i`'s files, through the memo.

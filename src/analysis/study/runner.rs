@@ -7,7 +7,7 @@ use super::cache::Cache;
 use super::measures::{rsm_trio, within_rsm_consistency};
 use super::{finite, CellResult, CellView, StudyError, StudyResults, RSM_BLOCKS};
 use crate::analysis::metrics::rsa_loo;
-use crate::analysis::pipeline::{native_test, run_owned_inspect};
+use crate::analysis::pipeline::{apply_model_inspect, native_test, run_owned_inspect, TestSpaces};
 use crate::analysis::{AnalysisError, Settings};
 use crate::data::study::{CellSpec, Study};
 use crate::data::LoadOptions;
@@ -103,6 +103,8 @@ struct Ctx<'a> {
     settings: &'a Settings,
     opts: &'a RunOptions<'a>,
     finals: Vec<usize>,
+    /// Keys of the cached fits (cache only).
+    fit_keys: BTreeMap<usize, String>,
     slots: BTreeMap<usize, Mutex<FinalSlot>>,
     shapes: Mutex<Shapes>,
     cancel: &'a AtomicBool,
@@ -206,7 +208,7 @@ impl Ctx<'_> {
         let labels = ds.labels.clone();
         let mut extra: Option<(Option<f64>, Option<f64>, super::RsmTrio)> = None;
         let progress = Progress::new(report, self.cancel);
-        let out = run_owned_inspect(ds, self.settings, &progress, &mut |t| {
+        let mut inspect = |t: &TestSpaces<'_>| {
             let consistency = within_rsm_consistency(t.native);
             let dev_final = final_native.as_ref().and_then(|f| {
                 let fv: Vec<ArrayView2<f64>> = f.iter().map(|x| x.view()).collect();
@@ -219,14 +221,38 @@ impl Ctx<'_> {
                 .map(|l| t.test_idx.iter().map(|&j| l[j]).collect());
             let trio = rsm_trio(t.native, t.shared, t.same_width, sorted, RSM_BLOCKS);
             extra = Some((consistency, dev_final, trio));
-        })
-        .map_err(|e| match e {
+        };
+        let err = |e| match e {
             AnalysisError::Cancelled => StudyError::Cancelled,
             e => StudyError::Cell {
                 what: what(),
                 source: e,
             },
-        })?;
+        };
+        // A fit cached under the same fit settings is reused: only the measures run again.
+        let fit_key = self.fit_keys.get(&p);
+        let cached = match (self.opts.cache, fit_key) {
+            (Some(c), Some(k)) => c.get_model(k),
+            _ => None,
+        };
+        let out = match cached {
+            Some((model, secs)) => {
+                let mut o =
+                    apply_model_inspect(&ds, self.settings, model, &progress, Some(&mut inspect))
+                        .map_err(err)?;
+                o.metrics.fit_seconds = secs;
+                o
+            }
+            None => {
+                let o =
+                    run_owned_inspect(ds, self.settings, &progress, &mut inspect).map_err(err)?;
+                if let (Some(c), Some(k)) = (self.opts.cache, fit_key) {
+                    c.put_model(k, &o.model, self.settings, o.metrics.fit_seconds)?;
+                }
+                o
+            }
+        };
+        drop(inspect);
         let (consistency, dev_final, trio) =
             extra.ok_or_else(|| StudyError::Invalid(format!("{}: no held-out data", what())))?;
         let m = out.metrics;
@@ -299,6 +325,7 @@ pub fn run_study(
 
     // Cache hits first: an unchanged study is answered without loading any activations.
     let mut keys: BTreeMap<usize, String> = BTreeMap::new();
+    let mut fit_keys: BTreeMap<usize, String> = BTreeMap::new();
     let mut todo = Vec::new();
     if let Some(cache) = opts.cache {
         let mut digests: BTreeMap<usize, String> = BTreeMap::new();
@@ -320,7 +347,10 @@ pub fn run_study(
                     prog.done += 1;
                     prog.cached += 1;
                 }
-                None => todo.push(p),
+                None => {
+                    fit_keys.insert(p, Cache::fit_key(settings, &digests[&p]));
+                    todo.push(p)
+                }
             }
             keys.insert(p, key);
         }
@@ -347,6 +377,7 @@ pub fn run_study(
         settings,
         opts,
         finals: finals.clone(),
+        fit_keys,
         slots,
         shapes: Mutex::new(Shapes {
             per_arch: BTreeMap::new(),
