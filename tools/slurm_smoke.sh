@@ -17,7 +17,8 @@
 #  4. submits tools/slurm_study.sbatch as an array 1-N (N shards) and the
 #     merge as a job that depends on it (afterok), waits for both;
 #  5. runs the unsharded study locally and compares the merged RESULTS.json
-#     with it byte for byte (and, if they differ, number by number);
+#     with it byte for byte apart from fit_seconds (and, if they differ,
+#     number by number);
 #  6. prints PASS or FAIL with the timings and stops the daemons it started.
 #
 # Everything stays under DIR (logs, shard files, results) for inspection;
