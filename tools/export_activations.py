@@ -813,7 +813,8 @@ def _cmd_study(a):
         try:
             ckpt = int(parts[2])
         except ValueError:
-            raise ValueError("--cell %r: checkpoint %r is not an integer" % (spec, parts[2])) from None
+            raise ValueError("--cell %r: checkpoint %r is not an integer"
+                             % (spec, parts[2])) from None
         cells.append((parts[0], parts[1], ckpt, path))
 
     def load():
