@@ -28,6 +28,20 @@ across units, fits probabilistic SRM (k=10, 10 iterations, seed 0) on the
 80 % and prints held-out leave-one-out ISC and second-order RSA before and
 after alignment (also for k=128 = n_units, the paper's pure-rotation SRM).  ``--check-only`` skips training and checks existing files.
 
+Study (``--study``, runs alone and leaves the .npz files untouched):
+    python3 tools/make_demo.py --study
+trains the same 10 networks again (same seeds and recipe) and records several
+layers of each, shallow to deep (STUDY_LAYERS), at epochs 0 (initialisation),
+1, 2, 4, 8 and the final one, on the same held-out images.  Layers with more
+than 48 units keep a fixed seeded subset of 48 (unit_subset: the same units for
+every seed and checkpoint of one arch/layer).  Output: ONE file,
+assets/demo/digits-study.zip, a study (study.json + labels.npy + images.npy +
+class_names.txt + <arch>/e<epoch>/<layer>.npz, float16, written by
+export_activations.save_study and packed byte-reproducibly by zip_study), and
+a study section in make_demo.log with the accuracy per checkpoint and the
+within-network RSM consistency of every cell, read back from the zip with
+numpy only.  ``--study --check-only`` reruns that read-back check.
+
 Requirements: pip install numpy scipy scikit-learn torch.  Deterministic: one
 CPU thread, fixed seeds, torch.use_deterministic_algorithms(True).
 """
@@ -36,6 +50,7 @@ import importlib.util
 import os
 import sys
 import time
+import zlib
 
 import numpy as np
 
@@ -154,7 +169,10 @@ def build_resnet():
 # --------------------------------------------------------------------------
 # training / recording
 # --------------------------------------------------------------------------
-def train(model, X, y, seed, epochs):
+def train(model, X, y, seed, epochs, on_epoch=None):
+    """Train in place.  ``on_epoch(e, model)`` (optional) runs after epoch e (1-based);
+    recording in it (eval mode, no_grad) draws no random numbers, so it leaves
+    the training itself unchanged."""
     import torch
     import torch.nn.functional as F
 
@@ -163,7 +181,7 @@ def train(model, X, y, seed, epochs):
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     n = len(yt)
-    for _ in range(epochs):
+    for ep in range(epochs):
         model.train()
         perm = torch.randperm(n, generator=g)
         for s in range(0, n, BATCH):
@@ -172,6 +190,8 @@ def train(model, X, y, seed, epochs):
             F.cross_entropy(model(Xt[b]), yt[b]).backward()
             opt.step()
         sched.step()
+        if on_epoch is not None:
+            on_epoch(ep + 1, model)
     return model
 
 
@@ -267,12 +287,260 @@ def run_checks(ref_path):
     return res
 
 
+# --------------------------------------------------------------------------
+# the study: every layer at every checkpoint (--study)
+# --------------------------------------------------------------------------
+STUDY_NAME = "digits-study"
+STUDY_ZIP = os.path.join(OUT_DIR, STUDY_NAME + ".zip")
+STUDY_EPOCHS = (0, 1, 2, 4, 8)              # + the final epoch
+STUDY_MAX_UNITS = 48                        # per layer; the logits keep their 10
+STUDY_MARK = "=== study "                   # where the log's study section starts
+# (study layer name, module name as in model.named_modules()), shallow to deep
+STUDY_LAYERS = {
+    "convnet": [("pool1", "features.4"),    # 1st MaxPool: 32 x 4 x 4 = 512
+                ("pool2", "features.10"),   # 2nd MaxPool: 64 x 2 x 2 = 256
+                ("dense128", "hidden"),     # Dense-128 pre-ReLU (the demo's layer)
+                ("logits", "head.2")],      # Dense-10 output
+    "resnet": [("stem", "stem"),            # Conv-BN-ReLU stem: 32 x 8 x 8 = 2048
+               ("block2", "blocks.1"),      # end of the 8x8 stage: 32 x 8 x 8 = 2048
+               ("gap", "pool"),             # global average pool of block 4: 64
+               ("dense128", "hidden"),
+               ("logits", "head.2")],
+}
+
+
+def study_checkpoints(epochs):
+    return [e for e in STUDY_EPOCHS if e < epochs] + [epochs]
+
+
+def unit_subset(arch, layer, n_units, max_units):
+    """The fixed subset of units kept of one layer (None: all of them).
+
+    A sorted random choice of ``max_units`` of the layer's flattened units
+    (channel-major, as torch flattens C x H x W), seeded by the arch and layer
+    name only, so every seed and checkpoint of one arch/layer keeps the same
+    units."""
+    if n_units <= max_units:
+        return None
+    seed = zlib.crc32(("%s/%s" % (arch, layer)).encode("ascii"))
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_units, size=max_units, replace=False))
+
+
+def study_set(arch, seeds, X, y, tr, te, epochs, max_units):
+    """Train one arch's networks once each and record every study layer at every checkpoint.
+
+    Returns ({checkpoint: {layer: {net: float32 (n_heldout, units)}}},
+    {checkpoint: [accuracy per net]}, {layer: (n_units, kept unit indices or None)})."""
+    import torch
+    from export_activations import record_layers
+
+    build = build_convnet if arch == "convnet" else build_resnet
+    layers = dict(STUDY_LAYERS[arch])
+    ckpts = study_checkpoints(epochs)
+    loader = [(torch.from_numpy(X[te][s:s + 256]), None) for s in range(0, len(te), 256)]
+    acts = {c: {l: {} for l in layers} for c in ckpts}
+    accs = {c: [] for c in ckpts}
+    units = {}
+    for i, seed in enumerate(seeds):
+        t0 = time.time()
+        torch.manual_seed(seed)                # exactly as make_set: same networks
+        np.random.seed(seed)
+        model = build()
+        net = "net%d" % i
+
+        def rec(ep, m):
+            if ep not in acts:
+                return
+            r = record_layers(m, layers, loader)
+            for l, a in r.items():
+                if l not in units:
+                    units[l] = (a.shape[1], unit_subset(arch, l, a.shape[1], max_units))
+                keep = units[l][1]
+                acts[ep][l][net] = a if keep is None else np.ascontiguousarray(a[:, keep])
+            accs[ep].append(float(np.mean(r["logits"].argmax(1) == y[te])))
+
+        rec(0, model)
+        if epochs:
+            train(model, X[tr], y[tr], seed, epochs, on_epoch=rec)
+        log("  %-8s net%d seed %3d: held-out accuracy %s  (%.1f s)" % (
+            arch, i, seed, " ".join("e%d %.4f" % (c, accs[c][i]) for c in ckpts),
+            time.time() - t0))
+    return acts, accs, units
+
+
+def within_consistency(nets):
+    """Mean pairwise Pearson r of the networks' within-network RSMs.
+
+    Each image is z-scored across units; the RSM is the image x image
+    correlation; two RSMs are compared on their lower triangles."""
+    tri = None
+    vecs = []
+    for a in nets:
+        a = a.astype(np.float64)
+        a = a - a.mean(axis=1, keepdims=True)
+        sd = a.std(axis=1, keepdims=True)
+        sd[sd == 0] = 1.0
+        z = a / sd
+        rsm = z @ z.T / z.shape[1]
+        if tri is None:
+            tri = np.tril_indices(len(rsm), -1)
+        v = rsm[tri]
+        v = v - v.mean()
+        vecs.append(v / (np.linalg.norm(v) or 1.0))
+    rs = [float(vecs[i] @ vecs[j]) for i in range(len(vecs)) for j in range(i + 1, len(vecs))]
+    return float(np.mean(rs))
+
+
+def read_study_zip(path):
+    """(manifest, {cell path: {net: array}}, labels) straight from the archive."""
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        manifest = json.loads(z.read("study.json").decode("utf-8"))
+        cells = {}
+        for c in manifest["cells"]:
+            d = np.load(io.BytesIO(z.read(c["path"])))
+            cells[c["path"]] = {k: d[k] for k in d.files}
+        labels = np.load(io.BytesIO(z.read(manifest["labels"])))
+    return manifest, cells, labels
+
+
+def make_study(X, y, tr, te, epochs, max_units):
+    import tempfile
+    from export_activations import save_study, zip_study
+
+    import torch
+
+    ckpts = study_checkpoints(epochs)
+    log("%s%s (--study) ===" % (STUDY_MARK, STUDY_NAME))
+    log("torch %s, numpy %s, %d thread(s); %d epochs, checkpoints (epochs) %s"
+        % (torch.__version__, np.__version__, torch.get_num_threads(), epochs,
+           ", ".join(map(str, ckpts))))
+    t_all = time.time()
+    results = {}
+    for arch, seeds in (("convnet", CONV_SEEDS), ("resnet", RESNET_SEEDS)):
+        results[arch] = study_set(arch, seeds, X, y, tr, te, epochs, max_units)
+    log("training/recording time: %.1f s" % (time.time() - t_all))
+
+    log("layers (units kept of the layer's units; a fixed seeded subset where it has more "
+        "than %d):" % max_units)
+    for arch in results:
+        units = results[arch][2]
+        for l, module in STUDY_LAYERS[arch]:
+            n, keep = units[l]
+            log("  %-8s %-9s %-12s %4d of %4d%s" % (
+                arch, l, module, n if keep is None else len(keep), n,
+                "" if keep is None else "  units " + " ".join(map(str, keep))))
+    log("held-out accuracy, mean of 5 networks, per checkpoint (epoch):")
+    log("  %-8s %s" % ("", "".join("%8s" % ("e%d" % c) for c in ckpts)))
+    for arch in results:
+        accs = results[arch][1]
+        log("  %-8s %s" % (arch, "".join("%8.4f" % np.mean(accs[c]) for c in ckpts)))
+
+    def cells():
+        for arch in results:
+            acts = results[arch][0]
+            for c in ckpts:
+                for l, _ in STUDY_LAYERS[arch]:
+                    yield arch, l, c, acts[c][l]
+
+    with tempfile.TemporaryDirectory(prefix="digits-study-") as tmp:
+        folder = os.path.join(tmp, STUDY_NAME)
+        save_study(folder, STUDY_NAME, cells(), labels=y[te].astype(np.int64),
+                   images=digit_images(te), class_names=[str(k) for k in range(10)],
+                   dtype="float16",
+                   layer_order={a: [l for l, _ in STUDY_LAYERS[a]] for a in STUDY_LAYERS})
+        zip_study(folder, STUDY_ZIP, overwrite=True)
+    size = os.path.getsize(STUDY_ZIP)
+    log("  -> %s: %d cells (2 archs x %d checkpoints x 4/5 layers), 5 networks x %d images "
+        "each, float16; %.2f MB (%d bytes)"
+        % (os.path.relpath(STUDY_ZIP), sum(len(ckpts) * len(STUDY_LAYERS[a]) for a in results),
+           len(ckpts), len(te), size / 1e6, size))
+    total = sum(os.path.getsize(os.path.join(OUT_DIR, f)) for f in os.listdir(OUT_DIR)
+                if os.path.isfile(os.path.join(OUT_DIR, f)))
+    log("  assets/demo in total: %.2f MB (before this log is rewritten)" % (total / 1e6))
+    return results
+
+
+def check_study(epochs):
+    """Read the archive back (numpy only) and print the within-RSM consistency table; check
+    that its final (and the ConvNets' epoch-0) dense128 cells are the demo's networks."""
+    t0 = time.time()
+    ckpts = study_checkpoints(epochs)
+    manifest, cells, labels = read_study_zip(STUDY_ZIP)
+    by = {(c["arch"], c["layer"], c["checkpoint"]): cells[c["path"]] for c in manifest["cells"]}
+    log("within-network RSM consistency (read back from the zip): mean pairwise Pearson r "
+        "of the 5 networks' RSMs")
+    log("  (per-image z-score across units, image x image correlation, lower triangle, "
+        "all %d images)" % len(labels))
+    log("  %-8s %-9s %5s %s" % ("arch", "layer", "units",
+                                "".join("%8s" % ("e%d" % c) for c in ckpts)))
+    for arch in STUDY_LAYERS:
+        for l, _ in STUDY_LAYERS[arch]:
+            row = [within_consistency([by[(arch, l, c)][k] for k in sorted(by[(arch, l, c)])])
+                   for c in ckpts]
+            log("  %-8s %-9s %5d %s" % (arch, l, by[(arch, l, ckpts[0])]["net0"].shape[1],
+                                        "".join("%8.3f" % r for r in row)))
+    # Same seeds, same recipe as the demo's .npz files: on the CPU that built those the
+    # dense128 cells equal them up to float16 rounding.  Elsewhere float32 kernels differ in
+    # the last bits: epoch 0 still matches, but 30 epochs of training magnify the difference.
+    log("dense128 cells against the demo's .npz (the same %d units; float16 rounding "
+        "allows |diff| <= 2^-10 |x|):" % by[("convnet", "dense128", 0)]["net0"].shape[1])
+    pairs = [("convnet", 0, "convnet_untrained.npz")]
+    if epochs == EPOCHS:
+        pairs += [("convnet", epochs, "convnet.npz"), ("resnet", epochs, "resnet.npz")]
+    for arch, c, fname in pairs:
+        path = os.path.join(OUT_DIR, fname)
+        if not os.path.exists(path):
+            continue
+        d = np.load(path)
+        cell = by[(arch, "dense128", c)]
+        keep = unit_subset(arch, "dense128", d["net0"].shape[1], cell["net0"].shape[1])
+        diff, tol, rs = 0.0, True, []
+        for k in sorted(cell):
+            ref = (d[k] if keep is None else d[k][:, keep]).astype(np.float64)
+            got = cell[k].astype(np.float64)
+            e = np.abs(got - ref)
+            diff = max(diff, float(e.max()))
+            tol = tol and bool(np.all(e <= 2.0 ** -10 * np.abs(ref) + 2.0 ** -24))
+            rs.append(np.corrcoef(got.ravel(), ref.ravel())[0, 1])
+        same_labels = np.array_equal(labels, d["labels"])
+        log("  %-8s e%-3d vs %-22s labels %s, max |diff| %.2g, r %.4f..%.4f: %s"
+            % (arch, c, fname, "equal" if same_labels else "DIFFER", diff, min(rs), max(rs),
+               "equal up to float16 rounding" if tol and same_labels
+               else "different (see README: CPU-dependent last bits grow in training)"))
+    log("check time: %.1f s" % (time.time() - t0))
+
+
+def write_log(study):
+    """Rewrite make_demo.log: the main part and the study section each replace only their own."""
+    path = os.path.join(OUT_DIR, "make_demo.log")
+    old = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    i = old.find(STUDY_MARK)
+    main_part, study_part = (old, "") if i < 0 else (old[:i], old[i:])
+    new = "\n".join(LOG) + "\n"
+    with open(path, "w") as f:
+        f.write(main_part + new if study else new + study_part)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--ref-srm", help="path to ref_srm.py: also run the SRM check")
     ap.add_argument("--check-only", action="store_true",
-                    help="skip training; only check existing files (needs --ref-srm)")
+                    help="skip training; only check existing files (needs --ref-srm, or --study)")
+    ap.add_argument("--study", action="store_true",
+                    help="build only the study assets/demo/%s.zip (every layer at checkpoints "
+                         "0, 1, 2, 4, 8 and the final epoch); leaves the .npz files alone"
+                    % STUDY_NAME)
+    ap.add_argument("--study-units", type=int, default=STUDY_MAX_UNITS,
+                    help="keep at most this many units per study layer (default %(default)s)")
     a = ap.parse_args(argv)
 
     import torch
@@ -280,6 +548,17 @@ def main(argv=None):
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT_DIR, exist_ok=True)
 
+    if a.study:
+        if a.check_only:
+            check_study(a.epochs)
+            return
+        t_all = time.time()
+        X, y, tr, te = load_data()
+        make_study(X, y, tr, te, a.epochs, a.study_units)
+        check_study(a.epochs)
+        log("total --study time: %.1f s" % (time.time() - t_all))
+        write_log(study=True)
+        return
     if not a.check_only:
         t_all = time.time()
         X, y, tr, te = load_data()
@@ -307,8 +586,7 @@ def main(argv=None):
     elif a.check_only:
         ap.error("--check-only needs --ref-srm")
     if not a.check_only:
-        with open(os.path.join(OUT_DIR, "make_demo.log"), "w") as f:
-            f.write("\n".join(LOG) + "\n")
+        write_log(study=False)
 
 
 if __name__ == "__main__":
