@@ -262,7 +262,7 @@ fn summary(study: &Study, r: &StudyResults, secs: f64) {
                 let c = r
                     .cells
                     .iter()
-                    .find(|c| &c.arch == &arch.arch && &c.layer == layer && c.checkpoint == *ck);
+                    .find(|c| c.arch == arch.arch && &c.layer == layer && c.checkpoint == *ck);
                 match c {
                     Some(c) => line.push_str(&format!(
                         " {}/{}",

@@ -28,7 +28,11 @@ pub const DEMOS: &[(&str, &[u8], &str)] = &[
 ];
 
 /// `(name, zip bytes, one-line description)` of every embedded demo study (`data::study`).
-pub const STUDIES: &[(&str, &[u8], &str)] = &[];
+pub const STUDIES: &[(&str, &[u8], &str)] = &[(
+    "digits-study",
+    include_bytes!("../../assets/demo/digits-study.zip"),
+    "the 5 ConvNets and 5 ResNets at 4-5 layers and epochs 0, 1, 2, 4, 8 and 30 (54 cells)",
+)];
 
 /// The archive of embedded study `name`, if there is one.
 pub fn study_bytes(name: &str) -> Option<&'static [u8]> {
@@ -82,6 +86,21 @@ mod tests {
             let im = d.images.as_ref().unwrap();
             assert_eq!((im.n, im.width, im.height), (n, 8, 8), "{name}");
             assert_eq!(d.class_name(3), "3");
+        }
+    }
+
+    #[test]
+    fn every_demo_study_opens_and_its_cells_load() {
+        for (name, _, _) in STUDIES {
+            let st = crate::data::study::Study::open(&format!("demo:{name}")).unwrap();
+            assert!(st.cells.len() >= 8, "{name}");
+            let last = st.cells.len() - 1;
+            for i in [0, last] {
+                let d = st.load_cell(i, &Default::default()).unwrap();
+                assert!(d.networks.len() >= 2);
+                assert_eq!(d.labels.as_ref().map(Vec::len), Some(d.n_images()));
+                assert!(d.images.is_some() && d.class_names.is_some(), "{name}");
+            }
         }
     }
 
