@@ -15,6 +15,7 @@ pub mod overlay;
 pub mod scene;
 pub mod study_figures;
 pub mod style;
+pub mod ui_offscreen;
 
 pub use camera::OrbitCamera;
 pub use export::{
