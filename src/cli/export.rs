@@ -278,12 +278,12 @@ pub fn run(a: ExportArgs) -> Result<()> {
     bar.finish();
     let s = result?;
     println!(
-        "wrote {}: {} frames, {}×{}, {:.1} MB in {:.2} s",
+        "wrote {}: {} frames, {}×{}, {} in {:.2} s",
         s.path.display(),
         s.frames,
         s.width,
         s.height,
-        s.bytes as f64 / 1e6,
+        srmscope::data::fmt_bytes(s.bytes),
         s.seconds
     );
     Ok(())

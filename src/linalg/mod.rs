@@ -14,7 +14,9 @@ mod lapack_backend;
 use lapack_backend as backend;
 
 mod qr;
+mod random;
 pub use qr::householder_qr;
+pub use random::gaussian;
 
 /// A thin SVD: U (m × r), singular values (r, descending), Vᵀ (r × n).
 pub type Svd = (Array2<f64>, Array1<f64>, Array2<f64>);
