@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use approx::AbsDiffEq;
 use ndarray::Array2;
 use srmscope::analysis::{self, Normalize, Settings};
 use srmscope::data::{read_npz, write_npy_atomic, write_npz_atomic, NpyArray};
@@ -959,8 +960,8 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
             (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt()
         });
         let stored = mf.model.unit_norm[i].as_ref().unwrap();
-        assert!((&stored.mean - &mean).iter().all(|d| d.abs() < 1e-10));
-        assert!((&stored.std - &std).iter().all(|d| d.abs() < 1e-10));
+        approx::assert_abs_diff_eq!(stored.mean, mean, epsilon = 1e-10);
+        approx::assert_abs_diff_eq!(stored.std, std, epsilon = 1e-10);
         let z = (&net.data - &mean) / &std;
         let expect = (&z - &mf.model.mu[i]).dot(&mf.model.w[i]);
         let got = cli
@@ -972,8 +973,7 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
             .unwrap()
             .into_dimensionality::<ndarray::Ix2>()
             .unwrap();
-        let err = (&got - &expect).iter().fold(0.0f64, |m, d| m.max(d.abs()));
-        assert!(err < 1e-10, "CLI {}: {err}", net.name);
+        assert!(got.abs_diff_eq(&expect, 1e-10), "CLI {}", net.name);
 
         // The viewer's path: apply_model on the new data, every image in the test part.
         let settings = Settings {
@@ -990,8 +990,7 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
         )
         .unwrap();
         let y = mf.model.transform(i, applied.view()).unwrap();
-        let err = (&y - &expect).iter().fold(0.0f64, |m, d| m.max(d.abs()));
-        assert!(err < 1e-10, "model_input {}: {err}", net.name);
+        assert!(y.abs_diff_eq(&expect, 1e-10), "model_input {}", net.name);
     }
     // apply_model itself runs on the same preprocessing (whole pipeline, no refit).
     let settings = Settings {

@@ -22,9 +22,7 @@ fn settings(algo: Algo, k: usize) -> Settings {
 }
 
 fn assert_orthonormal(w: &Array2<f64>) {
-    let e = &w.t().dot(w) - &Array2::<f64>::eye(w.ncols());
-    let err = e.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    assert!(err < 1e-10, "WᵀW − I = {err:e}");
+    approx::assert_abs_diff_eq!(w.t().dot(w), Array2::<f64>::eye(w.ncols()), epsilon = 1e-10);
 }
 
 #[test]

@@ -74,7 +74,10 @@ fn gif_frames_show_every_network_colour_before_and_after() {
         // A long tail so the last frame holds most of each path.
         let opts = ExportOptions {
             tail_duration: 0.5,
-            legend: false,
+            style: ViewStyle {
+                show_legend: false,
+                ..Default::default()
+            },
             width: 320,
             height: 240,
             ..small(view)
@@ -104,9 +107,12 @@ fn gif_before_and_after_differ_in_overlap() {
     let scene = demo::planted_rotation(4, 300, false);
     let opts = ExportOptions {
         tail_duration: 10.0,
-        legend: false,
         captions: false,
-        show_cube: false,
+        style: ViewStyle {
+            show_legend: false,
+            show_cube: false,
+            ..Default::default()
+        },
         width: 400,
         height: 200,
         ..small(ExportView::Both)
@@ -145,7 +151,10 @@ fn sequence_layout_and_png_frames() {
         both_layout: BothLayout::Sequence,
         morph_duration: 0.2,
         frames: Some(3),
-        ghost: Ghost::Chemtrails,
+        style: ViewStyle {
+            ghost: Ghost::Chemtrails,
+            ..Default::default()
+        },
         title: Some("Planted rotation".into()),
         ..small(ExportView::Both)
     };

@@ -3,6 +3,7 @@
 // Tests may unwrap, expect and panic: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use approx::AbsDiffEq;
 use ndarray::{Array1, Array2, ArrayView2};
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, Route, TraceMode};
@@ -65,11 +66,6 @@ fn load_all() -> Vec<Fixture> {
     out
 }
 
-fn max_abs(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-    assert_eq!(a.dim(), b.dim());
-    (a - b).iter().fold(0.0f64, |m, x| m.max(x.abs()))
-}
-
 #[test]
 fn brainiak_init_reproduces_w_init_exactly() {
     for f in load_all() {
@@ -77,8 +73,11 @@ fn brainiak_init_reproduces_w_init_exactly() {
         let units: Vec<usize> = xs.iter().map(|x| x.nrows()).collect();
         let w = brainiak_init(&units, f.k, f.seed);
         for (i, wi) in w.iter().enumerate() {
-            let err = max_abs(wi, &f.mat(&format!("w_init_{i}")));
-            assert!(err < 1e-13, "{}: w_init_{i} differs by {err:e}", f.name);
+            assert!(
+                wi.abs_diff_eq(&f.mat(&format!("w_init_{i}")), 1e-13),
+                "{}: w_init_{i} differs by 1e-13 or more",
+                f.name
+            );
         }
     }
 }
@@ -110,18 +109,23 @@ fn fits_match_brainiak(route: Route) {
         let (w, s, curve) = if f.algo == "prob" {
             let fit = silent(|p| fit_prob(&views, w_init, &opts, TraceMode::Raw, p)).expect("fit");
             let rho2 = f.vec("rho2");
-            let drho = (&fit.rho2 - &rho2)
-                .iter()
-                .fold(0.0f64, |m, x| m.max(x.abs()));
-            assert!(drho < 1e-8, "{}: rho2 differs by {drho:e}", f.name);
-            let dsig = max_abs(&fit.sigma_s, &f.mat("sigma_s"));
-            assert!(dsig < 1e-8, "{}: sigma_s differs by {dsig:e}", f.name);
+            assert!(
+                fit.rho2.abs_diff_eq(&rho2, 1e-8),
+                "{}: rho2 differs by 1e-8 or more",
+                f.name
+            );
+            assert!(
+                fit.sigma_s.abs_diff_eq(&f.mat("sigma_s"), 1e-8),
+                "{}: sigma_s differs by 1e-8 or more",
+                f.name
+            );
             for i in 0..f.m() {
                 let mu = f.vec(&format!("mu_{i}"));
-                let d = (&fit.mu[i] - &mu)
-                    .iter()
-                    .fold(0.0f64, |m, x| m.max(x.abs()));
-                assert!(d < 1e-10, "{}: mu_{i} differs by {d:e}", f.name);
+                assert!(
+                    fit.mu[i].abs_diff_eq(&mu, 1e-10),
+                    "{}: mu_{i} differs by 1e-10 or more",
+                    f.name
+                );
             }
             // BrainIAK logs the LL at the start of each iteration; we also append the final one.
             assert_eq!(fit.loglik.len(), f.n_iter + 1);
@@ -132,11 +136,17 @@ fn fits_match_brainiak(route: Route) {
             (fit.w, fit.s, fit.objective)
         };
         for (i, wi) in w.iter().enumerate() {
-            let err = max_abs(wi, &f.mat(&format!("w_{i}")));
-            assert!(err < 1e-8, "{}: w_{i} differs by {err:e}", f.name);
+            assert!(
+                wi.abs_diff_eq(&f.mat(&format!("w_{i}")), 1e-8),
+                "{}: w_{i} differs by 1e-8 or more",
+                f.name
+            );
         }
-        let err = max_abs(&s, &f.mat("s"));
-        assert!(err < 1e-8, "{}: s differs by {err:e}", f.name);
+        assert!(
+            s.abs_diff_eq(&f.mat("s"), 1e-8),
+            "{}: s differs by 1e-8 or more",
+            f.name
+        );
         // The log rounds to 6 decimals.
         let n = logged.len().min(curve.len());
         assert!(n >= f.n_iter.min(logged.len()));

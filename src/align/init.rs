@@ -1,8 +1,8 @@
 //! Initial orthonormal W_i: BrainIAK's exact scheme, or a fast seeded Gaussian.
 
-use crate::linalg::{map_networks, thin_q};
+use crate::linalg::{gaussian, map_networks, thin_q};
 use ndarray::Array2;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_mt::Mt;
 
 /// numpy `RandomState.random_sample`: a 53-bit double from two 32-bit MT19937 outputs.
@@ -37,13 +37,6 @@ pub fn random_init(units: &[usize], k: usize, seed: u64) -> Vec<Array2<f64>> {
         let m = Array2::from_shape_simple_fn((units[i], k), || gaussian(&mut rng));
         thin_q(m.view())
     })
-}
-
-/// Standard normal draw (Box–Muller); good enough for a random rotation.
-fn gaussian(rng: &mut impl Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use anyhow::{bail, Result};
 use clap::Args;
 use ndarray::Array2;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, TraceMode};
 use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
@@ -53,11 +53,8 @@ pub struct BenchArgs {
     pub bootstrap: usize,
 }
 
-pub(super) fn gaussian(rng: &mut impl Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
+/// The crate's one sampler (`bench_study` draws from it through this path too).
+pub(super) use srmscope::linalg::gaussian;
 
 /// X_i = S Q_iᵀ + offsets + noise (samples × units), like ref_srm.py's `synth`.
 pub fn synth(m: usize, v: usize, k: usize, t: usize) -> Vec<Array2<f64>> {

@@ -1,5 +1,6 @@
 use anyhow::Result;
 use clap::Args;
+use srmscope::data::fmt_bytes;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -10,12 +11,15 @@ pub struct DemoArgs {
 
 pub fn run(_a: DemoArgs) -> Result<()> {
     for (name, bytes, about) in srmscope::data::DEMOS {
-        println!("demo:{name:<20} {:>6} KiB  {about}", bytes.len() / 1024);
+        println!(
+            "demo:{name:<20} {:>9}  {about}",
+            fmt_bytes(bytes.len() as u64)
+        );
     }
     for (name, bytes, about) in srmscope::data::demo::STUDIES {
         println!(
-            "demo:{name:<20} {:>6} KiB  study: {about}",
-            bytes.len() / 1024
+            "demo:{name:<20} {:>9}  study: {about}",
+            fmt_bytes(bytes.len() as u64)
         );
     }
     Ok(())

@@ -197,21 +197,21 @@ pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
         LayoutArg::SideBySide => BothLayout::SideBySide,
         LayoutArg::Sequence => BothLayout::Sequence,
     };
-    o.ghost = match a.ghost {
+    o.style.ghost = match a.ghost {
         GhostArg::None => Ghost::None,
         GhostArg::Chemtrails => Ghost::Chemtrails,
         GhostArg::Precog => Ghost::Precog,
         GhostArg::Bullettime => Ghost::Bullettime,
     };
     o.title = a.title.clone();
-    o.legend = !a.no_legend;
+    o.style.show_legend = !a.no_legend;
     if a.cube {
-        o.show_cube = true;
+        o.style.show_cube = true;
     }
     if a.dark {
-        o.dark_background = true;
+        o.style.dark_background = true;
     }
-    o.color_by_label = a.color_by_label;
+    o.style.color_by_label = a.color_by_label;
     let ext = a
         .out
         .extension()
@@ -278,12 +278,12 @@ pub fn run(a: ExportArgs) -> Result<()> {
     bar.finish();
     let s = result?;
     println!(
-        "wrote {}: {} frames, {}×{}, {:.1} MB in {:.2} s",
+        "wrote {}: {} frames, {}×{}, {} in {:.2} s",
         s.path.display(),
         s.frames,
         s.width,
         s.height,
-        s.bytes as f64 / 1e6,
+        srmscope::data::fmt_bytes(s.bytes),
         s.seconds
     );
     Ok(())

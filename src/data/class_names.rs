@@ -5,8 +5,9 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::error::DataError;
-use super::load::{check_available, drain, open_sized, read_values};
-use super::npy::{self, Values, Want};
+use super::files::open_sized;
+use super::npy::{self, check_available, read_values, Values, Want};
+use super::npz::drain;
 
 /// Read a `.txt` (one name a line) or `.npy` (1-D strings) file of class names.
 pub fn read_class_names_file(path: &Path) -> Result<Vec<String>, DataError> {

@@ -4,66 +4,10 @@
 //! (seeds) of one architecture, their Dense-128 pre-ReLU activations on the same 809 held-out
 //! sklearn digits, plus the digit `labels`. They go through the same npz code path as files.
 
+pub use super::embedded::{all_names, demo_bytes, names, study_bytes, DEMOS, STUDIES};
 use super::error::DataError;
 use super::load::load_npz_bytes;
 use super::Dataset;
-
-/// `(name, npz bytes, one-line description)` of every embedded demo set.
-pub const DEMOS: &[(&str, &[u8], &str)] = &[
-    (
-        "convnet",
-        include_bytes!("../../assets/demo/convnet.npz"),
-        "5 small ConvNets (seeds 0-4) trained on 8x8 digits; 809 held-out images x 128 units each",
-    ),
-    (
-        "resnet",
-        include_bytes!("../../assets/demo/resnet.npz"),
-        "5 small ResNets (seeds 100-104) trained on 8x8 digits; 809 held-out images x 128 units each",
-    ),
-    (
-        "convnet_untrained",
-        include_bytes!("../../assets/demo/convnet_untrained.npz"),
-        "the same 5 ConvNets untrained (random initialisation): a control without learned structure",
-    ),
-];
-
-/// `(name, zip bytes, one-line description)` of every embedded demo study (`data::study`).
-pub const STUDIES: &[(&str, &[u8], &str)] = &[(
-    "digits-study",
-    include_bytes!("../../assets/demo/digits-study.zip"),
-    "the 5 ConvNets and 5 ResNets at 4-5 layers and epochs 0, 1, 2, 4, 8 and 30 (54 cells)",
-)];
-
-/// The archive of embedded study `name`, if there is one.
-pub fn study_bytes(name: &str) -> Option<&'static [u8]> {
-    STUDIES.iter().find(|d| d.0 == name).map(|d| d.1)
-}
-
-/// Names of every embedded demo: datasets, then studies.
-pub fn all_names() -> Vec<&'static str> {
-    DEMOS.iter().chain(STUDIES).map(|d| d.0).collect()
-}
-
-/// Names of the embedded demo sets.
-pub fn names() -> Vec<&'static str> {
-    DEMOS.iter().map(|d| d.0).collect()
-}
-
-/// The `.npz` bytes of demo `name`; an unknown name lists the available ones.
-pub fn demo_bytes(name: &str) -> Result<&'static [u8], DataError> {
-    DEMOS
-        .iter()
-        .find(|d| d.0 == name)
-        .map(|d| d.1)
-        .ok_or_else(|| DataError::UnknownDemo {
-            name: name.to_string(),
-            available: DEMOS
-                .iter()
-                .map(|d| format!("demo:{}", d.0))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-}
 
 /// Load demo `name` (without the `demo:` prefix) as a [`Dataset`] named `name`.
 pub fn load_demo(name: &str) -> Result<Dataset, DataError> {

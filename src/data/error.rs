@@ -106,7 +106,8 @@ pub enum DataError {
     Invalid { what: String, reason: String },
 }
 
-/// Bytes as a short human string: `20.0 GB`, `512.0 MB`, `900 bytes` (decimal units).
+/// Bytes as a short human string: `20.0 GB`, `512.0 MB`, `900 bytes` (decimal units). The one
+/// formatter for every size shown to a user (CLI messages, errors, the viewer), so they agree.
 pub fn fmt_bytes(b: u64) -> String {
     let f = b as f64;
     if f >= 1e9 {

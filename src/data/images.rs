@@ -8,8 +8,9 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::error::DataError;
-use super::load::{check_available, drain, open_sized, read_values, reorder};
-use super::npy::{self, Header, Kind, Values, Want};
+use super::files::open_sized;
+use super::npy::{self, check_available, read_values, reorder, Header, Kind, Values, Want};
+use super::npz::drain;
 
 /// Images larger than this on a side are box-downsampled on load: they are shown as thumbnails,
 /// and 10,000 full-size photos would not fit in GPU memory.

@@ -1,24 +1,25 @@
-//! Loading activations from `.npy` files, `.npz` archives, folders of `.npy` files and the
-//! embedded demo sets, with every check done before the data is trusted.
+//! Inputs → [`Dataset`]: `.npy` files, `.npz` archives, folders of `.npy` files and the
+//! embedded demo sets, with every check done before the data is trusted, and the class labels
+//! resolved (explicit file > `labels` array among the inputs > `labels.npy` beside).
 //!
 //! Order of checks for each array: header (magic, version, dict) → dtype → shape → image count
 //! against the first network → memory needed as float64 → bytes actually present → data →
 //! NaN/Inf. So a huge or truncated file is refused before anything large is allocated.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
-use npyz::zip;
 
+use super::dataset::{dataset_name, display_stem, Dataset, Network};
+use super::embedded;
 use super::error::{fmt_bytes, DataError};
 use super::extras::{is_extra, Extras};
-use super::npy::{self, DataReadError, Header, Kind, Values, Want};
-use super::{Dataset, Network};
-
-/// Memory limit used when `/proc/meminfo` cannot be read.
-pub const FALLBACK_MEMORY_LIMIT: u64 = 8 << 30;
+use super::files::{extension, file_kind, open, open_sized};
+use super::limits::{memory_limit, ANNOUNCE_BYTES};
+use super::npy::{self, check_available, read_values, reorder, Header, Kind, Values, Want};
+use super::npz::{drain, member, open_zip};
 
 /// Knobs for [`load_with`].
 #[derive(Clone, Debug)]
@@ -31,9 +32,6 @@ pub struct LoadOptions {
     pub announce_bytes: u64,
 }
 
-/// Arrays at least this large (as float64) are announced before they are read.
-pub const ANNOUNCE_BYTES: u64 = 256 << 20;
-
 impl Default for LoadOptions {
     fn default() -> Self {
         Self {
@@ -42,39 +40,6 @@ impl Default for LoadOptions {
             announce_bytes: ANNOUNCE_BYTES,
         }
     }
-}
-
-/// How much memory the loaded float64 arrays may take: 75 % of physical memory (or of the
-/// cgroup limit, if smaller), or [`FALLBACK_MEMORY_LIMIT`] when neither can be read.
-pub fn memory_limit() -> u64 {
-    let total = meminfo_total();
-    let cgroup = cgroup_limit();
-    let physical = match (total, cgroup) {
-        (Some(t), Some(c)) => t.min(c),
-        (Some(t), None) => t,
-        (None, Some(c)) => c,
-        (None, None) => return FALLBACK_MEMORY_LIMIT,
-    };
-    physical / 4 * 3
-}
-
-fn meminfo_total() -> Option<u64> {
-    let text = fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kb.checked_mul(1024).filter(|&b| b > 0)
-}
-
-fn cgroup_limit() -> Option<u64> {
-    [
-        "/sys/fs/cgroup/memory.max",
-        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-    ]
-    .iter()
-    .filter_map(|p| fs::read_to_string(p).ok())
-    .filter_map(|t| t.trim().parse::<u64>().ok())
-    // cgroup v1 reports "no limit" as a number near 2^63.
-    .find(|&b| b > 0 && b < (1u64 << 60))
 }
 
 /// Load several networks' activations.
@@ -101,7 +66,7 @@ pub fn load_with(
     let mut parents: Vec<Option<String>> = Vec::new();
     for input in inputs {
         if let Some(name) = input.strip_prefix("demo:") {
-            let bytes = super::demo::demo_bytes(name)?;
+            let bytes = embedded::demo_bytes(name)?;
             l.npz(Cursor::new(bytes), input)?;
             stems.push(name.to_string());
             parents.push(None);
@@ -256,97 +221,6 @@ fn too_few(networks: &[Network], inputs: &[String]) -> DataError {
         found: networks.len(),
         detail,
     }
-}
-
-fn extension(path: &Path) -> Option<String> {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-}
-
-fn display_stem(path: &Path) -> String {
-    if path.is_dir() {
-        if let Some(n) = fs::canonicalize(path)
-            .ok()
-            .and_then(|p| p.file_name().map(|s| s.to_string_lossy().into_owned()))
-        {
-            return n;
-        }
-    }
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
-fn dataset_name(stems: &[String], parents: &[Option<String>]) -> String {
-    match stems {
-        [] => String::new(),
-        [one] => one.clone(),
-        _ if stems.len() <= 3 => stems.join("+"),
-        _ => match parents.first() {
-            Some(Some(p)) if parents.iter().all(|q| q.as_ref() == Some(p)) => p.clone(),
-            _ => format!("{}+{} more", stems[0], stems.len() - 1),
-        },
-    }
-}
-
-/// What a non-regular file is, for messages.
-pub(crate) fn file_kind(meta: &fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-    }
-    if t.is_dir() {
-        "a folder"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
-    }
-}
-
-/// Opens a regular file for reading. Anything else is refused before opening, because opening
-/// a FIFO blocks until a writer appears.
-pub(super) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
-    if let Ok(meta) = fs::metadata(path) {
-        if !meta.is_file() {
-            return Err(DataError::Unsupported {
-                path: shown.to_string(),
-                reason: format!("{}, not a regular file", file_kind(&meta)),
-            });
-        }
-    }
-    File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => DataError::Missing {
-            path: shown.to_string(),
-        },
-        _ => DataError::Io {
-            path: shown.to_string(),
-            source: e,
-        },
-    })
-}
-
-/// Opens a file and reads its size (to check headers against it before reading data).
-pub(super) fn open_sized(path: &Path, shown: &str) -> Result<(File, u64), DataError> {
-    let file = open(path, shown)?;
-    let size = file
-        .metadata()
-        .map_err(|e| DataError::Io {
-            path: shown.to_string(),
-            source: e,
-        })?
-        .len();
-    Ok((file, size))
 }
 
 /// Labels as read, before they are checked against the networks.
@@ -810,139 +684,6 @@ impl<'o> Loader<'o> {
         self.used = total;
         Ok(count)
     }
-}
-
-/// Archive member `i`, or an error naming it (e.g. LZMA members, which numpy never writes).
-pub(super) fn member<'a, R: Read + Seek>(
-    zip: &'a mut zip::ZipArchive<R>,
-    i: usize,
-    shown: &str,
-) -> Result<zip::read::ZipFile<'a>, DataError> {
-    let raw = zip
-        .by_index_raw(i)
-        .map(|f| (super::printable(f.name()), f.compression()));
-    let (name, method) = match raw {
-        Ok(x) => x,
-        Err(e) => {
-            return Err(DataError::Corrupt {
-                what: shown.to_string(),
-                reason: format!("damaged archive member #{i}: {e}"),
-            })
-        }
-    };
-    zip.by_index(i).map_err(|e| DataError::Corrupt {
-        what: format!("{shown}:{name}"),
-        reason: match e {
-            zip::result::ZipError::UnsupportedArchive(_) => format!(
-                "the member is compressed with {}, which srmscope cannot read; \
-                 save it with numpy's savez or savez_compressed (deflate)",
-                method_name(method)
-            ),
-            e => format!("damaged archive member: {e}"),
-        },
-    })
-}
-
-/// A zip compression method as users know it.
-fn method_name(m: zip::CompressionMethod) -> String {
-    use zip::CompressionMethod as C;
-    let known = [
-        (C::LZMA, "LZMA"),
-        (C::BZIP2, "bzip2"),
-        (C::ZSTD, "zstd"),
-        (C::XZ, "xz"),
-        (C::DEFLATE64, "Deflate64"),
-    ];
-    known
-        .iter()
-        .find(|(c, _)| *c == m)
-        .map_or_else(|| format!("{m}"), |(_, n)| n.to_string())
-}
-
-pub(super) fn open_zip<R: Read + Seek>(
-    reader: R,
-    shown: &str,
-) -> Result<zip::ZipArchive<R>, DataError> {
-    zip::ZipArchive::new(reader).map_err(|e| match e {
-        zip::result::ZipError::Io(e) if e.kind() != io::ErrorKind::UnexpectedEof => DataError::Io {
-            path: shown.to_string(),
-            source: e,
-        },
-        e => DataError::Corrupt {
-            what: shown.to_string(),
-            reason: format!("not a readable .npz archive (truncated, or not a zip file): {e}"),
-        },
-    })
-}
-
-/// Read an archive member to its end so the zip CRC is verified.
-pub(super) fn drain(r: &mut impl Read, what: &str) -> Result<(), DataError> {
-    io::copy(r, &mut io::sink())
-        .map(|_| ())
-        .map_err(|e| DataError::Corrupt {
-            what: what.to_string(),
-            reason: format!("damaged archive member ({e})"),
-        })
-}
-
-/// The header's data size against the bytes present (file or archive member size).
-pub(super) fn check_available(
-    h: &Header,
-    what: &str,
-    available: Option<u64>,
-) -> Result<(), DataError> {
-    let Some(avail) = available else {
-        return Ok(());
-    };
-    let data = h.data_bytes().unwrap_or(u64::MAX);
-    let present = avail.saturating_sub(h.data_offset);
-    if present < data {
-        return Err(DataError::Corrupt {
-            what: what.to_string(),
-            reason: format!(
-                "truncated: the header promises {} {} values ({}), but only {} of data are present",
-                npy::fmt_shape(&h.shape),
-                h.descr_text,
-                fmt_bytes(data),
-                fmt_bytes(present)
-            ),
-        });
-    }
-    Ok(())
-}
-
-pub(super) fn read_values(
-    r: &mut impl Read,
-    h: &Header,
-    count: usize,
-    want: Want,
-    what: &str,
-) -> Result<Values, DataError> {
-    npy::read_data(r, &h.descr, count, want).map_err(|e| match e {
-        DataReadError::Truncated => DataError::Corrupt {
-            what: what.to_string(),
-            reason: "truncated: the data ends before the end the header promises".into(),
-        },
-        DataReadError::Io(e) => DataError::Corrupt {
-            what: what.to_string(),
-            reason: format!("cannot read the data ({e})"),
-        },
-        DataReadError::Alloc => DataError::Io {
-            path: what.to_string(),
-            source: io::Error::new(io::ErrorKind::OutOfMemory, "out of memory for the data"),
-        },
-        DataReadError::Value(v) => DataError::Corrupt {
-            what: what.to_string(),
-            reason: format!("bad value in the data: {v}"),
-        },
-    })
-}
-
-pub(super) fn reorder<T: Clone>(data: Vec<T>, h: &Header, what: &str) -> Result<Vec<T>, DataError> {
-    npy::fortran_to_c(data, &h.shape).ok_or_else(|| DataError::Corrupt {
-        what: what.to_string(),
-        reason: "internal error: data length does not match the shape".into(),
-    })
 }
 
 fn check_finite(data: &[f64], n_units: usize, what: &str) -> Result<(), DataError> {

@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::error::DataError;
-use super::load::file_kind;
+use super::files::file_kind;
 
 /// Prefix of every temp file and folder this crate creates.
 pub const TEMP_PREFIX: &str = ".srmscope-";

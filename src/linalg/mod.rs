@@ -14,7 +14,9 @@ mod lapack_backend;
 use lapack_backend as backend;
 
 mod qr;
+mod random;
 pub use qr::householder_qr;
+pub use random::gaussian;
 
 /// A thin SVD: U (m × r), singular values (r, descending), Vᵀ (r × n).
 pub type Svd = (Array2<f64>, Array1<f64>, Array2<f64>);
@@ -149,11 +151,8 @@ pub fn sum_networks<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::assert_abs_diff_eq;
     use ndarray::array;
-
-    fn max_abs(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-        (a - b).iter().fold(0.0f64, |m, x| m.max(x.abs()))
-    }
 
     #[test]
     fn matmul_matches_ndarray_for_strided_views() {
@@ -161,7 +160,7 @@ mod tests {
         let b = Array2::from_shape_fn((7, 3), |(i, j)| ((i + 2 * j) % 5) as f64 - 2.0);
         // aᵀ·b with a transposed (column-major) view exercises the stride handling.
         let got = matmul(a.t(), b.view());
-        assert!(max_abs(&got, &a.t().dot(&b)) < 1e-12);
+        assert_abs_diff_eq!(got, a.t().dot(&b), epsilon = 1e-12);
     }
 
     #[test]
@@ -171,7 +170,7 @@ mod tests {
         assert_eq!(u.dim(), (9, 4));
         assert_eq!(vt.dim(), (4, 4));
         let rec = u.dot(&Array2::from_diag(&s)).dot(&vt);
-        assert!(max_abs(&rec, &a) < 1e-10);
+        assert_abs_diff_eq!(rec, a, epsilon = 1e-10);
         assert!(s.windows(2).into_iter().all(|w| w[0] >= w[1]));
     }
 
@@ -181,8 +180,8 @@ mod tests {
             Array2::from_shape_fn((6, 6), |(i, j)| ((i * 13 + j * 7) % 17) as f64 / 17.0).view(),
         );
         let w = procrustes(q.view()).expect("procrustes");
-        assert!(max_abs(&w, &q) < 1e-10);
-        assert!(max_abs(&w.t().dot(&w), &Array2::eye(6)) < 1e-12);
+        assert_abs_diff_eq!(w, q, epsilon = 1e-10);
+        assert_abs_diff_eq!(w.t().dot(&w), Array2::<f64>::eye(6), epsilon = 1e-12);
     }
 
     #[test]
@@ -196,7 +195,7 @@ mod tests {
             (state >> 11) as f64 / (1u64 << 53) as f64
         });
         let (q_ref, _) = householder_qr(a.view());
-        assert!(max_abs(&thin_q(a.view()), &q_ref) < 1e-12);
+        assert_abs_diff_eq!(thin_q(a.view()), q_ref, epsilon = 1e-12);
     }
 
     #[test]
@@ -205,11 +204,11 @@ mod tests {
         let (vals, vecs) = sym_eigh(a.view()).expect("eigh");
         assert!(vals[0] <= vals[1] && vals[1] <= vals[2]);
         let rec = vecs.dot(&Array2::from_diag(&vals)).dot(&vecs.t());
-        assert!(max_abs(&rec, &a) < 1e-12);
+        assert_abs_diff_eq!(rec, a, epsilon = 1e-12);
         let l = cholesky(a.view()).expect("chol");
-        assert!(max_abs(&l.dot(&l.t()), &a) < 1e-12);
+        assert_abs_diff_eq!(l.dot(&l.t()), a, epsilon = 1e-12);
         let (inv, logdet) = spd_inverse(a.view()).expect("inv");
-        assert!(max_abs(&inv.dot(&a), &Array2::eye(3)) < 1e-12);
+        assert_abs_diff_eq!(inv.dot(&a), Array2::<f64>::eye(3), epsilon = 1e-12);
         assert!((logdet - vals.iter().map(|v| v.ln()).sum::<f64>()).abs() < 1e-12);
         let bad = array![[1.0, 2.0], [2.0, 1.0]];
         assert_eq!(

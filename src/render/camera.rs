@@ -211,10 +211,7 @@ fn wrap_angle(a: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: f32, b: f32, eps: f32) -> bool {
-        (a - b).abs() <= eps
-    }
+    use approx::abs_diff_eq;
 
     #[test]
     fn target_projects_to_viewport_centre() {
@@ -222,7 +219,8 @@ mod tests {
         for _ in 0..5 {
             let p = c.project(c.target, 640.0, 480.0).unwrap();
             assert!(
-                close(p[0], 320.0, 1e-2) && close(p[1], 240.0, 1e-2),
+                abs_diff_eq!(p[0], 320.0, epsilon = 1e-2)
+                    && abs_diff_eq!(p[1], 240.0, epsilon = 1e-2),
                 "{p:?}"
             );
             c.orbit(37.0, -11.0);
@@ -236,10 +234,10 @@ mod tests {
         let d0 = c.distance;
         c.orbit(500.0, 1e6);
         let e = Vec3::from(c.eye()) - Vec3::from(c.target);
-        assert!(close(e.magnitude(), d0, 1e-4));
-        assert!(close(c.pitch, MAX_PITCH, 1e-6));
+        assert!(abs_diff_eq!(e.magnitude(), d0, epsilon = 1e-4));
+        assert!(abs_diff_eq!(c.pitch, MAX_PITCH, epsilon = 1e-6));
         c.orbit(0.0, -1e7);
-        assert!(close(c.pitch, -MAX_PITCH, 1e-6));
+        assert!(abs_diff_eq!(c.pitch, -MAX_PITCH, epsilon = 1e-6));
         c.orbit(f32::NAN, 1.0);
         assert!(c.yaw.is_finite());
     }
@@ -247,8 +245,8 @@ mod tests {
     #[test]
     fn default_is_hypertools_view() {
         let c = OrbitCamera::default();
-        assert!(close(c.pitch.to_degrees(), 10.0, 1e-4));
-        assert!(close(c.yaw.to_degrees(), -60.0, 1e-4));
+        assert!(abs_diff_eq!(c.pitch.to_degrees(), 10.0, epsilon = 1e-4));
+        assert!(abs_diff_eq!(c.yaw.to_degrees(), -60.0, epsilon = 1e-4));
         let e = c.eye();
         // Eye above the x-y plane, in the fourth quadrant for azimuth -60°.
         assert!(e[2] > 0.0 && e[0] > 0.0 && e[1] < 0.0);
@@ -300,24 +298,32 @@ mod tests {
     fn zoom_and_spin() {
         let mut c = OrbitCamera::default();
         c.zoom(2.0);
-        assert!(close(c.distance, DEFAULT_DISTANCE / 2.0, 1e-5));
+        assert!(abs_diff_eq!(
+            c.distance,
+            DEFAULT_DISTANCE / 2.0,
+            epsilon = 1e-5
+        ));
         c.zoom(0.0);
         c.zoom(f32::INFINITY);
-        assert!(close(c.distance, DEFAULT_DISTANCE / 2.0, 1e-5));
+        assert!(abs_diff_eq!(
+            c.distance,
+            DEFAULT_DISTANCE / 2.0,
+            epsilon = 1e-5
+        ));
         c.zoom(1e-9);
         assert_eq!(c.distance, MAX_DISTANCE);
         let y0 = c.yaw;
         c.spin(0.25, 1.0);
-        assert!(close(
+        assert!(abs_diff_eq!(
             wrap_angle(c.yaw - y0),
             std::f32::consts::FRAC_PI_2,
-            1e-5
+            epsilon = 1e-5
         ));
         c.spin(3.0, 1.0); // full turns change nothing
-        assert!(close(
+        assert!(abs_diff_eq!(
             wrap_angle(c.yaw - y0),
             std::f32::consts::FRAC_PI_2,
-            1e-4
+            epsilon = 1e-4
         ));
         let closer = OrbitCamera::hypertools(10.0, -60.0, 3.0);
         assert!(closer.distance < DEFAULT_DISTANCE);
@@ -331,10 +337,10 @@ mod tests {
         let after = c.project([0.0; 3], 800.0, 600.0).unwrap();
         // The origin follows the cursor: 40 px right (exact at the target's depth).
         assert!(
-            close(after[0] - before[0], 40.0, 0.5),
+            abs_diff_eq!(after[0] - before[0], 40.0, epsilon = 0.5),
             "{before:?} {after:?}"
         );
-        assert!(close(after[1], before[1], 0.5));
+        assert!(abs_diff_eq!(after[1], before[1], epsilon = 0.5));
     }
 
     #[test]

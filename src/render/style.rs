@@ -40,8 +40,8 @@ impl Ghost {
     }
 }
 
-/// Per-view drawing options. The viewer edits these live; export derives them from
-/// `ExportOptions`.
+/// Per-view drawing options. The viewer edits these live; an export carries one in
+/// `ExportOptions::style` (its `tail` set per frame from `tail_duration`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ViewStyle {

@@ -3,14 +3,10 @@
 #![allow(dead_code)]
 
 use ndarray::Array2;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use srmscope::data::{Dataset, Network};
 
-pub fn gaussian(rng: &mut impl Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(1e-300);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
+pub use srmscope::linalg::gaussian;
 
 /// m networks with `units` units each, all planted rotations of one k-dim response over T
 /// images with `classes` classes (the response depends on the class, as real activations do).

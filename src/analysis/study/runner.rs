@@ -252,7 +252,6 @@ impl Ctx<'_> {
                 o
             }
         };
-        drop(inspect);
         let (consistency, dev_final, trio) =
             extra.ok_or_else(|| StudyError::Invalid(format!("{}: no held-out data", what())))?;
         let m = out.metrics;

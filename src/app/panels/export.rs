@@ -159,23 +159,26 @@ pub fn show(
 
                     ui.label("Ghost");
                     egui::ComboBox::from_id_salt("export_ghost")
-                        .selected_text(e.ghost.label())
+                        .selected_text(e.style.ghost.label())
                         .show_ui(ui, |ui| {
                             for g in Ghost::ALL {
-                                ui.selectable_value(&mut e.ghost, g, g.label());
+                                ui.selectable_value(&mut e.style.ghost, g, g.label());
                             }
                         });
                     ui.end_row();
 
                     ui.label("Look");
                     ui.vertical(|ui| {
-                        ui.checkbox(&mut e.legend, "legend");
+                        ui.checkbox(&mut e.style.show_legend, "legend");
                         ui.checkbox(&mut e.captions, "before/after captions");
-                        ui.checkbox(&mut e.show_cube, "unit cube");
-                        ui.checkbox(&mut e.dark_background, "dark background");
-                        ui.checkbox(&mut e.color_by_label, "colour by class");
+                        ui.checkbox(&mut e.style.show_cube, "unit cube");
+                        ui.checkbox(&mut e.style.dark_background, "dark background");
+                        ui.checkbox(&mut e.style.color_by_label, "colour by class");
                         ui.checkbox(&mut e.show_image, "current image in the corner");
-                        ui.add(egui::Slider::new(&mut e.line_width, 0.5..=10.0).text("line width"));
+                        ui.add(
+                            egui::Slider::new(&mut e.style.line_width, 0.5..=10.0)
+                                .text("line width"),
+                        );
                     });
                     ui.end_row();
 

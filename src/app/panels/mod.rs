@@ -58,13 +58,12 @@ impl Drafts {
     /// Start the export form from what is on screen: camera, style, visibility, view.
     pub fn prepare_export(&mut self, s: &AppState) {
         let e = &mut self.export;
-        let style = &s.view.style;
         e.camera = Some(s.camera);
-        e.ghost = style.ghost;
-        e.show_cube = style.show_cube;
-        e.line_width = style.line_width;
-        e.dark_background = style.dark_background;
-        e.color_by_label = style.color_by_label;
+        // The view's style, except the legend, which the export form owns.
+        e.style = crate::render::ViewStyle {
+            show_legend: e.style.show_legend,
+            ..s.view.style.clone()
+        };
         e.visible = s.primary.visible.clone();
         e.view = if s.playback.aligned() {
             ExportView::After

@@ -1,14 +1,17 @@
-//! The `.npy` format by hand: header parsing (a small Python-literal parser), dtype decoding
-//! (every numeric dtype incl. f16 and both byte orders, plus `<U` strings) and header writing.
+//! The `.npy` header by hand: magic, version, and the header dict (a small Python-literal
+//! parser), giving the dtype, memory order and shape.
 //!
-//! Reading never trusts the header: the caller checks the claimed size against memory and the
-//! bytes actually present before any data is read, and every failure is an error, not a panic.
+//! Why not `npyz::NpyFile`: reading never trusts the header. The callers check the claimed size
+//! against the memory limit and against the bytes actually present *before* any data is read
+//! (npyz allocates from the header), and the messages name exactly what is wrong ("truncated
+//! .npy file: it ends inside the header", "structured dtype", an unknown key...), which the tests
+//! and users rely on. The parser is small, fuzzed (`fuzz/fuzz_targets/npy.rs`) and never panics.
 
 use std::io::{self, Read};
 
-use super::error::DataError;
+use crate::data::error::DataError;
+use crate::data::printable;
 
-/// `.npy` magic string.
 pub(crate) const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// Headers above this are refused as corrupt (numpy itself refuses above 10 kB by default).
 const MAX_HEADER_LEN: usize = 1 << 20;
@@ -86,7 +89,7 @@ pub(crate) fn fmt_shape(shape: &[usize]) -> String {
     }
 }
 
-fn corrupt(what: &str, reason: impl Into<String>) -> DataError {
+pub(super) fn corrupt(what: &str, reason: impl Into<String>) -> DataError {
     DataError::Corrupt {
         what: what.to_string(),
         reason: reason.into(),
@@ -186,13 +189,13 @@ pub(crate) fn read_header(r: &mut impl Read, what: &str) -> Result<Header, DataE
     })
 }
 
-fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
+pub(super) fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
     let bad = |why: &str| {
         corrupt(
             what,
             format!(
                 "corrupt .npy header ({why}): {}",
-                super::printable(text.trim_end())
+                printable(text.trim_end())
             ),
         )
     };
@@ -238,7 +241,7 @@ fn parse_header_dict(text: &str, what: &str) -> Result<Header, DataError> {
             return Err(bad("a key is not a string"));
         };
         if !["descr", "fortran_order", "shape"].contains(&k.as_str()) {
-            return Err(bad(&format!("unknown key '{}'", super::printable(k))));
+            return Err(bad(&format!("unknown key '{}'", printable(k))));
         }
         if seen.contains(&k.as_str()) {
             return Err(bad(&format!("the key '{k}' appears twice")));
@@ -490,381 +493,5 @@ impl Parser<'_> {
                 Err("unexpected character".into())
             }
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding.
-
-fn f16_to_f64(h: u16) -> f64 {
-    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exp = i32::from((h >> 10) & 0x1f);
-    let man = f64::from(h & 0x3ff);
-    match exp {
-        0 => sign * man * 2f64.powi(-24),
-        31 if man == 0.0 => sign * f64::INFINITY,
-        31 => f64::NAN,
-        e => sign * (1.0 + man / 1024.0) * 2f64.powi(e - 15),
-    }
-}
-
-macro_rules! decode_as {
-    ($bytes:expr, $big:expr, $t:ty, $n:expr, $out:expr, $conv:expr) => {
-        for c in $bytes.chunks_exact($n) {
-            let mut a = [0u8; $n];
-            a.copy_from_slice(c);
-            let v = if $big {
-                <$t>::from_be_bytes(a)
-            } else {
-                <$t>::from_le_bytes(a)
-            };
-            $out.push($conv(v));
-        }
-    };
-}
-
-/// Append the numeric elements in `bytes` (a whole number of items) to `out` as f64.
-fn decode_f64(bytes: &[u8], d: &Descr, out: &mut Vec<f64>) {
-    let be = d.big_endian;
-    match (d.kind, d.size) {
-        (Kind::Bool, _) => out.extend(bytes.iter().map(|&b| f64::from(u8::from(b != 0)))),
-        (Kind::Int, 1) => out.extend(bytes.iter().map(|&b| f64::from(b as i8))),
-        (Kind::UInt, 1) => out.extend(bytes.iter().map(|&b| f64::from(b))),
-        (Kind::Int, 2) => decode_as!(bytes, be, i16, 2, out, f64::from),
-        (Kind::Int, 4) => decode_as!(bytes, be, i32, 4, out, f64::from),
-        (Kind::Int, _) => decode_as!(bytes, be, i64, 8, out, |v: i64| v as f64),
-        (Kind::UInt, 2) => decode_as!(bytes, be, u16, 2, out, f64::from),
-        (Kind::UInt, 4) => decode_as!(bytes, be, u32, 4, out, f64::from),
-        (Kind::UInt, _) => decode_as!(bytes, be, u64, 8, out, |v: u64| v as f64),
-        (Kind::Float, 2) => decode_as!(bytes, be, u16, 2, out, f16_to_f64),
-        (Kind::Float, 4) => decode_as!(bytes, be, f32, 4, out, f64::from),
-        (Kind::Float, _) => decode_as!(bytes, be, f64, 8, out, |v: f64| v),
-        (Kind::Unicode, _) => {}
-    }
-}
-
-/// Append integer/bool elements to `out` exactly; fails on a uint64 above `i64::MAX`.
-fn decode_i64(bytes: &[u8], d: &Descr, out: &mut Vec<i64>) -> Result<(), String> {
-    let be = d.big_endian;
-    match (d.kind, d.size) {
-        (Kind::Bool, _) => out.extend(bytes.iter().map(|&b| i64::from(b != 0))),
-        (Kind::Int, 1) => out.extend(bytes.iter().map(|&b| i64::from(b as i8))),
-        (Kind::UInt, 1) => out.extend(bytes.iter().map(|&b| i64::from(b))),
-        (Kind::Int, 2) => decode_as!(bytes, be, i16, 2, out, i64::from),
-        (Kind::Int, 4) => decode_as!(bytes, be, i32, 4, out, i64::from),
-        (Kind::Int, _) => decode_as!(bytes, be, i64, 8, out, |v: i64| v),
-        (Kind::UInt, 2) => decode_as!(bytes, be, u16, 2, out, i64::from),
-        (Kind::UInt, 4) => decode_as!(bytes, be, u32, 4, out, i64::from),
-        (Kind::UInt, _) => {
-            for c in bytes.chunks_exact(8) {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(c);
-                let v = if be {
-                    u64::from_be_bytes(a)
-                } else {
-                    u64::from_le_bytes(a)
-                };
-                out.push(
-                    i64::try_from(v).map_err(|_| format!("the value {v} does not fit in int64"))?,
-                );
-            }
-        }
-        (Kind::Float | Kind::Unicode, _) => return Err("not an integer dtype".into()),
-    }
-    Ok(())
-}
-
-/// Decode fixed-width UTF-32 strings, dropping numpy's trailing NUL padding.
-fn decode_strings(bytes: &[u8], d: &Descr, out: &mut Vec<String>) -> Result<(), String> {
-    let item = d.itemsize();
-    if item == 0 {
-        return Ok(());
-    }
-    for c in bytes.chunks_exact(item) {
-        let mut s = String::with_capacity(d.size);
-        for u in c.chunks_exact(4) {
-            let mut a = [0u8; 4];
-            a.copy_from_slice(u);
-            let cp = if d.big_endian {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            };
-            s.push(char::from_u32(cp).ok_or_else(|| format!("invalid character code {cp:#x}"))?);
-        }
-        let trimmed = s.trim_end_matches('\0').len();
-        s.truncate(trimmed);
-        out.push(s);
-    }
-    Ok(())
-}
-
-/// What `read_data` produced.
-#[derive(Debug)]
-pub(crate) enum Values {
-    F64(Vec<f64>),
-    I64(Vec<i64>),
-    Str(Vec<String>),
-}
-
-/// How to decode a stream of `n` elements.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Want {
-    /// Everything numeric as f64.
-    F64,
-    /// Floats as f64, integers and bools exactly as i64, strings as strings.
-    Native,
-}
-
-/// Error while reading the data block.
-#[derive(Debug)]
-pub(crate) enum DataReadError {
-    Io(io::Error),
-    /// The data block is shorter than the header claims.
-    Truncated,
-    /// No memory for the destination.
-    Alloc,
-    /// A value that cannot be represented (uint64 overflow, invalid character).
-    Value(String),
-}
-
-/// Elements reserved before any data has been read (128 MB of float64).
-const PREALLOC_ITEMS: usize = 1 << 24;
-
-/// Read and decode `n` elements, streaming in chunks so the peak memory is the destination only.
-pub(crate) fn read_data(
-    r: &mut impl Read,
-    d: &Descr,
-    n: usize,
-    want: Want,
-) -> Result<Values, DataReadError> {
-    let item = d.itemsize().max(1);
-    let chunk_items = ((1usize << 16) / item).max(1);
-    let mut buf = vec![0u8; chunk_items * item];
-    let native_kind = match (want, d.kind) {
-        (_, Kind::Unicode) => 2,
-        (Want::Native, Kind::Bool | Kind::Int | Kind::UInt) => 1,
-        _ => 0,
-    };
-    // A header (or zip entry) can promise more than the stream holds; reserve a bounded amount
-    // first and the rest only once the data have shown up, so a lie costs no huge allocation.
-    let first = n.min(PREALLOC_ITEMS);
-    let mut out = match native_kind {
-        0 => {
-            let mut v = Vec::new();
-            v.try_reserve_exact(first)
-                .map_err(|_| DataReadError::Alloc)?;
-            Values::F64(v)
-        }
-        1 => {
-            let mut v = Vec::new();
-            v.try_reserve_exact(first)
-                .map_err(|_| DataReadError::Alloc)?;
-            Values::I64(v)
-        }
-        _ => {
-            let mut v = Vec::new();
-            v.try_reserve_exact(first)
-                .map_err(|_| DataReadError::Alloc)?;
-            Values::Str(v)
-        }
-    };
-    let mut left = n;
-    while left > 0 {
-        let k = left.min(chunk_items);
-        let b = &mut buf[..k * d.itemsize()];
-        r.read_exact(b).map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => DataReadError::Truncated,
-            _ => DataReadError::Io(e),
-        })?;
-        let done = n - left;
-        let rest = n - done;
-        let grown = match &mut out {
-            Values::F64(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
-            Values::I64(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
-            Values::Str(v) if v.capacity() < done + k => v.try_reserve_exact(rest),
-            _ => Ok(()),
-        };
-        grown.map_err(|_| DataReadError::Alloc)?;
-        match &mut out {
-            Values::F64(v) => decode_f64(b, d, v),
-            Values::I64(v) => decode_i64(b, d, v).map_err(DataReadError::Value)?,
-            Values::Str(v) => decode_strings(b, d, v).map_err(DataReadError::Value)?,
-        }
-        left -= k;
-    }
-    Ok(out)
-}
-
-/// Permute `data` (stored in Fortran order for `shape`) into C order; `None` if the length does
-/// not match the shape.
-///
-/// Fortran order of `(d0, rest...)` is a C-ordered `(M, d0)` matrix whose row index runs over
-/// `rest` in Fortran order; a cache-blocked transpose gives `(d0, M)`, and each row of length `M`
-/// is then the same problem for `rest`.
-pub(crate) fn fortran_to_c<T: Clone>(data: Vec<T>, shape: &[usize]) -> Option<Vec<T>> {
-    if shape.len() < 2 {
-        return (shape.first().copied().unwrap_or(1) == data.len()).then_some(data);
-    }
-    let n = shape[0];
-    let m = shape[1..]
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))?;
-    if n.checked_mul(m)? != data.len() {
-        return None;
-    }
-    let Some(first) = data.first() else {
-        return Some(data);
-    };
-    const B: usize = 64;
-    let mut out = vec![first.clone(); data.len()];
-    for jb in (0..m).step_by(B) {
-        for ib in (0..n).step_by(B) {
-            for j in jb..(jb + B).min(m) {
-                for i in ib..(ib + B).min(n) {
-                    out[i * m + j] = data[j * n + i].clone();
-                }
-            }
-        }
-    }
-    drop(data);
-    if shape.len() > 2 {
-        let rest = &shape[1..];
-        let mut done = Vec::with_capacity(out.len());
-        for row in out.chunks(m) {
-            done.extend(fortran_to_c(row.to_vec(), rest)?);
-        }
-        out = done;
-    }
-    Some(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writing.
-
-/// A complete version 1.0 (or 2.0 when huge) header for C-ordered data, padded to 64 bytes.
-pub(crate) fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
-    let dict = format!(
-        "{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}",
-        fmt_shape(shape)
-    );
-    // +1 for the final newline.
-    let unpadded_v1 = 10 + dict.len() + 1;
-    let (prefix, v2) = if unpadded_v1.div_ceil(64) * 64 - 10 <= u16::MAX as usize {
-        (10usize, false)
-    } else {
-        (12usize, true)
-    };
-    let total = (prefix + dict.len() + 1).div_ceil(64) * 64;
-    let hlen = total - prefix;
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    if v2 {
-        out.extend_from_slice(&[2, 0]);
-        out.extend_from_slice(&(hlen as u32).to_le_bytes());
-    } else {
-        out.extend_from_slice(&[1, 0]);
-        out.extend_from_slice(&(hlen as u16).to_le_bytes());
-    }
-    out.extend_from_slice(dict.as_bytes());
-    out.resize(total - 1, b' ');
-    out.push(b'\n');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn zero_width_strings_are_refused() {
-        assert!(parse_descr("<U0", "x.npy").is_err());
-        assert!(parse_descr("<U1", "x.npy").is_ok());
-    }
-
-    #[test]
-    fn parses_headers() {
-        let h = parse_header_dict(
-            "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }",
-            "x",
-        )
-        .unwrap();
-        assert_eq!(h.shape, vec![3, 4]);
-        assert!(!h.fortran);
-        assert_eq!(h.descr.kind, Kind::Float);
-        let h = parse_header_dict(
-            "{'descr': '>i8', 'fortran_order': True, 'shape': (7,)}",
-            "x",
-        )
-        .unwrap();
-        assert_eq!(h.shape, vec![7]);
-        assert!(h.fortran && h.descr.big_endian);
-        let h = parse_header_dict("{'descr': '<U5', 'fortran_order': False, 'shape': ()}", "x")
-            .unwrap();
-        assert!(h.shape.is_empty());
-        assert_eq!(h.descr.itemsize(), 20);
-        let e = parse_header_dict(
-            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}",
-            "x",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("structured"), "{e}");
-        for bad in [
-            "",
-            "{",
-            "{'descr': '<f4'}",
-            "[1, 2]",
-            "{'descr': '<f4', 'fortran_order': 1, 'shape': (1,)}",
-        ] {
-            assert!(parse_header_dict(bad, "x").is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn f16_values() {
-        assert_eq!(f16_to_f64(0x3c00), 1.0);
-        assert_eq!(f16_to_f64(0xc000), -2.0);
-        assert_eq!(f16_to_f64(0x3800), 0.5);
-        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
-        assert!(f16_to_f64(0x7c00).is_infinite());
-        assert!(f16_to_f64(0x7e00).is_nan());
-    }
-
-    #[test]
-    fn header_is_padded() {
-        for shape in [vec![], vec![3], vec![360, 16, 4, 4]] {
-            let h = header_bytes("<f8", &shape);
-            assert_eq!(h.len() % 64, 0);
-            assert_eq!(*h.last().unwrap(), b'\n');
-            let parsed = read_header(&mut &h[..], "t").unwrap();
-            assert_eq!(parsed.shape, shape);
-            assert_eq!(parsed.data_offset as usize, h.len());
-        }
-    }
-
-    #[test]
-    fn fortran_reorder() {
-        // 2x3 matrix [[0,1,2],[3,4,5]] stored column-major.
-        let f = vec![0, 3, 1, 4, 2, 5];
-        assert_eq!(fortran_to_c(f, &[2, 3]), Some(vec![0, 1, 2, 3, 4, 5]));
-        assert_eq!(fortran_to_c(vec![1, 2], &[2, 3]), None);
-        // 3-D and 4-D against ndarray's own layout handling.
-        use ndarray::ShapeBuilder;
-        for shape in [
-            vec![3, 4, 5],
-            vec![70, 2, 3, 66],
-            vec![1, 1, 1],
-            vec![130, 67],
-        ] {
-            let n: usize = shape.iter().product();
-            let c: Vec<usize> = (0..n).collect();
-            let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), c.clone()).unwrap();
-            let mut f = ndarray::ArrayD::zeros(ndarray::IxDyn(&shape).f());
-            f.assign(&a);
-            let f_data = f.as_slice_memory_order().unwrap().to_vec();
-            assert_eq!(fortran_to_c(f_data, &shape), Some(c), "{shape:?}");
-        }
-        assert_eq!(fortran_to_c(Vec::<u8>::new(), &[0, 5]), Some(vec![]));
     }
 }

@@ -1,0 +1,74 @@
+//! Opening input files safely: regular files only (a FIFO would block), with messages that say
+//! what a path is when it is not a regular file.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::Path;
+
+use super::error::DataError;
+
+/// The lowercased extension of `path`, if any.
+pub(crate) fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// What a non-regular file is, for messages.
+pub(crate) fn file_kind(meta: &fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+/// Opens a regular file for reading. Anything else is refused before opening, because opening
+/// a FIFO blocks until a writer appears.
+pub(crate) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
+    if let Ok(meta) = fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(DataError::Unsupported {
+                path: shown.to_string(),
+                reason: format!("{}, not a regular file", file_kind(&meta)),
+            });
+        }
+    }
+    File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => DataError::Missing {
+            path: shown.to_string(),
+        },
+        _ => DataError::Io {
+            path: shown.to_string(),
+            source: e,
+        },
+    })
+}
+
+/// Opens a file and reads its size (to check headers against it before reading data).
+pub(crate) fn open_sized(path: &Path, shown: &str) -> Result<(File, u64), DataError> {
+    let file = open(path, shown)?;
+    let size = file
+        .metadata()
+        .map_err(|e| DataError::Io {
+            path: shown.to_string(),
+            source: e,
+        })?
+        .len();
+    Ok((file, size))
+}
