@@ -762,7 +762,7 @@ impl ViewerApp {
         if self.state.study.is_some() {
             egui::Panel::bottom("study_panel")
                 .resizable(true)
-                .default_size(340.0)
+                .default_size(360.0)
                 .size_range(190.0..=760.0)
                 .frame(panels::side_frame())
                 .show(ui, |ui| {

@@ -304,8 +304,8 @@ pub fn run_study(
         let mut digests: BTreeMap<usize, String> = BTreeMap::new();
         for &p in &selected {
             for q in [p, finals[p]] {
-                if !digests.contains_key(&q) {
-                    digests.insert(q, cache.cell_digest(study, q)?);
+                if let std::collections::btree_map::Entry::Vacant(e) = digests.entry(q) {
+                    e.insert(cache.cell_digest(study, q)?);
                 }
             }
             if cancel.load(Ordering::Relaxed) {

@@ -101,8 +101,8 @@ impl StudyPanel {
                 ui.horizontal_top(|ui| {
                     ui.spacing_mut().item_spacing.x = gap;
                     column(ui, widths[0], h, |ui| self.grids(ui, st, cmds));
-                    column(ui, widths[1], h, |ui| self.development(ui, st, h));
-                    column(ui, widths[2], h, |ui| self.by_layer(ui, st, h));
+                    column(ui, widths[1], h, |ui| self.development(ui, st));
+                    column(ui, widths[2], h, |ui| self.by_layer(ui, st));
                     column(ui, widths[3], h, |ui| self.trio(ui, st));
                 });
             });
@@ -339,7 +339,7 @@ impl StudyPanel {
     }
 
     /// The metric over checkpoints, one line per layer; arches beyond the first are dashed.
-    fn development(&self, ui: &mut egui::Ui, st: &StudyState, h: f32) {
+    fn development(&self, ui: &mut egui::Ui, st: &StudyState) {
         heading(ui, "Development");
         let metric = self.metric;
         let mut series = Vec::new();
@@ -372,20 +372,21 @@ impl StudyPanel {
             let c = st.cells.get(i)?;
             Some([c.checkpoint as f64, st.value(i, metric)?])
         });
+        plots::key_row(ui, &series);
         plots::line_plot(
             ui,
             "study_development",
             &series,
             marked,
-            (h - 60.0).clamp(90.0, 400.0),
+            (ui.available_height() - 24.0).clamp(80.0, 420.0),
             "checkpoint",
         );
-        hint(ui, metric.label());
+        hint(ui, &format!("{} · ring: selected cell", metric.label()));
     }
 
     /// Held-out variance explained and within-RSM consistency per layer at each arch's last
     /// checkpoint, arches side by side.
-    fn by_layer(&self, ui: &mut egui::Ui, st: &StudyState, h: f32) {
+    fn by_layer(&self, ui: &mut egui::Ui, st: &StudyState) {
         heading(ui, "By layer (last checkpoint)");
         let n_cat = st
             .axes
@@ -409,7 +410,11 @@ impl StudyPanel {
                 }
             })
             .collect();
-        let colors = theme::network_colors(st.axes.arches.len().max(1));
+        let colors: Vec<Color32> = if st.axes.arches.len() == 1 {
+            vec![theme::AFTER]
+        } else {
+            theme::network_colors(st.axes.arches.len())
+        };
         let groups = |metric: StudyMetric| -> Vec<BarGroup> {
             st.axes
                 .arches
@@ -439,7 +444,7 @@ impl StudyPanel {
                 })
                 .collect()
         };
-        let ph = ((h - 90.0) / 2.0).clamp(60.0, 200.0);
+        let ph = ((ui.available_height() - 50.0) / 2.0).clamp(55.0, 220.0);
         ui.label(RichText::new("variance explained (held out)").small());
         plots::grouped_bars(
             ui,
@@ -502,14 +507,14 @@ impl StudyPanel {
         };
         let avail = ui.available_width();
         let side = ((avail - 16.0) / 3.0)
-            .min(ui.available_height() - 70.0)
+            .min(ui.available_height() - 58.0)
             .clamp(60.0, 360.0);
         let labels = trio.labels.as_deref();
         let class = |l: i64| crate::data::class_name(st.class_names.as_deref(), l);
         let mut hovered = None;
         ui.horizontal_top(|ui| {
             ui.spacing_mut().item_spacing.x = 8.0;
-            let panes: [(&str, Option<&egui::TextureHandle>, Option<&[f32]>, Color32); 3] = [
+            let panes: [Pane<'_>; 3] = [
                 (
                     "within (mean)",
                     Some(&t.within),
@@ -604,6 +609,14 @@ impl StudyPanel {
         );
     }
 }
+
+/// One RSM of the trio: title, texture, values, title colour.
+type Pane<'a> = (
+    &'static str,
+    Option<&'a egui::TextureHandle>,
+    Option<&'a [f32]>,
+    Color32,
+);
 
 /// A fixed-width column of the panel.
 fn column(ui: &mut egui::Ui, width: f32, height: f32, add: impl FnOnce(&mut egui::Ui)) {

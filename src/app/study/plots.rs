@@ -191,7 +191,7 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
         .clamp(16.0, 110.0)
         + 6.0;
     let cw = ((spec.width - label_w) / cols.max(1) as f32).clamp(12.0, 44.0);
-    let ch = cw.min(26.0).max(14.0);
+    let ch = cw.clamp(14.0, 26.0);
     let size = Vec2::new(label_w + cw * cols as f32, ch * rows as f32 + 16.0);
     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
     let geom = GridGeom {
@@ -375,7 +375,6 @@ pub fn line_plot(
         .allow_boxed_zoom(false)
         .x_axis_label(x_label)
         .y_axis_min_width(30.0)
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .show(ui, |p| {
             for s in series {
                 let mut line = Line::new(s.name.clone(), PlotPoints::new(s.points.clone()))
@@ -386,14 +385,14 @@ pub fn line_plot(
                 }
                 p.line(line);
                 p.points(
-                    Points::new(s.name.clone(), PlotPoints::new(s.points.clone()))
+                    Points::new("", PlotPoints::new(s.points.clone()))
                         .color(s.color)
                         .radius(2.5),
                 );
             }
             if let Some(m) = marked {
                 p.points(
-                    Points::new("selected", PlotPoints::new(vec![m]))
+                    Points::new("", PlotPoints::new(vec![m]))
                         .shape(MarkerShape::Circle)
                         .filled(false)
                         .radius(7.0)
@@ -402,6 +401,21 @@ pub fn line_plot(
             }
         })
         .response
+}
+
+/// A wrapped row of coloured names: the key of a plot, outside it so it hides nothing.
+pub fn key_row(ui: &mut egui::Ui, series: &[Series]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 8.0;
+        for s in series {
+            let mark = if s.dashed { "╌" } else { "━" };
+            ui.label(
+                RichText::new(format!("{mark} {}", s.name))
+                    .small()
+                    .color(s.color),
+            );
+        }
+    });
 }
 
 /// One group of bars (an arch): a value per category (a layer), `None` where it has none.
@@ -424,8 +438,11 @@ pub fn grouped_bars(
     let n = groups.len().max(1) as f64;
     let w = 0.8 / n;
     let labels = categories.to_vec();
-    Plot::new(id)
-        .height(height)
+    let mut plot = Plot::new(id);
+    if groups.len() > 1 {
+        plot = plot.legend(Legend::default().position(egui_plot::Corner::RightTop));
+    }
+    plot.height(height)
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -433,7 +450,6 @@ pub fn grouped_bars(
         .include_y(0.0)
         .include_y(1.0)
         .y_axis_min_width(30.0)
-        .legend(Legend::default().position(egui_plot::Corner::RightTop))
         .x_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
