@@ -32,6 +32,16 @@ pub fn show(
 fn data_summary(ui: &mut egui::Ui, state: &AppState) {
     heading(ui, "Data");
     let Some(l) = &state.primary.loaded else {
+        if let Some(s) = state.study.as_ref().filter(|s| s.running()) {
+            hint(
+                ui,
+                &format!(
+                    "Study {}: fitting its cells; the first one plays when it is done.",
+                    s.name
+                ),
+            );
+            return;
+        }
         match &state.primary.pending {
             Some(inputs) => hint(
                 ui,

@@ -55,7 +55,7 @@ fn layer_color(rank: usize, n: usize) -> Color32 {
     let t = if n <= 1 {
         0.85
     } else {
-        0.15 + 0.8 * rank as f32 / (n - 1) as f32
+        0.35 + 0.65 * rank as f32 / (n - 1) as f32
     };
     plots::sequential_color(t)
 }
@@ -218,119 +218,109 @@ impl StudyPanel {
             ColorScale::sequential(lo, hi)
         });
         let width = ui.available_width();
-        self.cell_rects.clear();
-        let mut hot = false;
-        let selected = st.selected.and_then(|i| st.grid_pos(i));
-        for (a, ax) in st.axes.arches.iter().enumerate() {
-            if st.axes.arches.len() > 1 {
-                ui.label(RichText::new(&ax.arch).small().strong());
-            }
-            let rows: Vec<String> = ax.layers.iter().map(|l| l.1.clone()).collect();
-            let cols: Vec<String> = ax.checkpoints.iter().map(|c| c.to_string()).collect();
-            let cells: Vec<GridCell> = (0..rows.len())
-                .flat_map(|r| (0..cols.len()).map(move |c| (r, c)))
-                .map(|(r, c)| match st.at(a, r, c) {
-                    None => GridCell::Absent,
-                    Some(i) => match &st.results[i] {
-                        None => GridCell::Pending,
-                        Some(res) => metric
-                            .value(res)
-                            .map_or(GridCell::Undefined, GridCell::Value),
-                    },
-                })
-                .collect();
-            let out = plots::heatmap_grid(
-                ui,
-                &GridSpec {
-                    id_salt: &ax.arch,
-                    row_labels: &rows,
-                    col_labels: &cols,
-                    cells: &cells,
-                    scale,
-                    selected: selected.filter(|s| s.0 == a).map(|s| (s.1, s.2)),
-                    width,
-                },
-            );
-            for r in 0..rows.len() {
-                for c in 0..cols.len() {
-                    if let Some(i) = st.at(a, r, c) {
-                        self.cell_rects.push((i, out.geom.rect(r, c)));
-                    }
-                }
-            }
-            let resp = out.response.clone();
-            if let Some((r, c)) = out.clicked {
-                resp.request_focus();
-                if let Some(i) = st.at(a, r, c) {
-                    cmds.push(AppCommand::SelectStudyCell { index: i });
-                }
-            }
-            if resp.has_focus() {
-                ui.memory_mut(|m| {
-                    m.set_focus_lock_filter(
-                        resp.id,
-                        egui::EventFilter {
-                            horizontal_arrows: true,
-                            vertical_arrows: true,
-                            ..Default::default()
-                        },
-                    )
-                });
-            }
-            hot |= resp.hovered() || resp.has_focus();
-            if let Some((r, c)) = out.hovered {
-                let text = match st.at(a, r, c) {
-                    None => format!("{}/{}/{}: not in the study", ax.arch, rows[r], cols[c]),
-                    Some(i) => {
-                        let label = st.cells[i].label();
-                        match &st.results[i] {
-                            None => format!("{label}\nnot fitted yet"),
-                            Some(res) => format!(
-                                "{label}\n{}: {}\n{} networks · {} held-out images · k = {}\nclick to play its trajectories",
-                                metric.label(),
-                                num(metric.value(res), 4),
-                                res.networks.len(),
-                                res.n_test,
-                                res.k
-                            ),
-                        }
-                    }
-                };
-                resp.on_hover_text(text);
-            }
-            ui.add_space(4.0);
-        }
-        // Arrow keys, while the grid is hovered or focused.
-        if hot || self.grid_hot {
-            let moves = ui.input_mut(|i| {
-                [
-                    (Key::ArrowUp, Step::Up),
-                    (Key::ArrowDown, Step::Down),
-                    (Key::ArrowLeft, Step::Left),
-                    (Key::ArrowRight, Step::Right),
-                ]
-                .into_iter()
-                .flat_map(|(k, s)| {
-                    std::iter::repeat_n(s, i.count_and_consume_key(Modifiers::NONE, k))
-                })
-                .collect::<Vec<_>>()
-            });
-            let mut at = st
-                .selected
-                .or_else(|| st.results.iter().position(Option::is_some));
-            for s in moves {
-                at = at.and_then(|p| st.step(p, s));
-            }
-            if at.is_some() && at != st.selected {
-                if let Some(index) = at {
-                    cmds.push(AppCommand::SelectStudyCell { index });
-                }
-            }
-        }
-        self.grid_hot = hot;
         if let Some(s) = range.map(|_| scale) {
             plots::legend_bar(ui, &s, (width - 90.0).clamp(40.0, 140.0), "");
         }
+        egui::ScrollArea::vertical()
+            .id_salt("study_grids")
+            .max_height((ui.available_height() - 48.0).max(60.0))
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                self.cell_rects.clear();
+                let mut hot = false;
+                let selected = st.selected.and_then(|i| st.grid_pos(i));
+                for (a, ax) in st.axes.arches.iter().enumerate() {
+                    if st.axes.arches.len() > 1 {
+                        ui.label(RichText::new(&ax.arch).small().strong());
+                    }
+                    let rows: Vec<String> = ax.layers.iter().map(|l| l.1.clone()).collect();
+                    let cols: Vec<String> = ax.checkpoints.iter().map(|c| c.to_string()).collect();
+                    let cells: Vec<GridCell> = (0..rows.len())
+                        .flat_map(|r| (0..cols.len()).map(move |c| (r, c)))
+                        .map(|(r, c)| match st.at(a, r, c) {
+                            None => GridCell::Absent,
+                            Some(i) => match &st.results[i] {
+                                None => GridCell::Pending,
+                                Some(res) => metric
+                                    .value(res)
+                                    .map_or(GridCell::Undefined, GridCell::Value),
+                            },
+                        })
+                        .collect();
+                    let out = plots::heatmap_grid(
+                        ui,
+                        &GridSpec {
+                            id_salt: &ax.arch,
+                            row_labels: &rows,
+                            col_labels: &cols,
+                            cells: &cells,
+                            scale,
+                            selected: selected.filter(|s| s.0 == a).map(|s| (s.1, s.2)),
+                            width,
+                        },
+                    );
+                    for r in 0..rows.len() {
+                        for c in 0..cols.len() {
+                            if let Some(i) = st.at(a, r, c) {
+                                self.cell_rects.push((i, out.geom.rect(r, c)));
+                            }
+                        }
+                    }
+                    let resp = out.response.clone();
+                    if let Some((r, c)) = out.clicked {
+                        resp.request_focus();
+                        if let Some(i) = st.at(a, r, c) {
+                            cmds.push(AppCommand::SelectStudyCell { index: i });
+                        }
+                    }
+                    if resp.has_focus() {
+                        ui.memory_mut(|m| {
+                            m.set_focus_lock_filter(
+                                resp.id,
+                                egui::EventFilter {
+                                    horizontal_arrows: true,
+                                    vertical_arrows: true,
+                                    ..Default::default()
+                                },
+                            )
+                        });
+                    }
+                    hot |= resp.hovered() || resp.has_focus();
+                    if let Some((r, c)) = out.hovered {
+                        let text = cell_hover_text(st, metric, a, r, c);
+                        resp.on_hover_text(text);
+                    }
+                    ui.add_space(4.0);
+                }
+                // Arrow keys, while the grid is hovered or focused.
+                if hot || self.grid_hot {
+                    let moves = ui.input_mut(|i| {
+                        [
+                            (Key::ArrowUp, Step::Up),
+                            (Key::ArrowDown, Step::Down),
+                            (Key::ArrowLeft, Step::Left),
+                            (Key::ArrowRight, Step::Right),
+                        ]
+                        .into_iter()
+                        .flat_map(|(k, s)| {
+                            std::iter::repeat_n(s, i.count_and_consume_key(Modifiers::NONE, k))
+                        })
+                        .collect::<Vec<_>>()
+                    });
+                    let mut at = st
+                        .selected
+                        .or_else(|| st.results.iter().position(Option::is_some));
+                    for s in moves {
+                        at = at.and_then(|p| st.step(p, s));
+                    }
+                    if at.is_some() && at != st.selected {
+                        if let Some(index) = at {
+                            cmds.push(AppCommand::SelectStudyCell { index });
+                        }
+                    }
+                }
+                self.grid_hot = hot;
+            });
         hint(
             ui,
             "Rows: layers (first at the top); columns: checkpoints. Hatched: not fitted yet. \
@@ -341,6 +331,10 @@ impl StudyPanel {
     /// The metric over checkpoints, one line per layer; arches beyond the first are dashed.
     fn development(&self, ui: &mut egui::Ui, st: &StudyState) {
         heading(ui, "Development");
+        if st.n_done() == 0 {
+            hint(ui, "The curves appear as cells finish.");
+            return;
+        }
         let metric = self.metric;
         let mut series = Vec::new();
         for (a, ax) in st.axes.arches.iter().enumerate() {
@@ -388,6 +382,10 @@ impl StudyPanel {
     /// checkpoint, arches side by side.
     fn by_layer(&self, ui: &mut egui::Ui, st: &StudyState) {
         heading(ui, "By layer (last checkpoint)");
+        if st.n_done() == 0 {
+            hint(ui, "The bars appear as the last checkpoints finish.");
+            return;
+        }
         let n_cat = st
             .axes
             .arches
@@ -444,6 +442,21 @@ impl StudyPanel {
                 })
                 .collect()
         };
+        if st.axes.arches.len() > 1 {
+            let key: Vec<Series> = st
+                .axes
+                .arches
+                .iter()
+                .zip(&colors)
+                .map(|(a, &color)| Series {
+                    name: a.arch.clone(),
+                    color,
+                    dashed: false,
+                    points: Vec::new(),
+                })
+                .collect();
+            plots::key_row(ui, &key);
+        }
         let ph = ((ui.available_height() - 50.0) / 2.0).clamp(55.0, 220.0);
         ui.label(RichText::new("variance explained (held out)").small());
         plots::grouped_bars(
@@ -605,8 +618,29 @@ impl StudyPanel {
         );
         hint(
             ui,
-            "Held-out images in class order (lines: class boundaries); positions are in that order.",
+            "Held-out images in class order (lines: class boundaries); \
+             positions are in that order.",
         );
+    }
+}
+
+/// What hovering grid square (row `r`, column `c`) of arch `a` says.
+fn cell_hover_text(st: &StudyState, metric: StudyMetric, a: usize, r: usize, c: usize) -> String {
+    let Some(i) = st.at(a, r, c) else {
+        return "not in the study".into();
+    };
+    let label = st.cells[i].label();
+    match &st.results[i] {
+        None => format!("{label}\nnot fitted yet"),
+        Some(res) => format!(
+            "{label}\n{}: {}\n{} networks · {} held-out images · k = {}\n\
+             click to play its trajectories",
+            metric.label(),
+            num(metric.value(res), 4),
+            res.networks.len(),
+            res.n_test,
+            res.k,
+        ),
     }
 }
 

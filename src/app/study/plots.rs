@@ -3,7 +3,7 @@
 //! PNG figures. No app state in here.
 
 use eframe::egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Vec2};
-use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
 
 use crate::app::theme;
 
@@ -190,8 +190,8 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
         .fold(0.0f32, f32::max)
         .clamp(16.0, 110.0)
         + 6.0;
-    let cw = ((spec.width - label_w) / cols.max(1) as f32).clamp(12.0, 44.0);
-    let ch = cw.clamp(14.0, 26.0);
+    let cw = ((spec.width - label_w) / cols.max(1) as f32).clamp(12.0, 60.0);
+    let ch = cw.clamp(14.0, 32.0);
     let size = Vec2::new(label_w + cw * cols as f32, ch * rows as f32 + 16.0);
     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
     let geom = GridGeom {
@@ -240,24 +240,27 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
                 GridCell::Pending => {
                     p.rect_filled(sq, 1.0, theme::STRIP_BG);
                     // Hatching says "not yet".
-                    let st = Stroke::new(1.0, Color32::from_gray(70));
+                    // Parallel "/" lines: the upper-left half, the diagonal, the lower-right half.
+                    let st = Stroke::new(1.0, Color32::from_gray(66));
                     let n = 3;
                     for k in 1..=n {
-                        let f = k as f32 / (n + 1) as f32;
+                        let f = k as f32 / n as f32;
                         p.line_segment(
                             [
-                                Pos2::new(sq.left() + sq.width() * f, sq.bottom()),
-                                Pos2::new(sq.left(), sq.bottom() - sq.height() * f),
-                            ],
-                            st,
-                        );
-                        p.line_segment(
-                            [
-                                Pos2::new(sq.right(), sq.top() + sq.height() * f),
                                 Pos2::new(sq.left() + sq.width() * f, sq.top()),
+                                Pos2::new(sq.left(), sq.top() + sq.height() * f),
                             ],
                             st,
                         );
+                        if k < n {
+                            p.line_segment(
+                                [
+                                    Pos2::new(sq.right(), sq.top() + sq.height() * f),
+                                    Pos2::new(sq.left() + sq.width() * f, sq.bottom()),
+                                ],
+                                st,
+                            );
+                        }
                     }
                 }
                 GridCell::Undefined => {
@@ -438,17 +441,16 @@ pub fn grouped_bars(
     let n = groups.len().max(1) as f64;
     let w = 0.8 / n;
     let labels = categories.to_vec();
-    let mut plot = Plot::new(id);
-    if groups.len() > 1 {
-        plot = plot.legend(Legend::default().position(egui_plot::Corner::RightTop));
-    }
-    plot.height(height)
+    Plot::new(id)
+        .height(height)
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .include_y(0.0)
         .include_y(1.0)
+        .include_x(-0.6)
+        .include_x(categories.len() as f64 - 0.4)
         .y_axis_min_width(30.0)
         .x_axis_formatter(move |mark, _| {
             let i = mark.value.round();
