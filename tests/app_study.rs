@@ -15,7 +15,7 @@ use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use srmscope::analysis::Settings;
 use srmscope::app::study::StudyStatus;
-use srmscope::app::{AppCommand, CameraCommand, PlaybackCommand, SlotId, ViewerApp, ViewerOptions};
+use srmscope::app::{AppCommand, CameraCommand, PlaybackCommand, ViewerApp, ViewerOptions};
 use srmscope::data::{write_npz_atomic, NpyArray};
 
 const SIZE: [f32; 2] = [1400.0, 900.0];
@@ -275,16 +275,28 @@ fn a_study_folder_fills_the_grid_and_a_clicked_cell_plays_in_the_3d_view() {
     assert!(h.state().state.primary.loaded.is_some());
 }
 
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
 #[test]
-fn reopening_an_unchanged_study_comes_from_the_cache() {
+fn dropping_an_unchanged_study_json_reopens_it_from_the_cache() {
     let tmp = tempfile::tempdir().unwrap();
     let mut h = opened(tmp.path(), 2);
     let manifest = tmp.path().join("study").join("study.json");
-    // The same study by its manifest, as dropping study.json on the window does.
-    h.state_mut().apply(AppCommand::OpenPaths {
-        slot: SlotId::Primary,
-        paths: vec![manifest],
-    });
+    // The same study by its manifest, dropped on the window.
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(manifest)));
+    h.step();
     let job = h
         .state()
         .worker
