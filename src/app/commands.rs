@@ -80,6 +80,12 @@ pub enum AppCommand {
     SaveModel(PathBuf),
     LoadModel(PathBuf),
     DismissBanner(u64),
+    /// Play a study cell's trajectories in the 3D view (grid click or arrow keys).
+    SelectStudyCell {
+        index: usize,
+    },
+    /// Close the Study view (stops its job).
+    CloseStudy,
     /// Show or hide a side panel/window.
     TogglePanel(Panel),
 }

@@ -15,6 +15,7 @@
 //! | panels: top bar, banners, time panel, settings, metrics, export | `panels/` |
 //! | colours and spacing | `theme.rs` |
 //! | `--bench-frames` | `bench.rs` |
+//! | the Study view: cells of a study, grid, plots, RSM trio | `study/` |
 
 pub mod bench;
 pub mod commands;
@@ -24,6 +25,7 @@ pub mod panels;
 pub mod playback;
 pub mod render_glue;
 pub mod state;
+pub mod study;
 pub mod theme;
 pub mod view3d;
 pub mod viewer;

@@ -234,6 +234,8 @@ pub struct AppState {
     pub recent: Vec<Vec<String>>,
     pub panels: PanelsOpen,
     pub export_dir: Option<PathBuf>,
+    /// The open study, if any: its cells, results and selection.
+    pub study: Option<super::study::StudyState>,
     next_generation: u64,
     next_banner: u64,
 }
@@ -255,6 +257,7 @@ impl AppState {
                 ..persisted.panels
             },
             export_dir: persisted.export_dir,
+            study: None,
             next_generation: 1,
             next_banner: 1,
         }
@@ -319,7 +322,7 @@ impl AppState {
             .apply(super::playback::PlaybackCommand::SetFrames(n));
     }
 
-    fn remember(&mut self, inputs: &[String]) {
+    pub fn remember(&mut self, inputs: &[String]) {
         if inputs.is_empty() {
             return;
         }

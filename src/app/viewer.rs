@@ -14,10 +14,14 @@ use super::commands::{AppCommand, CameraCommand, Panel};
 use super::panels::{self, Drafts};
 use super::playback::PlaybackCommand;
 use super::render_glue::{self, SharedGl};
-use super::state::{AppState, BannerKind, Persisted, DEFAULT_DEMO};
+use super::state::{AppState, BannerKind, Loaded, Persisted, DEFAULT_DEMO};
+use super::study::panel::StudyPanel;
+use super::study::{StudyState, StudyStatus};
 use super::theme;
 use super::view3d;
-use super::worker::{DialogPurpose, Job, JobKind, JobResult, PickOutcome, SlotId, Worker};
+use super::worker::{
+    DialogPurpose, Job, JobKind, JobResult, PickOutcome, SlotId, StudyEvent, Worker,
+};
 use super::ViewerOptions;
 
 /// Key under which [`Persisted`] lives in eframe's storage.
@@ -27,6 +31,8 @@ pub struct ViewerApp {
     pub state: AppState,
     pub drafts: Drafts,
     pub worker: Worker,
+    /// The Study view's own state (metric, textures, grid focus).
+    pub study_panel: StudyPanel,
     gl: SharedGl,
     /// False in tests: file dialogs are never shown, a message explains the alternatives.
     dialogs_enabled: bool,
@@ -78,6 +84,7 @@ impl ViewerApp {
             state: AppState::new(persisted),
             drafts,
             worker,
+            study_panel: StudyPanel::default(),
             gl: Arc::new(Mutex::new(render_glue::GlViews::default())),
             dialogs_enabled: true,
             startup,
@@ -189,6 +196,12 @@ impl ViewerApp {
             AppCommand::SaveModel(path) => self.save_model(path),
             AppCommand::LoadModel(path) => self.load_model(path),
             AppCommand::DismissBanner(id) => self.state.dismiss(id),
+            AppCommand::SelectStudyCell { index } => self.select_study_cell(index),
+            AppCommand::CloseStudy => {
+                self.worker.cancel_kind(&JobKind::Study);
+                self.state.study = None;
+                self.study_panel = StudyPanel::default();
+            }
             AppCommand::TogglePanel(p) => {
                 let panels = &mut self.state.panels;
                 match p {
@@ -210,19 +223,206 @@ impl ViewerApp {
         if inputs.is_empty() {
             return;
         }
+        let studies = inputs
+            .iter()
+            .filter(|i| crate::data::study::is_study(i))
+            .count();
+        if studies > 0 {
+            if inputs.len() > 1 {
+                self.state.banner(
+                    BannerKind::Error,
+                    "Open one study at a time: a study (a folder with study.json, a study.json \
+                     or a .zip) cannot be mixed with other inputs.",
+                );
+                return;
+            }
+            if slot == SlotId::Compare {
+                self.state.banner(
+                    BannerKind::Info,
+                    "A study opens in the Study view of the main window, not beside it.",
+                );
+            }
+            self.open_study(inputs[0].clone());
+            return;
+        }
         let settings = self.state.settings.clone();
         self.state.slot_mut(slot).pending = Some(inputs.clone());
         self.worker.fit(slot, inputs, None, settings);
+    }
+
+    /// Open a study and fit its cells in the background with the current settings; cells fill
+    /// the Study view as they finish and the first one plays in the 3D view.
+    fn open_study(&mut self, input: String) {
+        let settings = self.state.settings.clone();
+        let id = self.worker.study(input.clone(), settings);
+        let generation = self.state.next_generation();
+        self.state.study = Some(StudyState::opening(input, id, generation));
+        self.study_panel.grid_hot = false;
+    }
+
+    /// True when `l` shows a cell of the open study (it has no dataset of its own to refit).
+    fn is_study_cell(&self, l: &Loaded) -> bool {
+        self.state
+            .study
+            .as_ref()
+            .is_some_and(|s| l.inputs.len() == 1 && l.inputs[0] == s.input)
+    }
+
+    /// Play a study cell's trajectories in the primary view, keeping the before/after state,
+    /// the camera and the time position (clamped to the new number of frames).
+    fn select_study_cell(&mut self, index: usize) {
+        let generation = self.state.next_generation();
+        let Some(st) = &self.state.study else {
+            return;
+        };
+        let (Some(spec), Some(result)) = (
+            st.cells.get(index),
+            st.results.get(index).and_then(Option::as_ref),
+        ) else {
+            return;
+        };
+        let Some(view) = st.views.get(index).and_then(Option::as_ref) else {
+            let msg = format!(
+                "{}: its trajectories could not be read from the cache.",
+                spec.label()
+            );
+            self.state.banner(BannerKind::Warning, msg);
+            return;
+        };
+        let dataset = crate::data::Dataset {
+            name: format!("{} {}", st.name, spec.label()),
+            class_names: st.class_names.clone(),
+            ..Default::default()
+        };
+        let output = crate::analysis::PipelineOutput {
+            model: crate::align::Model::default(),
+            metrics: result.metrics.clone(),
+            scene: view.scene.clone(),
+            train_idx: Vec::new(),
+            test_idx: Vec::new(),
+            units_kept: Vec::new(),
+            k: result.k,
+            notes: result.notes.clone(),
+        };
+        let input = st.input.clone();
+        let first = self.state.primary.loaded.is_none();
+        let loaded = Loaded {
+            inputs: vec![input],
+            scene: Arc::new(view.scene.clone()),
+            dataset: Arc::new(dataset),
+            output: Arc::new(output),
+            settings: self.state.settings.clone(),
+            fit_seconds: result.metrics.fit_seconds,
+            generation,
+        };
+        if let Some(st) = &mut self.state.study {
+            st.selected = Some(index);
+        }
+        // A dataset still loading into the main view would replace the cell.
+        self.worker.cancel_kind(&JobKind::Fit(SlotId::Primary));
+        self.state.primary.set_loaded(loaded);
+        let n = self.state.primary.n_frames();
+        self.state.playback.apply(PlaybackCommand::SetFrames(n));
+        if first {
+            self.state.playback.apply(PlaybackCommand::Play);
+        }
+    }
+
+    fn study_event(&mut self, job: &Job, ev: StudyEvent) {
+        let ours = self
+            .state
+            .study
+            .as_ref()
+            .is_some_and(|s| s.job == Some(job.id));
+        if !ours {
+            return;
+        }
+        match ev {
+            StudyEvent::Opened(o) => {
+                if let Some(st) = &mut self.state.study {
+                    st.set_cells(o.name, o.cells);
+                    st.class_names = o.class_names;
+                    st.cache = Some(o.cache.clone());
+                }
+                self.state.remember(&[o.input]);
+                if let Err(why) = o.cache {
+                    self.state.banner(
+                        BannerKind::Info,
+                        format!("No study cache ({why}): every cell is fitted again next time."),
+                    );
+                }
+            }
+            StudyEvent::Cell { result, view } => {
+                let has_view = view.is_some();
+                let placed = self
+                    .state
+                    .study
+                    .as_mut()
+                    .and_then(|st| st.set_cell(*result, view));
+                let none_selected = self
+                    .state
+                    .study
+                    .as_ref()
+                    .is_some_and(|s| s.selected.is_none());
+                if let Some(i) = placed.filter(|_| has_view && none_selected) {
+                    self.select_study_cell(i);
+                }
+            }
+            StudyEvent::Done(Ok((cells, seconds))) => {
+                let name = self.state.study.as_ref().map(|s| s.name.clone());
+                if let Some(st) = &mut self.state.study {
+                    st.job = None;
+                    st.status = StudyStatus::Done { cells, seconds };
+                }
+                self.state.banner(
+                    BannerKind::Info,
+                    format!(
+                        "Study {}: {cells} cells in {}",
+                        name.unwrap_or_default(),
+                        super::worker::duration_text(seconds)
+                    ),
+                );
+            }
+            StudyEvent::Done(Err(msg)) => {
+                let input = self
+                    .state
+                    .study
+                    .as_ref()
+                    .map(|s| s.input.clone())
+                    .unwrap_or_default();
+                if let Some(st) = &mut self.state.study {
+                    st.job = None;
+                    st.status = StudyStatus::Failed(msg.clone());
+                }
+                let kept = self.state.study.as_ref().map_or(0, StudyState::n_done);
+                let tail = if kept > 0 {
+                    format!(" The {kept} cells fitted before stay.")
+                } else {
+                    String::new()
+                };
+                self.state.banner(
+                    BannerKind::Error,
+                    format!("Could not run the study {input}: {msg}.{tail}"),
+                );
+            }
+        }
     }
 
     fn refit(&mut self, settings: crate::analysis::Settings) {
         self.state.settings = settings.clone();
         self.drafts.settings = settings.clone();
         let mut any = false;
+        if let Some(input) = self.state.study.as_ref().map(|s| s.input.clone()) {
+            self.open_study(input);
+            any = true;
+        }
         for id in [SlotId::Primary, SlotId::Compare] {
             let Some(slot) = self.state.slot(id) else {
                 continue;
             };
+            if slot.loaded.as_ref().is_some_and(|l| self.is_study_cell(l)) {
+                continue;
+            }
             if let Some(l) = &slot.loaded {
                 let (inputs, dataset) = (l.inputs.clone(), l.dataset.clone());
                 self.worker.fit(id, inputs, Some(dataset), settings.clone());
@@ -263,6 +463,18 @@ impl ViewerApp {
             Some(JobKind::Export) => {
                 self.state
                     .banner(BannerKind::Info, "Export cancelled; no file was written.");
+            }
+            Some(JobKind::Study) => {
+                let mut kept = 0;
+                if let Some(st) = self.state.study.as_mut().filter(|s| s.job == Some(id)) {
+                    st.job = None;
+                    st.status = StudyStatus::Cancelled;
+                    kept = st.n_done();
+                }
+                self.state.banner(
+                    BannerKind::Info,
+                    format!("Study cancelled; the {kept} cells fitted so far stay."),
+                );
             }
             _ => {}
         }
@@ -308,6 +520,13 @@ impl ViewerApp {
                 .banner(BannerKind::Warning, "No fitted model to save yet.");
             return;
         };
+        if self.is_study_cell(loaded) {
+            self.state.banner(
+                BannerKind::Warning,
+                "A study cell keeps no model: open its file as a dataset to fit and save one.",
+            );
+            return;
+        }
         let output = loaded.output.clone();
         let settings = self.state.settings.clone();
         self.worker
@@ -424,6 +643,7 @@ impl ViewerApp {
                 self.state.banner(BannerKind::Error, msg);
             }
             JobResult::ModelLoaded(Ok(summary)) => self.model_loaded(*summary),
+            JobResult::Study(ev) => self.study_event(&job, ev),
             JobResult::ModelLoaded(Err(msg)) => {
                 self.state.banner(
                     BannerKind::Error,
@@ -452,16 +672,20 @@ impl ViewerApp {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
+        // Over the study grid the arrows move its selection instead.
+        let arrows = !(self.state.study.is_some() && self.study_panel.grid_hot);
         ctx.input_mut(|i| {
             let mut key = |k: Key| i.count_and_consume_key(Modifiers::NONE, k);
             if key(Key::Space) % 2 == 1 {
                 cmds.push(PlaybackCommand::TogglePlay.into());
             }
-            for _ in 0..key(Key::ArrowRight) {
-                cmds.push(PlaybackCommand::StepForward.into());
-            }
-            for _ in 0..key(Key::ArrowLeft) {
-                cmds.push(PlaybackCommand::StepBack.into());
+            if arrows {
+                for _ in 0..key(Key::ArrowRight) {
+                    cmds.push(PlaybackCommand::StepForward.into());
+                }
+                for _ in 0..key(Key::ArrowLeft) {
+                    cmds.push(PlaybackCommand::StepBack.into());
+                }
             }
             if key(Key::Home) > 0 {
                 cmds.push(PlaybackCommand::JumpStart.into());
@@ -535,6 +759,17 @@ impl ViewerApp {
             .show(ui, |ui| {
                 panels::time_panel::show(ui, &self.state, &mut cmds);
             });
+        if self.state.study.is_some() {
+            egui::Panel::bottom("study_panel")
+                .resizable(true)
+                .default_size(360.0)
+                .size_range(190.0..=760.0)
+                .frame(panels::side_frame())
+                .show(ui, |ui| {
+                    self.study_panel
+                        .show(ui, &self.state, &self.worker, &mut cmds);
+                });
+        }
         if self.state.panels.settings {
             egui::Panel::left("settings_panel")
                 .resizable(true)
@@ -561,7 +796,11 @@ impl ViewerApp {
                     panels::metrics::show(ui, &self.state, &self.worker);
                 });
         }
-        if self.state.panels.images && self.state.primary.loaded.is_some() {
+        // A study cell has no images of its own: the space goes to the 3D view.
+        if self.state.panels.images
+            && self.state.primary.loaded.is_some()
+            && self.state.study.is_none()
+        {
             egui::Panel::right("images_panel")
                 .resizable(true)
                 .default_size(210.0)
@@ -651,7 +890,11 @@ impl ViewerApp {
                 egui::vec2(w, rect.height()),
             );
             self.view_rects.push((id, r));
-            let job = self.worker.job(&JobKind::Fit(id));
+            let mut job = self.worker.job(&JobKind::Fit(id));
+            if job.is_none() && id == SlotId::Primary && self.state.primary.loaded.is_none() {
+                // The first cells of a study are on their way.
+                job = self.worker.job(&JobKind::Study);
+            }
             view3d::show(ui, r, &self.state, id, &self.gl, job, cmds);
         }
         if let Some((_, r)) = self.view_rects.first() {

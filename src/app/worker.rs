@@ -13,7 +13,11 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::analysis::study::cache::{self as study_cache, Cache};
+use crate::analysis::study::runner::{run_study, RunOptions, StudyProgress, StudySink};
+use crate::analysis::study::{CellResult, CellView};
 use crate::analysis::{PipelineOutput, SceneData, Settings};
+use crate::data::study::{CellSpec, Study};
 use crate::data::Dataset;
 use crate::progress::{Progress, ProgressEvent, Stage};
 use crate::render::{ExportOptions, FrameState};
@@ -87,6 +91,32 @@ pub enum JobResult {
     /// A success message (what was written) or the error.
     Wrote(Result<String, String>),
     ModelLoaded(Result<Box<super::model_files::ModelSummary>, String>),
+    /// News from a running study (sent while it runs) and its end.
+    Study(StudyEvent),
+}
+
+/// What a study job reports, in order: the manifest, each cell as it finishes, the end.
+#[derive(Debug)]
+pub enum StudyEvent {
+    Opened(Box<StudyOpened>),
+    Cell {
+        result: Box<CellResult>,
+        /// `None` when a cached cell's view could not be read back.
+        view: Option<Arc<CellView>>,
+    },
+    /// The whole study is done (cells, seconds) or failed.
+    Done(Result<(usize, f64), String>),
+}
+
+/// A study's manifest, as the Study view needs it.
+#[derive(Debug)]
+pub struct StudyOpened {
+    pub input: String,
+    pub name: String,
+    pub cells: Vec<CellSpec>,
+    pub class_names: Option<Vec<String>>,
+    /// Where finished cells are kept, or why there is no cache.
+    pub cache: Result<PathBuf, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +127,7 @@ pub enum JobKind {
     Dialog,
     SaveModel,
     LoadModel,
+    Study,
 }
 
 /// A job the UI still waits for.
@@ -110,12 +141,17 @@ pub struct Job {
     pub progress: Option<ProgressEvent>,
     /// Objective after each fit iteration so far (live convergence curve).
     pub objective: Vec<f64>,
+    /// A study's cells done, running and ETA.
+    pub study: Option<StudyProgress>,
     cancel: Arc<AtomicBool>,
 }
 
 impl Job {
     /// A one-line status: stage, iteration and objective.
     pub fn status(&self) -> String {
+        if let Some(p) = &self.study {
+            return format!("{}: {}", self.title, study_status(p));
+        }
         let Some(p) = &self.progress else {
             return format!("{}: starting…", self.title);
         };
@@ -131,6 +167,9 @@ impl Job {
 
     /// The stage alone, short enough for a progress bar: `fitting 6/10`, `PCA`, `starting`.
     pub fn stage_text(&self) -> String {
+        if let Some(p) = &self.study {
+            return format!("cells {}/{}", p.done, p.total);
+        }
         match &self.progress {
             None => "starting".into(),
             Some(p) => match p.iteration {
@@ -141,6 +180,13 @@ impl Job {
     }
 
     pub fn fraction(&self) -> f32 {
+        if let Some(p) = &self.study {
+            return if p.total == 0 {
+                0.0
+            } else {
+                p.done as f32 / p.total as f32
+            };
+        }
         self.progress
             .as_ref()
             .map_or(0.0, |p| p.fraction.clamp(0.0, 1.0))
@@ -153,7 +199,61 @@ impl Job {
 
 enum Message {
     Progress(u64, ProgressEvent),
+    StudyProgress(u64, StudyProgress),
+    /// A result sent while the job still runs (a study's cells).
+    Live(u64, JobResult),
     Done(u64, JobResult),
+}
+
+/// `3/12 cells · net/low/4 (fit 3/10) · about 20 s left`
+pub fn study_status(p: &StudyProgress) -> String {
+    let mut s = format!("{}/{} cells", p.done, p.total);
+    if p.cached > 0 {
+        s.push_str(&format!(" ({} cached)", p.cached));
+    }
+    if !p.running.is_empty() {
+        let names: Vec<String> = p
+            .running
+            .iter()
+            .map(|(_, cell, stage)| format!("{cell} ({stage})"))
+            .collect();
+        s.push_str(&format!(" · {}", names.join(", ")));
+    }
+    if let Some(eta) = p.eta.filter(|e| e.is_finite() && p.done < p.total) {
+        s.push_str(&format!(" · about {} left", duration_text(eta)));
+    }
+    s
+}
+
+/// `42 s`, `3 min 5 s`.
+pub fn duration_text(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s < 60 {
+        format!("{s} s")
+    } else {
+        format!("{} min {} s", s / 60, s % 60)
+    }
+}
+
+/// What a job's thread can send while it runs.
+#[derive(Clone)]
+pub struct Live {
+    id: u64,
+    tx: Sender<Message>,
+    repaint: Repaint,
+}
+
+impl Live {
+    pub fn send(&self, result: JobResult) {
+        // A closed channel only means the app is gone.
+        let _ = self.tx.send(Message::Live(self.id, result));
+        (self.repaint)();
+    }
+
+    pub fn study_progress(&self, p: &StudyProgress) {
+        let _ = self.tx.send(Message::StudyProgress(self.id, p.clone()));
+        (self.repaint)();
+    }
 }
 
 type Repaint = Arc<dyn Fn() + Send + Sync>;
@@ -256,6 +356,16 @@ impl Worker {
                         j.progress = Some(ev);
                     }
                 }
+                Message::StudyProgress(id, p) => {
+                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        j.study = Some(p);
+                    }
+                }
+                Message::Live(id, result) => {
+                    if let Some(j) = self.jobs.iter().find(|j| j.id == id) {
+                        done.push((j.clone(), result));
+                    }
+                }
                 Message::Done(id, result) => {
                     if let Some(pos) = self.jobs.iter().position(|j| j.id == id) {
                         done.push((self.jobs.remove(pos), result));
@@ -288,6 +398,17 @@ impl Worker {
         on_panic: impl FnOnce(String) -> JobResult + Send + Clone + 'static,
         work: impl FnOnce(&Progress) -> JobResult + Send + 'static,
     ) -> u64 {
+        self.spawn_live(kind, title, on_panic, move |p, _| work(p))
+    }
+
+    /// [`Self::spawn`] for jobs that also send results while they run.
+    fn spawn_live(
+        &mut self,
+        kind: JobKind,
+        title: String,
+        on_panic: impl FnOnce(String) -> JobResult + Send + Clone + 'static,
+        work: impl FnOnce(&Progress, &Live) -> JobResult + Send + 'static,
+    ) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         let cancel = Arc::new(AtomicBool::new(false));
@@ -298,10 +419,16 @@ impl Worker {
             started: Instant::now(),
             progress: None,
             objective: Vec::new(),
+            study: None,
             cancel: cancel.clone(),
         });
         let tx = self.tx.clone();
         let repaint = self.repaint.clone();
+        let live = Live {
+            id,
+            tx: tx.clone(),
+            repaint: repaint.clone(),
+        };
         let on_spawn_error = on_panic.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("srmscope-job-{id}"))
@@ -314,7 +441,7 @@ impl Worker {
                     report_repaint();
                 };
                 let progress = Progress::new(&report, &cancel);
-                let result = match catch_unwind(AssertUnwindSafe(|| work(&progress))) {
+                let result = match catch_unwind(AssertUnwindSafe(|| work(&progress, &live))) {
                     Ok(r) => r,
                     Err(panic) => on_panic(panic_message(&panic)),
                 };
@@ -468,6 +595,24 @@ impl Worker {
         )
     }
 
+    /// Open a study and fit all its cells with `settings`, sending each cell as it finishes.
+    /// Finished cells are kept in the default cache (none when it cannot be opened). A newer
+    /// study replaces a running one.
+    pub fn study(&mut self, input: String, settings: Settings) -> u64 {
+        self.cancel_kind(&JobKind::Study);
+        let title = format!("Study {}", short_inputs(std::slice::from_ref(&input)));
+        self.spawn_live(
+            JobKind::Study,
+            title,
+            |msg| JobResult::Study(StudyEvent::Done(Err(format!("internal error: {msg}")))),
+            move |progress, live| {
+                JobResult::Study(StudyEvent::Done(run_study_job(
+                    &input, &settings, progress, live,
+                )))
+            },
+        )
+    }
+
     /// Read a model file off the UI thread.
     pub fn load_model(&mut self, path: PathBuf) -> u64 {
         let title = format!("Reading {}", file_name(&path));
@@ -513,8 +658,76 @@ fn load_and_fit(
     })
 }
 
+/// Sends a running study's progress and cells to the UI; a cached cell's view is read back
+/// from the cache here, off the UI thread.
+struct StudyToUi<'a> {
+    live: &'a Live,
+    cache: Option<&'a Cache>,
+}
+
+impl StudySink for StudyToUi<'_> {
+    fn progress(&self, p: &StudyProgress) {
+        self.live.study_progress(p);
+    }
+
+    fn cell(&self, r: &CellResult, view: Option<Arc<CellView>>, key: Option<&str>) {
+        let view = view.or_else(|| {
+            let (cache, key) = (self.cache?, key?);
+            cache.get_view(key).map(Arc::new)
+        });
+        self.live.send(JobResult::Study(StudyEvent::Cell {
+            result: Box::new(r.clone()),
+            view,
+        }));
+    }
+}
+
+fn run_study_job(
+    input: &str,
+    settings: &Settings,
+    progress: &Progress,
+    live: &Live,
+) -> Result<(usize, f64), String> {
+    let start = Instant::now();
+    let study = Study::open(input).map_err(|e| e.to_string())?;
+    let cache = match study_cache::default_dir() {
+        None => Err("neither XDG_CACHE_HOME nor HOME is set".to_string()),
+        Some(d) => Cache::open(&d).map_err(|e| e.to_string()),
+    };
+    live.send(JobResult::Study(StudyEvent::Opened(Box::new(
+        StudyOpened {
+            input: input.to_string(),
+            name: study.name.clone(),
+            cells: study.cells.clone(),
+            class_names: study.class_names(),
+            cache: cache
+                .as_ref()
+                .map(|c| c.dir().to_path_buf())
+                .map_err(Clone::clone),
+        },
+    ))));
+    let cache = cache.ok();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let opts = RunOptions {
+        shard: None,
+        cache: cache.as_ref(),
+        workers: cores.clamp(1, 4),
+        load: crate::data::LoadOptions::default(),
+    };
+    let sink = StudyToUi {
+        live,
+        cache: cache.as_ref(),
+    };
+    let results =
+        run_study(&study, settings, &opts, &sink, progress.cancel).map_err(|e| e.to_string())?;
+    Ok((results.cells.len(), start.elapsed().as_secs_f64()))
+}
+
 fn show_dialog(purpose: DialogPurpose) -> Option<Vec<PathBuf>> {
-    let activations = |d: rfd::FileDialog| d.add_filter("NumPy activations", &["npy", "npz"]);
+    let activations = |d: rfd::FileDialog| {
+        d.add_filter("NumPy activations", &["npy", "npz"])
+            .add_filter("Study (study.json or .zip)", &["json", "zip"])
+    };
     match purpose {
         DialogPurpose::OpenFiles(slot) => activations(rfd::FileDialog::new())
             .set_title(format!(
@@ -523,7 +736,7 @@ fn show_dialog(purpose: DialogPurpose) -> Option<Vec<PathBuf>> {
             ))
             .pick_files(),
         DialogPurpose::OpenFolder(_) => rfd::FileDialog::new()
-            .set_title("Open a folder of .npy activations")
+            .set_title("Open a folder of .npy activations or a study folder")
             .pick_folder()
             .map(|p| vec![p]),
         DialogPurpose::LoadModel => rfd::FileDialog::new()

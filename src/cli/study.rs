@@ -175,9 +175,9 @@ pub fn run(a: StudyArgs) -> Result<()> {
         // Cells answered by the cache bring their views from there.
         if let Some(c) = &cache {
             for r in &results.cells {
-                if !views.contains_key(&r.index) {
+                if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
                     if let Some(v) = cached_view(c, &study, &settings, r.index) {
-                        views.insert(r.index, Arc::new(v));
+                        e.insert(Arc::new(v));
                     }
                 }
             }

@@ -404,6 +404,21 @@ impl Study {
         Ok(ds)
     }
 
+    /// The study's class names (its `class_names` file) when it names one that can be read,
+    /// so the viewer can show them without loading a cell.
+    pub fn class_names(&self) -> Option<Vec<String>> {
+        let rel = self.class_names.as_deref()?;
+        let names: Vec<String> = match &self.source {
+            Source::Dir(d) => super::read_class_names_file(&d.join(rel)).ok()?,
+            Source::Zip(z) => String::from_utf8_lossy(z.files.get(rel)?)
+                .lines()
+                .map(|l| l.trim().to_string())
+                .collect(),
+        };
+        let last = names.iter().rposition(|n| !n.is_empty())?;
+        Some(names[..=last].to_vec())
+    }
+
     fn zip_labels(&self, z: &ZipMembers, rel: &str, n: usize) -> Result<Vec<i64>, DataError> {
         let what = format!("{}:{rel}", self.manifest);
         let b = z.files.get(rel).ok_or_else(|| bad(&what, "not found"))?;

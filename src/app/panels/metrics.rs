@@ -56,7 +56,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
 fn fit_summary(ui: &mut egui::Ui, l: &Loaded) {
     heading(ui, "Fit");
     let s = &l.settings;
-    let k = l.output.model.s.nrows();
+    let k = l.output.k;
     ui.label(format!(
         "{} · k = {k} · {} iterations",
         s.algo.label(),

@@ -117,7 +117,7 @@ pub fn drop_hint(ui: &egui::Ui, rect: egui::Rect) {
     painter.text(
         rect.center(),
         Align2::CENTER_CENTER,
-        "Drop .npy files, one .npz or a folder to open them",
+        "Drop .npy files, one .npz, a folder or a study to open them",
         FontId::proportional(22.0),
         Color32::WHITE,
     );

@@ -32,6 +32,16 @@ pub fn show(
 fn data_summary(ui: &mut egui::Ui, state: &AppState) {
     heading(ui, "Data");
     let Some(l) = &state.primary.loaded else {
+        if let Some(s) = state.study.as_ref().filter(|s| s.running()) {
+            hint(
+                ui,
+                &format!(
+                    "Study {}: fitting its cells; the first one plays when it is done.",
+                    s.name
+                ),
+            );
+            return;
+        }
         match &state.primary.pending {
             Some(inputs) => hint(
                 ui,
@@ -46,6 +56,24 @@ fn data_summary(ui: &mut egui::Ui, state: &AppState) {
     };
     let d = &l.dataset;
     ui.label(RichText::new(&d.name).strong());
+    if let Some(r) = study_cell(state, l) {
+        ui.label(format!(
+            "{} networks · {} images · k = {}",
+            r.networks.len(),
+            r.n_images,
+            r.k
+        ));
+        ui.label(format!(
+            "fit on {} images, showing {} held-out frames",
+            r.n_train,
+            l.scene.n_frames()
+        ));
+        hint(
+            ui,
+            "A cell of the open study: pick others in the Study view.",
+        );
+        return;
+    }
     let units: Vec<usize> = d.networks.iter().map(|n| n.data.ncols()).collect();
     let same = units.windows(2).all(|w| w.first() == w.last());
     let units_text = match (same, units.first()) {
@@ -93,6 +121,18 @@ fn data_summary(ui: &mut egui::Ui, state: &AppState) {
                 }
             });
     }
+}
+
+/// The study cell shown in the main view, when it shows one.
+fn study_cell<'a>(
+    state: &'a AppState,
+    l: &crate::app::state::Loaded,
+) -> Option<&'a crate::analysis::study::CellResult> {
+    let s = state.study.as_ref()?;
+    if l.inputs.len() != 1 || l.inputs[0] != s.input {
+        return None;
+    }
+    s.results.get(s.selected?)?.as_ref()
 }
 
 /// One row of the settings grid.

@@ -101,7 +101,9 @@ fn open_menu(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
         }
         if ui
             .button("Open folder…")
-            .on_hover_text("A folder of .npy files, one per network")
+            .on_hover_text(
+                "A folder of .npy files, one per network, or a study folder (study.json)",
+            )
             .clicked()
         {
             cmds.push(AppCommand::ShowDialog(DialogPurpose::OpenFolder(
@@ -114,6 +116,19 @@ fn open_menu(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
         for (name, _, about) in crate::data::DEMOS {
             if ui
                 .button(format!("demo:{name}"))
+                .on_hover_text(*about)
+                .clicked()
+            {
+                cmds.push(AppCommand::Open {
+                    slot: SlotId::Primary,
+                    inputs: vec![format!("demo:{name}")],
+                });
+                ui.close();
+            }
+        }
+        for (name, _, about) in crate::data::demo::STUDIES {
+            if ui
+                .button(format!("demo:{name} (study)"))
                 .on_hover_text(*about)
                 .clicked()
             {
