@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "render_support/mod.rs"]
+#[allow(dead_code)]
+mod render_support;
+
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use srmscope::analysis::metrics::{inter_rsm_loo, lower_tri_corr, mean_within_rsm, rsm};
@@ -519,4 +523,64 @@ fn cli_writes_results_csv_and_merges_shards() {
         &p("bad.json"),
     ]);
     assert!(e.contains("missing shard 3/3"), "{e}");
+}
+
+#[test]
+fn figures_are_written_as_decodable_pngs() {
+    if !render_support::gl_available("figures_are_written_as_decodable_pngs") {
+        return;
+    }
+    let d = tmp();
+    let m = planted_study(d.path());
+    let figs = d.path().join("figs");
+    let o = bin()
+        .args(["study", m.to_str().unwrap(), "--out"])
+        .arg(d.path().join("r.json"))
+        .args([
+            "--bootstrap",
+            "0",
+            "--max-units",
+            "0",
+            "--smooth",
+            "3",
+            "--no-cache",
+            "--figures",
+        ])
+        .arg(&figs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&figs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // 9 metrics × (grid + development) + by-layer + trio at the first and last checkpoint.
+    assert_eq!(names.len(), 9 * 2 + 1 + 2, "{names:?}");
+    for want in [
+        "grid_isc_shared.png",
+        "development_dev_vs_final.png",
+        "by_layer.png",
+        "trio_net_high_0.png",
+        "trio_net_high_4.png",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+    }
+    for n in &names {
+        let dec = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(figs.join(n)).unwrap(),
+        ));
+        let mut r = dec.read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        assert!(
+            info.width >= 1000 && info.height >= 400,
+            "{n}: {}x{}",
+            info.width,
+            info.height
+        );
+        // Not a blank canvas: many distinct colours (text, cells, lines).
+        let px: std::collections::HashSet<&[u8]> = buf.chunks(4).collect();
+        assert!(px.len() > 50, "{n}: {} colours", px.len());
+    }
 }

@@ -182,7 +182,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
                 }
             }
         }
-        let written = srmscope::render::study_figures::write_figures(&study, &results, &views, dir)
+        let written = srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
             .with_context(|| format!("--figures {}", dir.display()))?;
         println!("wrote {written} figures into {}", dir.display());
     }

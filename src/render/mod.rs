@@ -13,7 +13,6 @@ pub mod headless;
 pub mod inset;
 pub mod overlay;
 pub mod scene;
-pub mod study_figures;
 pub mod style;
 pub mod ui_offscreen;
 

@@ -108,6 +108,24 @@ impl StudyPanel {
             });
     }
 
+    /// The grid section alone (figures): no commands come out.
+    pub fn figure_grid(&mut self, ui: &mut egui::Ui, st: &StudyState) {
+        let mut sink = Vec::new();
+        self.grids(ui, st, &mut sink);
+    }
+
+    pub fn figure_development(&self, ui: &mut egui::Ui, st: &StudyState) {
+        self.development(ui, st);
+    }
+
+    pub fn figure_by_layer(&self, ui: &mut egui::Ui, st: &StudyState) {
+        self.by_layer(ui, st);
+    }
+
+    pub fn figure_trio(&mut self, ui: &mut egui::Ui, st: &StudyState) {
+        self.trio(ui, st);
+    }
+
     fn header(
         &mut self,
         ui: &mut egui::Ui,
