@@ -48,6 +48,7 @@ pub fn write_figures(
         .visuals
         .clone();
     let mut panel = StudyPanel::default();
+    panel.figure = true;
     let n_arch = st.axes.arches.len().max(1) as f32;
     let max_layers = st
         .axes
@@ -61,6 +62,7 @@ pub fn write_figures(
     let mut save = |name: String, img: crate::render::ui_offscreen::RgbaImage| {
         write_png(&dir.join(name), &img).map(|_| written += 1)
     };
+    st.selected = None;
     for metric in StudyMetric::ALL {
         panel.metric = metric;
         let img = painter.render([560.0, grid_h], PPP, visuals.clone(), |ui| {

@@ -36,6 +36,8 @@ pub struct StudyPanel {
     pub cell_rects: Vec<(usize, Rect)>,
     /// How many trios were uploaded as textures (one per selected cell).
     pub texture_uploads: usize,
+    /// Painting a figure file: no interaction hints.
+    pub figure: bool,
 }
 
 impl Default for StudyPanel {
@@ -46,6 +48,7 @@ impl Default for StudyPanel {
             grid_hot: false,
             cell_rects: Vec::new(),
             texture_uploads: 0,
+            figure: false,
         }
     }
 }
@@ -339,11 +342,13 @@ impl StudyPanel {
                 }
                 self.grid_hot = hot;
             });
-        hint(
-            ui,
+        let text = if self.figure {
+            "Rows: layers (first at the top); columns: checkpoints."
+        } else {
             "Rows: layers (first at the top); columns: checkpoints. Hatched: not fitted yet. \
-             Click a cell (or use the arrow keys over the grid) to play it.",
-        );
+             Click a cell (or use the arrow keys over the grid) to play it."
+        };
+        hint(ui, text);
     }
 
     /// The metric over checkpoints, one line per layer; arches beyond the first are dashed.
@@ -393,7 +398,11 @@ impl StudyPanel {
             (ui.available_height() - 24.0).clamp(80.0, 420.0),
             "checkpoint",
         );
-        hint(ui, &format!("{} · ring: selected cell", metric.label()));
+        if self.figure {
+            hint(ui, metric.label());
+        } else {
+            hint(ui, &format!("{} · ring: selected cell", metric.label()));
+        }
     }
 
     /// Held-out variance explained and within-RSM consistency per layer at each arch's last
@@ -419,11 +428,14 @@ impl StudyPanel {
                     .iter()
                     .filter_map(|a| a.layers.get(r).map(|l| l.1.as_str()))
                     .collect();
-                if names.windows(2).all(|w| w[0] == w[1]) {
-                    names.first().map_or(String::new(), |s| s.to_string())
-                } else {
-                    format!("#{r}")
+                // Layers at the same depth with different names (pool1 · stem) show both.
+                let mut distinct: Vec<&str> = Vec::new();
+                for n in names {
+                    if !distinct.contains(&n) {
+                        distinct.push(n);
+                    }
                 }
+                distinct.join(" · ")
             })
             .collect();
         let colors: Vec<Color32> = if st.axes.arches.len() == 1 {
