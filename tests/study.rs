@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "render_support/mod.rs"]
-#[allow(dead_code)]
 mod render_support;
 
 use ndarray::{Array1, Array2};

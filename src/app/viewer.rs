@@ -196,7 +196,12 @@ impl ViewerApp {
             AppCommand::SaveModel(path) => self.save_model(path),
             AppCommand::LoadModel(path) => self.load_model(path),
             AppCommand::DismissBanner(id) => self.state.dismiss(id),
-            AppCommand::SelectStudyCell { index } => self.select_study_cell(index),
+            AppCommand::SelectStudyCell { index } => {
+                if let Some(st) = &mut self.state.study {
+                    st.user_selected = true;
+                }
+                self.select_study_cell(index)
+            }
             AppCommand::CloseStudy => {
                 self.worker.cancel_kind(&JobKind::Study);
                 self.state.study = None;
@@ -359,12 +364,14 @@ impl ViewerApp {
                     .study
                     .as_mut()
                     .and_then(|st| st.set_cell(*result, view));
-                let none_selected = self
-                    .state
-                    .study
-                    .as_ref()
-                    .is_some_and(|s| s.selected.is_none());
-                if let Some(i) = placed.filter(|_| has_view && none_selected) {
+                // Something plays as soon as a cell is in; then the headline cell (the first
+                // arch's deepest layer at its last checkpoint) takes over, unless the user has
+                // picked a cell.
+                let auto = self.state.study.as_ref().is_some_and(|s| {
+                    s.selected.is_none()
+                        || (!s.user_selected && placed.is_some() && placed == s.headline())
+                });
+                if let Some(i) = placed.filter(|_| has_view && auto) {
                     self.select_study_cell(i);
                 }
             }

@@ -50,6 +50,8 @@ pub struct StudyState {
     pub views: Vec<Option<Arc<CellView>>>,
     pub class_names: Option<Vec<String>>,
     pub selected: Option<usize>,
+    /// The user picked the selected cell (the viewer stops choosing for them).
+    pub user_selected: bool,
     /// The running job, while its news is wanted.
     pub job: Option<u64>,
     pub status: StudyStatus,
@@ -73,6 +75,7 @@ impl StudyState {
             views: Vec::new(),
             class_names: None,
             selected: None,
+            user_selected: false,
             job: Some(job),
             status: StudyStatus::Opening,
             cache: None,
@@ -105,6 +108,14 @@ impl StudyState {
         self.results[i] = Some(r);
         self.views[i] = view;
         Some(i)
+    }
+
+    /// The cell shown first: the first arch's deepest layer at its last checkpoint (the
+    /// paper's trajectory figure).
+    pub fn headline(&self) -> Option<usize> {
+        let ax = self.axes.arches.first()?;
+        let (_, layer) = ax.layers.last()?;
+        self.position(&ax.arch, layer, *ax.checkpoints.last()?)
     }
 
     pub fn n_done(&self) -> usize {
