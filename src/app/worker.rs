@@ -766,14 +766,10 @@ fn show_dialog(purpose: DialogPurpose) -> Option<Vec<PathBuf>> {
     }
 }
 
-/// `Exported /x/t.gif: 250 frames of 640×480, 1.6 MB in 0.9 s`
+/// `Exported /x/t.gif: 250 frames of 640×480, 1.7 MB in 0.9 s`
 pub fn export_message(summary: &crate::render::ExportSummary, path: &std::path::Path) -> String {
-    let mb = summary.bytes as f64 / (1024.0 * 1024.0);
-    let size = if mb >= 1.0 {
-        format!("{mb:.1} MB")
-    } else {
-        format!("{:.0} KB", summary.bytes as f64 / 1024.0)
-    };
+    // The same byte formatter as the CLI, so both say the same size for one file.
+    let size = crate::data::fmt_bytes(summary.bytes);
     format!(
         "Exported {}: {} frame{} of {}×{}, {size} in {:.1} s",
         path.display(),
@@ -860,7 +856,7 @@ mod tests {
         };
         assert_eq!(
             export_message(&s, std::path::Path::new("/t/x.gif")),
-            "Exported /t/x.gif: 250 frames of 640×480, 1.6 MB in 0.9 s"
+            "Exported /t/x.gif: 250 frames of 640×480, 1.7 MB in 0.9 s"
         );
     }
 
