@@ -9,7 +9,7 @@
 //! | the command vocabulary | `commands.rs` |
 //! | data on screen, camera, options, banners, persistence | `state.rs` |
 //! | time axis, morph and auto-spin state machine (no egui) | `playback.rs` |
-//! | background load + fit, export, dialogs, model files | `worker.rs`, `model_files.rs` |
+//! | background jobs (load + fit, studies, export, model files); dialogs; job messages | `worker/`, `model_files.rs` |
 //! | the 3D view: input, picking, overlays | `view3d.rs` |
 //! | egui ↔ three-d paint callback, screenshots | `render_glue.rs` |
 //! | panels: top bar, banners, time panel, settings, metrics, export | `panels/` |

@@ -1,4 +1,5 @@
-//! Background jobs: load + fit, export, screenshot, file dialogs and model files.
+//! Background jobs: load + fit, studies, export, screenshot, file dialogs and model files.
+//! The dialogs themselves are in `dialogs.rs`, the text shown for jobs in `messages.rs`.
 //!
 //! Every job runs on its own thread and talks back over one channel. The UI thread only ever
 //! calls [`Worker::poll`] once per frame, so it never blocks; threads wake the UI with
@@ -22,6 +23,14 @@ use crate::data::Dataset;
 use crate::progress::{Progress, ProgressEvent, Stage};
 use crate::render::{ExportOptions, FrameState};
 
+mod dialogs;
+mod messages;
+
+use dialogs::show_dialog;
+pub use dialogs::{pick_outcome, DialogPurpose, PickOutcome, NO_PORTAL_THRESHOLD};
+pub use messages::{duration_text, export_message, short_inputs, study_status};
+use messages::{file_name, panic_message};
+
 /// Which 3D view a dataset goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SlotId {
@@ -36,40 +45,6 @@ impl SlotId {
             SlotId::Primary => "data",
             SlotId::Compare => "comparison",
         }
-    }
-}
-
-/// What a file dialog is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DialogPurpose {
-    /// Several `.npy` files or one `.npz` for a slot.
-    OpenFiles(SlotId),
-    /// A folder of `.npy` files for a slot.
-    OpenFolder(SlotId),
-    SaveModel,
-    LoadModel,
-    /// Where to write an export (the extension picks the format).
-    ExportTo,
-    Screenshot,
-}
-
-/// A dialog that returns `None` faster than this was not shown: no desktop portal answered.
-pub const NO_PORTAL_THRESHOLD: Duration = Duration::from_millis(250);
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum PickOutcome {
-    Picked(Vec<PathBuf>),
-    Cancelled,
-    /// The dialog could not be shown at all (no xdg-desktop-portal on D-Bus).
-    NoPortal,
-}
-
-/// Classify a dialog result by how long it took.
-pub fn pick_outcome(paths: Option<Vec<PathBuf>>, elapsed: Duration) -> PickOutcome {
-    match paths {
-        Some(p) if !p.is_empty() => PickOutcome::Picked(p),
-        _ if elapsed < NO_PORTAL_THRESHOLD => PickOutcome::NoPortal,
-        _ => PickOutcome::Cancelled,
     }
 }
 
@@ -203,36 +178,6 @@ enum Message {
     /// A result sent while the job still runs (a study's cells).
     Live(u64, JobResult),
     Done(u64, JobResult),
-}
-
-/// `3/12 cells · net/low/4 (fit 3/10) · about 20 s left`
-pub fn study_status(p: &StudyProgress) -> String {
-    let mut s = format!("{}/{} cells", p.done, p.total);
-    if p.cached > 0 {
-        s.push_str(&format!(" ({} cached)", p.cached));
-    }
-    if !p.running.is_empty() {
-        let names: Vec<String> = p
-            .running
-            .iter()
-            .map(|(_, cell, stage)| format!("{cell} ({stage})"))
-            .collect();
-        s.push_str(&format!(" · {}", names.join(", ")));
-    }
-    if let Some(eta) = p.eta.filter(|e| e.is_finite() && p.done < p.total) {
-        s.push_str(&format!(" · about {} left", duration_text(eta)));
-    }
-    s
-}
-
-/// `42 s`, `3 min 5 s`.
-pub fn duration_text(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    if s < 60 {
-        format!("{s} s")
-    } else {
-        format!("{} min {} s", s / 60, s % 60)
-    }
 }
 
 /// What a job's thread can send while it runs.
@@ -721,100 +666,6 @@ fn run_study_job(
     let results =
         run_study(&study, settings, &opts, &sink, progress.cancel).map_err(|e| e.to_string())?;
     Ok((results.cells.len(), start.elapsed().as_secs_f64()))
-}
-
-fn show_dialog(purpose: DialogPurpose) -> Option<Vec<PathBuf>> {
-    let activations = |d: rfd::FileDialog| {
-        d.add_filter("NumPy activations", &["npy", "npz"])
-            .add_filter("Study (study.json or .zip)", &["json", "zip"])
-    };
-    match purpose {
-        DialogPurpose::OpenFiles(slot) => activations(rfd::FileDialog::new())
-            .set_title(format!(
-                "Open activations ({}): several .npy or one .npz",
-                slot.label()
-            ))
-            .pick_files(),
-        DialogPurpose::OpenFolder(_) => rfd::FileDialog::new()
-            .set_title("Open a folder of .npy activations or a study folder")
-            .pick_folder()
-            .map(|p| vec![p]),
-        DialogPurpose::LoadModel => rfd::FileDialog::new()
-            .set_title("Load a fitted model")
-            .add_filter("srmscope model", &["npz"])
-            .pick_file()
-            .map(|p| vec![p]),
-        DialogPurpose::SaveModel => rfd::FileDialog::new()
-            .set_title("Save the fitted model")
-            .add_filter("srmscope model", &["npz"])
-            .set_file_name("model.npz")
-            .save_file()
-            .map(|p| vec![p]),
-        DialogPurpose::ExportTo => rfd::FileDialog::new()
-            .set_title("Export animation")
-            .add_filter("GIF animation", &["gif"])
-            .add_filter("PNG frames folder", &["png"])
-            .set_file_name("trajectories.gif")
-            .save_file()
-            .map(|p| vec![p]),
-        DialogPurpose::Screenshot => rfd::FileDialog::new()
-            .set_title("Save screenshot")
-            .add_filter("PNG image", &["png"])
-            .set_file_name("srmscope.png")
-            .save_file()
-            .map(|p| vec![p]),
-    }
-}
-
-/// `Exported /x/t.gif: 250 frames of 640×480, 1.7 MB in 0.9 s`
-pub fn export_message(summary: &crate::render::ExportSummary, path: &std::path::Path) -> String {
-    // The same byte formatter as the CLI, so both say the same size for one file.
-    let size = crate::data::fmt_bytes(summary.bytes);
-    format!(
-        "Exported {}: {} frame{} of {}×{}, {size} in {:.1} s",
-        path.display(),
-        summary.frames,
-        if summary.frames == 1 { "" } else { "s" },
-        summary.width,
-        summary.height,
-        summary.seconds
-    )
-}
-
-fn file_name(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// `a.npy, b.npy (+3 more)` for titles.
-pub fn short_inputs(inputs: &[String]) -> String {
-    let names: Vec<String> = inputs
-        .iter()
-        .map(|s| {
-            if s.starts_with("demo:") {
-                s.clone()
-            } else {
-                file_name(std::path::Path::new(s))
-            }
-        })
-        .collect();
-    match names.len() {
-        0 => "nothing".into(),
-        1..=2 => names.join(", "),
-        n => format!("{}, {} (+{} more)", names[0], names[1], n - 2),
-    }
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a background job panicked".into()
-    }
 }
 
 #[cfg(test)]
