@@ -304,8 +304,8 @@ fn cancelling_a_fit_keeps_the_previous_result() {
     let mut h = loaded_demo();
     let before = generation(h.state());
     // A fit long enough to still be running when Cancel is clicked.
-    h.state_mut().drafts.settings.n_iter = 100_000;
-    h.state_mut().drafts.settings.tol = None;
+    h.state_mut().settings_panel.draft.n_iter = 100_000;
+    h.state_mut().settings_panel.draft.tol = None;
     h.step();
     h.get_by_label("Apply").click();
     h.run_steps(2);
@@ -335,7 +335,7 @@ fn apply_refits_in_the_background_with_new_settings() {
     let mut h = loaded_demo();
     let before = generation(h.state());
     let n_before = h.state().state.playback.n_frames();
-    h.state_mut().drafts.settings.smooth = 3;
+    h.state_mut().settings_panel.draft.smooth = 3;
     h.step();
     h.get_by_label_contains("press Apply");
     h.get_by_label("Apply").click();
@@ -430,7 +430,7 @@ fn export_window_lists_the_options() {
     h.get_by_label("GIF");
     h.get_by_label("Export");
     assert!(
-        h.state().drafts.export.camera.is_some(),
+        h.state().export_panel.options.camera.is_some(),
         "starts from the current view"
     );
 }

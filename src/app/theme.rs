@@ -38,20 +38,9 @@ pub fn class_colors(n_classes: usize) -> Vec<Color32> {
         .collect()
 }
 
-/// Fonts: egui's defaults, with Hack as a fallback for proportional text so arrows and shapes
-/// (→ ↔ ≤ ▲ ▼ ■) render instead of tofu.
+/// The viewer's fonts: the same definitions exported frames use, so a GIF matches the app.
 pub fn install_fonts(ctx: &egui::Context) {
-    let mut fonts = egui::FontDefinitions::default();
-    if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional) {
-        if !family.iter().any(|f| f == "Hack") {
-            let at = family
-                .iter()
-                .position(|f| f == "Ubuntu-Light")
-                .map_or(0, |i| i + 1);
-            family.insert(at, "Hack".to_owned());
-        }
-    }
-    ctx.set_fonts(fonts);
+    ctx.set_fonts(crate::render::text::font_definitions());
 }
 
 pub fn apply(ctx: &egui::Context) {

@@ -11,7 +11,7 @@ use eframe::egui::{self, Key, Modifiers};
 
 use super::bench::Bench;
 use super::commands::{AppCommand, CameraCommand, Panel};
-use super::panels::{self, Drafts};
+use super::panels::{self, export::ExportPanel, settings::SettingsPanel, top_bar::TopBar};
 use super::playback::PlaybackCommand;
 use super::render_glue::{self, SharedGl};
 use super::state::{AppState, BannerKind, Loaded, Persisted, DEFAULT_DEMO};
@@ -29,7 +29,12 @@ pub const STORAGE_KEY: &str = "srmscope.viewer";
 
 pub struct ViewerApp {
     pub state: AppState,
-    pub drafts: Drafts,
+    /// The panels that own a draft (egui-demo style); the rest are stateless functions.
+    pub settings_panel: SettingsPanel,
+    pub export_panel: ExportPanel,
+    pub top_bar: TopBar,
+    /// Pixel size of the primary 3D view in the last frame (screenshots use it).
+    view_size_px: [u32; 2],
     pub worker: Worker,
     /// The Study view's own state (metric, textures, grid focus).
     pub study_panel: StudyPanel,
@@ -54,7 +59,6 @@ impl ViewerApp {
         if let Some(t) = opts.tail {
             persisted.playback.tail = t.max(1);
         }
-        let drafts = Drafts::new(&persisted);
         let mut startup = Vec::new();
         let inputs = if opts.inputs.is_empty() {
             vec![DEFAULT_DEMO.to_string()]
@@ -81,8 +85,11 @@ impl ViewerApp {
             });
         }
         Self {
+            settings_panel: SettingsPanel::new(&persisted),
+            export_panel: ExportPanel::new(&persisted),
+            top_bar: TopBar::new(&persisted),
+            view_size_px: [1280, 800],
             state: AppState::new(persisted),
-            drafts,
             worker,
             study_panel: StudyPanel::default(),
             gl: Arc::new(Mutex::new(render_glue::GlViews::default())),
@@ -216,7 +223,7 @@ impl ViewerApp {
                     Panel::Export => {
                         panels.export = !panels.export;
                         if panels.export {
-                            self.drafts.prepare_export(&self.state);
+                            self.export_panel.prepare(&self.state);
                         }
                     }
                 }
@@ -417,7 +424,7 @@ impl ViewerApp {
 
     fn refit(&mut self, settings: crate::analysis::Settings) {
         self.state.settings = settings.clone();
-        self.drafts.settings = settings.clone();
+        self.settings_panel.draft = settings.clone();
         let mut any = false;
         if let Some(input) = self.state.study.as_ref().map(|s| s.input.clone()) {
             self.open_study(input);
@@ -517,7 +524,8 @@ impl ViewerApp {
         let mut frame = self.state.frame_state(SlotId::Primary);
         // The picture as the window shows it, at the window's pixel size.
         frame.clear_color = None;
-        let size = self.drafts.screenshot_size();
+        // The window's pixel size, within sane bounds.
+        let size = self.view_size_px.map(|v| v.clamp(64, 8192));
         self.worker.screenshot(scene, names, frame, size, path);
     }
 
@@ -593,7 +601,7 @@ impl ViewerApp {
             ),
         );
         self.state.settings = settings.clone();
-        self.drafts.settings = settings.clone();
+        self.settings_panel.draft = settings.clone();
         self.worker
             .apply_model(SlotId::Primary, inputs, dataset, settings, summary.model);
     }
@@ -607,7 +615,7 @@ impl ViewerApp {
                 let notes = fitted.dataset.notes.clone();
                 self.state.install(slot, *fitted);
                 if slot == SlotId::Primary {
-                    self.drafts.settings = self.state.settings.clone();
+                    self.settings_panel.draft = self.state.settings.clone();
                 }
                 if first && slot == SlotId::Primary {
                     // Start like the demo GIFs: playing, aligned view morphing in from native.
@@ -668,7 +676,7 @@ impl ViewerApp {
             }
             (DialogPurpose::SaveModel, Some(p)) => self.apply(AppCommand::SaveModel(p)),
             (DialogPurpose::LoadModel, Some(p)) => self.apply(AppCommand::LoadModel(p)),
-            (DialogPurpose::ExportTo, Some(p)) => self.drafts.export_path = p.display().to_string(),
+            (DialogPurpose::ExportTo, Some(p)) => self.export_panel.path = p.display().to_string(),
             (DialogPurpose::Screenshot, Some(p)) => self.apply(AppCommand::Screenshot(p)),
             (_, None) => {}
         }
@@ -759,7 +767,7 @@ impl ViewerApp {
         egui::Panel::top("top_bar")
             .frame(panels::bar_frame())
             .show(ui, |ui| {
-                panels::top_bar::show(ui, &self.state, &self.worker, &mut self.drafts, &mut cmds);
+                self.top_bar.show(ui, &self.state, &self.worker, &mut cmds);
             });
         egui::Panel::bottom("time_panel")
             .frame(panels::bar_frame())
@@ -784,13 +792,8 @@ impl ViewerApp {
                 .size_range(240.0..=420.0)
                 .frame(panels::side_frame())
                 .show(ui, |ui| {
-                    panels::settings::show(
-                        ui,
-                        &self.state,
-                        &self.worker,
-                        &mut self.drafts,
-                        &mut cmds,
-                    );
+                    self.settings_panel
+                        .show(ui, &self.state, &self.worker, &mut cmds);
                 });
         }
         if self.state.panels.metrics {
@@ -839,14 +842,8 @@ impl ViewerApp {
 
         if self.state.panels.export {
             let mut open = true;
-            panels::export::show(
-                &ctx,
-                &mut open,
-                &self.state,
-                &self.worker,
-                &mut self.drafts,
-                &mut cmds,
-            );
+            self.export_panel
+                .show(&ctx, &mut open, &self.state, &self.worker, &mut cmds);
             if !open {
                 cmds.push(AppCommand::TogglePanel(Panel::Export));
             }
@@ -906,7 +903,7 @@ impl ViewerApp {
         }
         if let Some((_, r)) = self.view_rects.first() {
             let ppp = ui.ctx().pixels_per_point();
-            self.drafts.view_size_px = [(r.width() * ppp) as u32, (r.height() * ppp) as u32];
+            self.view_size_px = [(r.width() * ppp) as u32, (r.height() * ppp) as u32];
         }
         ui.allocate_rect(rect, egui::Sense::hover());
         panels::drop_hint(ui, rect);

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use super::font::GLYPH_H;
-use super::overlay::{scale_for, text_width, Canvas};
+use super::overlay::{line_height, scale_for, text_width, Canvas};
 use crate::data::ImageSet;
 
 /// The images an export can show, one per scene frame.
@@ -95,7 +94,7 @@ impl FrameImages {
         let k = ((h / 5) / iw.max(ih).max(1)).max(1);
         let s = scale_for(h);
         let pad = 6 * s;
-        let line = GLYPH_H * s;
+        let line = line_height(s);
         let (dw, dh) = (iw * k, ih * k);
         let x0 = pad + 1;
         let y0 = h.saturating_sub(pad + dh + 1);
@@ -181,10 +180,10 @@ mod tests {
         // 6 px padding, the text one line plus 4 px above the image's border.
         let mut want = vec![0u8; w * h * 4];
         let y0 = h - (6 + 20 + 1);
-        let top = (y0 - (GLYPH_H + 4)) as i32;
+        let top = (y0 - (line_height(1) + 4)) as i32;
         Canvas::new(&mut want, w, h).text(6, top, "#1: cat", white, 1);
         let lit = |b: &[u8]| -> Vec<usize> {
-            let rows = &b[top as usize * w * 4..(top as usize + GLYPH_H) * w * 4];
+            let rows = &b[top as usize * w * 4..(top as usize + line_height(1)) * w * 4];
             (0..rows.len() / 4)
                 .filter(|&p| rows[p * 4..p * 4 + 3] == white)
                 .collect()

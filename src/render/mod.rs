@@ -7,13 +7,13 @@
 pub mod camera;
 pub mod demo;
 pub mod export;
-mod font;
 pub mod geometry;
 pub mod headless;
 pub mod inset;
 pub mod overlay;
 pub mod scene;
 pub mod style;
+pub mod text;
 pub mod ui_offscreen;
 
 pub use camera::OrbitCamera;

@@ -5,19 +5,76 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, RichText};
 
-use super::{hint, Drafts};
+use super::hint;
 use crate::app::commands::AppCommand;
-use crate::app::state::AppState;
+use crate::app::state::{AppState, Persisted};
 use crate::app::theme;
 use crate::app::worker::{DialogPurpose, JobKind, Worker};
-use crate::render::{BothLayout, ExportFormat, ExportView, Ghost};
+use crate::render::{BothLayout, ExportFormat, ExportOptions, ExportView, Ghost};
 
-pub fn show(
+/// The export window's form: options and path, edited freely, used when Export is pressed.
+#[derive(Clone, Debug)]
+pub struct ExportPanel {
+    pub options: ExportOptions,
+    pub path: String,
+}
+
+impl ExportPanel {
+    pub fn new(p: &Persisted) -> Self {
+        let dir = p
+            .export_dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        Self {
+            options: ExportOptions::default(),
+            path: dir.join("trajectories.gif").display().to_string(),
+        }
+    }
+
+    /// Start the form from what is on screen: camera, style, visibility, view.
+    pub fn prepare(&mut self, s: &AppState) {
+        let e = &mut self.options;
+        e.camera = Some(s.camera);
+        // The view's style, except the legend, which the export form owns.
+        e.style = crate::render::ViewStyle {
+            show_legend: e.style.show_legend,
+            ..s.view.style.clone()
+        };
+        e.visible = s.primary.visible.clone();
+        e.view = if s.playback.aligned() {
+            ExportView::After
+        } else {
+            ExportView::Before
+        };
+        e.rotations = if s.playback.spin() {
+            s.playback.rotations()
+        } else {
+            0.0
+        };
+        if let Some(l) = &s.primary.loaded {
+            e.title = Some(l.dataset.name.clone());
+        }
+    }
+
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        open: &mut bool,
+        state: &AppState,
+        worker: &Worker,
+        cmds: &mut Vec<AppCommand>,
+    ) {
+        show(ctx, open, state, worker, self, cmds);
+    }
+}
+
+fn show(
     ctx: &egui::Context,
     open: &mut bool,
     state: &AppState,
     worker: &Worker,
-    drafts: &mut Drafts,
+    form: &mut ExportPanel,
     cmds: &mut Vec<AppCommand>,
 ) {
     // Opens under the top bar's Export button, over the metrics panel.
@@ -28,7 +85,7 @@ pub fn show(
         .default_width(380.0)
         .default_pos(at)
         .show(ctx, |ui| {
-            let e = &mut drafts.export;
+            let e = &mut form.options;
             egui::Grid::new("export_grid")
                 .num_columns(2)
                 .spacing([10.0, 6.0])
@@ -40,7 +97,7 @@ pub fn show(
                         ui.selectable_value(&mut e.format, ExportFormat::PngFrames, "PNG frames");
                         ui.selectable_value(&mut e.format, ExportFormat::Png, "one PNG");
                         if e.format != before {
-                            drafts.export_path = with_extension(&drafts.export_path, e.format);
+                            form.path = with_extension(&form.path, e.format);
                         }
                     });
                     ui.end_row();
@@ -198,10 +255,7 @@ pub fn show(
 
                     ui.label("Save to");
                     ui.horizontal(|ui| {
-                        ui.add(
-                            egui::TextEdit::singleline(&mut drafts.export_path)
-                                .desired_width(220.0),
-                        );
+                        ui.add(egui::TextEdit::singleline(&mut form.path).desired_width(220.0));
                         if ui.button("Browse…").clicked() {
                             cmds.push(AppCommand::ShowDialog(DialogPurpose::ExportTo));
                         }
@@ -224,15 +278,14 @@ pub fn show(
                     }
                 }
                 None => {
-                    let ready =
-                        state.primary.loaded.is_some() && !drafts.export_path.trim().is_empty();
+                    let ready = state.primary.loaded.is_some() && !form.path.trim().is_empty();
                     ui.horizontal(|ui| {
                         let b = egui::Button::new(RichText::new("Export").strong())
                             .fill(theme::ACCENT.gamma_multiply(0.6));
                         if ui.add_enabled(ready, b).clicked() {
                             cmds.push(AppCommand::Export {
-                                options: Box::new(drafts.export.clone()),
-                                path: PathBuf::from(drafts.export_path.trim()),
+                                options: Box::new(form.options.clone()),
+                                path: PathBuf::from(form.path.trim()),
                             });
                         }
                         if ui
@@ -242,15 +295,15 @@ pub fn show(
                             )
                             .clicked()
                         {
-                            drafts.prepare_export(state);
+                            form.prepare(state);
                         }
                     });
-                    let frames = (drafts.export.duration * drafts.export.frame_rate).round();
+                    let frames = (form.options.duration * form.options.frame_rate).round();
                     hint(
                         ui,
                         &format!(
                             "{frames} frames of {}×{}; renders offscreen, the viewer stays usable.",
-                            drafts.export.width, drafts.export.height
+                            form.options.width, form.options.height
                         ),
                     );
                 }

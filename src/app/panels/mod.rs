@@ -1,12 +1,14 @@
 //! The panels around the 3D view. Each is a function that reads the state and pushes
-//! [`AppCommand`](super::commands::AppCommand)s; the only thing panels own is [`Drafts`], the
-//! edit buffers of forms that are applied with a button (settings, export).
+//! [`AppCommand`](super::commands::AppCommand)s. A panel with a form owns its draft, as egui's
+//! demo windows do: [`settings::SettingsPanel`] (pipeline options, applied with Apply),
+//! [`export::ExportPanel`] (options and path, used by Export), [`top_bar::TopBar`] (where
+//! screenshots go).
 //!
 //! | room | file |
 //! |---|---|
 //! | menus, aligned toggle, job status | `top_bar.rs` |
 //! | error / info messages | `banners.rs` |
-//! | transport, scrubber, class ticks, disagreement strip | `time_panel.rs` |
+//! | transport, scrubber, class ticks, disagreement strip, filmstrip | `time_panel/` |
 //! | data summary and every pipeline option | `settings.rs` |
 //! | ISC / RSA with intervals, pairwise heatmap, PCA numbers, convergence, variance explained | `metrics.rs` |
 //! | export window | `export.rs` |
@@ -21,73 +23,6 @@ pub mod time_panel;
 pub mod top_bar;
 
 use eframe::egui::{self, Align2, Color32, FontId};
-
-use super::state::{AppState, Persisted};
-use crate::analysis::Settings;
-use crate::render::{ExportOptions, ExportView};
-
-/// Form contents that are edited freely and only take effect when applied.
-#[derive(Clone, Debug)]
-pub struct Drafts {
-    /// The settings panel's values; Apply refits with them.
-    pub settings: Settings,
-    pub export: ExportOptions,
-    pub export_path: String,
-    /// Where the screenshot button writes.
-    pub screenshot_dir: String,
-    /// Pixel size of the primary 3D view in the last frame (screenshots use it).
-    pub view_size_px: [u32; 2],
-}
-
-impl Drafts {
-    pub fn new(p: &Persisted) -> Self {
-        let dir = p
-            .export_dir
-            .clone()
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_default();
-        Self {
-            settings: p.settings.clone(),
-            export: ExportOptions::default(),
-            export_path: dir.join("trajectories.gif").display().to_string(),
-            screenshot_dir: dir.display().to_string(),
-            view_size_px: [1280, 800],
-        }
-    }
-
-    /// Start the export form from what is on screen: camera, style, visibility, view.
-    pub fn prepare_export(&mut self, s: &AppState) {
-        let e = &mut self.export;
-        e.camera = Some(s.camera);
-        // The view's style, except the legend, which the export form owns.
-        e.style = crate::render::ViewStyle {
-            show_legend: e.style.show_legend,
-            ..s.view.style.clone()
-        };
-        e.visible = s.primary.visible.clone();
-        e.view = if s.playback.aligned() {
-            ExportView::After
-        } else {
-            ExportView::Before
-        };
-        e.rotations = if s.playback.spin() {
-            s.playback.rotations()
-        } else {
-            0.0
-        };
-        if let Some(l) = &s.primary.loaded {
-            e.title = Some(l.dataset.name.clone());
-        }
-    }
-
-    /// Screenshot size: the 3D view's pixels, within sane bounds.
-    pub fn screenshot_size(&self) -> [u32; 2] {
-        [
-            self.view_size_px[0].clamp(64, 8192),
-            self.view_size_px[1].clamp(64, 8192),
-        ]
-    }
-}
 
 /// Frame of the top and bottom bars.
 pub fn bar_frame() -> egui::Frame {

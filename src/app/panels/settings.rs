@@ -3,30 +3,44 @@
 
 use eframe::egui::{self, RichText};
 
-use super::{heading, hint, Drafts};
+use super::{heading, hint};
 use crate::analysis::{Algo, Center, Init, Normalize, Settings};
 use crate::app::commands::AppCommand;
-use crate::app::state::{AppState, Loaded};
+use crate::app::state::{AppState, Loaded, Persisted};
 use crate::app::theme;
 use crate::app::worker::{JobKind, SlotId, Worker};
 
-pub fn show(
-    ui: &mut egui::Ui,
-    state: &AppState,
-    worker: &Worker,
-    drafts: &mut Drafts,
-    cmds: &mut Vec<AppCommand>,
-) {
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            data_summary(ui, state);
-            ui.separator();
-            heading(ui, "Alignment settings");
-            form(ui, &mut drafts.settings, state.primary.loaded.as_ref());
-            ui.add_space(8.0);
-            buttons(ui, state, worker, drafts, cmds);
-        });
+/// The settings panel and its draft: the values being edited, applied with Apply.
+#[derive(Clone, Debug)]
+pub struct SettingsPanel {
+    pub draft: Settings,
+}
+
+impl SettingsPanel {
+    pub fn new(p: &Persisted) -> Self {
+        Self {
+            draft: p.settings.clone(),
+        }
+    }
+
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        state: &AppState,
+        worker: &Worker,
+        cmds: &mut Vec<AppCommand>,
+    ) {
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                data_summary(ui, state);
+                ui.separator();
+                heading(ui, "Alignment settings");
+                form(ui, &mut self.draft, state.primary.loaded.as_ref());
+                ui.add_space(8.0);
+                buttons(ui, state, worker, &mut self.draft, cmds);
+            });
+    }
 }
 
 fn data_summary(ui: &mut egui::Ui, state: &AppState) {
@@ -248,7 +262,7 @@ fn buttons(
     ui: &mut egui::Ui,
     state: &AppState,
     worker: &Worker,
-    drafts: &mut Drafts,
+    draft: &mut Settings,
     cmds: &mut Vec<AppCommand>,
 ) {
     let applied = state
@@ -257,20 +271,20 @@ fn buttons(
         .as_ref()
         .map(|l| &l.settings)
         .unwrap_or(&state.settings);
-    let dirty = &drafts.settings != applied;
+    let dirty = draft != applied;
     let fitting = worker.job(&JobKind::Fit(SlotId::Primary));
     ui.horizontal(|ui| {
         let apply = egui::Button::new(RichText::new("Apply").strong())
             .fill(if dirty { theme::ACCENT.gamma_multiply(0.7) } else { ui.visuals().widgets.inactive.weak_bg_fill })
             .min_size(egui::vec2(80.0, 26.0));
         if ui.add(apply).on_hover_text("Refit in the background; the current result stays until it is done").clicked() {
-            cmds.push(AppCommand::Refit(drafts.settings.clone()));
+            cmds.push(AppCommand::Refit(draft.clone()));
         }
         if ui.add_enabled(dirty, egui::Button::new("Revert")).on_hover_text("Back to the settings on screen").clicked() {
-            drafts.settings = applied.clone();
+            *draft = applied.clone();
         }
         if ui.button("Paper defaults").on_hover_text("Probabilistic SRM, k = all units, 10 iterations, seed 0, row z-score, ≤1000 units, 20 % held out, window 10").clicked() {
-            drafts.settings = Settings::default();
+            *draft = Settings::default();
         }
     });
     if dirty {

@@ -3,19 +3,47 @@
 
 use eframe::egui::{self, Color32, RichText};
 
-use super::Drafts;
 use crate::app::commands::{AppCommand, CameraCommand, Panel};
 use crate::app::playback::PlaybackCommand;
-use crate::app::state::AppState;
+use crate::app::state::{AppState, Persisted};
 use crate::app::theme;
 use crate::app::worker::{short_inputs, DialogPurpose, SlotId, Worker};
 use crate::render::Ghost;
 
-pub fn show(
+/// The top bar's own state: where the Screenshot button writes.
+#[derive(Clone, Debug)]
+pub struct TopBar {
+    pub screenshot_dir: String,
+}
+
+impl TopBar {
+    pub fn new(p: &Persisted) -> Self {
+        let dir = p
+            .export_dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        Self {
+            screenshot_dir: dir.display().to_string(),
+        }
+    }
+
+    pub fn show(
+        &self,
+        ui: &mut egui::Ui,
+        state: &AppState,
+        worker: &Worker,
+        cmds: &mut Vec<AppCommand>,
+    ) {
+        show(ui, state, worker, self, cmds);
+    }
+}
+
+fn show(
     ui: &mut egui::Ui,
     state: &AppState,
     worker: &Worker,
-    drafts: &mut Drafts,
+    bar: &TopBar,
     cmds: &mut Vec<AppCommand>,
 ) {
     ui.horizontal(|ui| {
@@ -44,7 +72,7 @@ pub fn show(
                 .on_hover_text("Save the current frame of the 3D view as a PNG")
                 .clicked()
             {
-                cmds.push(AppCommand::Screenshot(screenshot_path(state, drafts)));
+                cmds.push(AppCommand::Screenshot(screenshot_path(state, bar)));
             }
             ui.separator();
             jobs(ui, worker, cmds);
@@ -65,7 +93,7 @@ fn panel_toggle(
 }
 
 /// `<dir>/srmscope_<dataset>_frame<NNNN>_<before|after>.png`
-fn screenshot_path(state: &AppState, drafts: &Drafts) -> std::path::PathBuf {
+fn screenshot_path(state: &AppState, bar: &TopBar) -> std::path::PathBuf {
     let name = state
         .primary
         .loaded
@@ -81,7 +109,7 @@ fn screenshot_path(state: &AppState, drafts: &Drafts) -> std::path::PathBuf {
     } else {
         "before"
     };
-    std::path::Path::new(&drafts.screenshot_dir).join(format!(
+    std::path::Path::new(&bar.screenshot_dir).join(format!(
         "srmscope_{name}_frame{:04}_{which}.png",
         state.playback.frame()
     ))
