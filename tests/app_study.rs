@@ -380,7 +380,10 @@ fn cancelling_a_study_stops_it_and_keeps_what_was_done() {
     );
     h.get_by_label_contains("Study cancelled");
     h.get_by_label_contains("cancelled:");
-    std::thread::sleep(Duration::from_millis(300));
+    // Once the cancelled thread has really returned, its result must not be applied.
+    step_until(&mut h, "the cancelled study's thread to end", |a| {
+        a.worker.threads_alive() == 0
+    });
     h.step();
     assert_eq!(
         h.state().state.study.as_ref().unwrap().n_done(),

@@ -210,6 +210,8 @@ pub struct Worker {
     repaint: Repaint,
     jobs: Vec<Job>,
     next_id: u64,
+    /// Job threads still alive, cancelled ones included (their results are dropped).
+    alive: Arc<std::sync::atomic::AtomicUsize>,
     /// `--images` / `--class-names` files, attached whenever these inputs are loaded.
     pub extra_files: Option<ExtraFiles>,
 }
@@ -237,6 +239,7 @@ impl Worker {
             repaint: Arc::new(|| {}),
             jobs: Vec::new(),
             next_id: 1,
+            alive: Arc::default(),
             extra_files: None,
         }
     }
@@ -252,6 +255,12 @@ impl Worker {
 
     pub fn busy(&self) -> bool {
         !self.jobs.is_empty()
+    }
+
+    /// Job threads that have not yet returned, including cancelled jobs still winding down.
+    /// Tests use it to know a cancelled job has really ended before checking it left no trace.
+    pub fn threads_alive(&self) -> usize {
+        self.alive.load(Ordering::SeqCst)
     }
 
     pub fn job(&self, kind: &JobKind) -> Option<&Job> {
@@ -375,6 +384,9 @@ impl Worker {
             repaint: repaint.clone(),
         };
         let on_spawn_error = on_panic.clone();
+        let alive = self.alive.clone();
+        alive.fetch_add(1, Ordering::SeqCst);
+        let alive_in_thread = alive.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("srmscope-job-{id}"))
             .spawn(move || {
@@ -391,9 +403,11 @@ impl Worker {
                     Err(panic) => on_panic(panic_message(&panic)),
                 };
                 let _ = tx.send(Message::Done(id, result));
+                alive_in_thread.fetch_sub(1, Ordering::SeqCst);
                 repaint();
             });
         if let Err(e) = spawned {
+            alive.fetch_sub(1, Ordering::SeqCst);
             let _ = self.tx.send(Message::Done(
                 id,
                 on_spawn_error(format!("cannot start a thread: {e}")),
