@@ -89,19 +89,28 @@ pub struct Metrics {
     pub uncertainty: Option<UncertaintyInfo>,
 }
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
+
+/// Mean and inverse centred norm of one pattern (two passes, so no cancellation); the inverse
+/// is 0 for a constant row, which then correlates 0 with everything.
+fn row_stats(r: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let (mut n, mut sum) = (0usize, 0.0);
+    for v in r.clone() {
+        n += 1;
+        sum += v;
+    }
+    let m = sum / n.max(1) as f64;
+    let ss: f64 = r.map(|v| (v - m) * (v - m)).sum();
+    let inv = if ss > 0.0 { 1.0 / ss.sqrt() } else { 0.0 };
+    (m, inv)
+}
 
 /// Centres each row and scales it to unit norm (Pearson correlation across columns).
 pub(crate) fn zrows(x: &ArrayView2<f64>) -> Array2<f64> {
-    let mut z = x.to_owned();
-    for mut r in z.rows_mut() {
-        let n = r.len().max(1) as f64;
-        let m = r.sum() / n;
-        r.mapv_inplace(|v| v - m);
-        let norm = r.dot(&r).sqrt();
-        if norm > 0.0 {
-            r.mapv_inplace(|v| v / norm);
-        }
+    let mut z = Array2::<f64>::zeros(x.raw_dim());
+    for (src, mut dst) in x.rows().into_iter().zip(z.rows_mut()) {
+        let (m, inv) = row_stats(src.iter().copied());
+        dst.zip_mut_with(&src, |d, &v| *d = (v - m) * inv);
     }
     z
 }
@@ -212,41 +221,93 @@ impl PairSums {
     }
 }
 
-/// Σ_i zrows(x_i[ra]) · zrows(y_i[rb])ᵀ / m for one tile, where y_i is x_i itself (`loo` false)
-/// or the mean of the other networks (`loo` true).
-fn rsm_tile(
-    xs: &[ArrayView2<f64>],
-    ra: std::ops::Range<usize>,
-    rb: std::ops::Range<usize>,
-    loo: bool,
-) -> Array2<f64> {
-    use ndarray::s;
-    let mut acc = Array2::<f64>::zeros((ra.len(), rb.len()));
-    let total_b = loo.then(|| {
-        let mut t = Array2::<f64>::zeros((rb.len(), xs[0].ncols()));
-        for x in xs {
-            t += &x.slice(s![rb.clone(), ..]);
-        }
-        t
-    });
-    for x in xs {
-        let za = zrows(&x.slice(s![ra.clone(), ..]));
-        let xb = x.slice(s![rb.clone(), ..]);
-        let zb = match &total_b {
-            // zrows is scale-free, so the others' sum stands for their mean.
-            Some(t) => zrows(&(t - &xb).view()),
-            None => zrows(&xb),
+/// One set of networks prepared for tiled RSMs: every row's mean and inverse centred norm,
+/// for the networks themselves and (leave-one-out sets) for the sum of the others, computed
+/// once, so a tile's z-scored rows are one fused pass over the data.
+struct TileSet<'a, 'b> {
+    xs: &'b [ArrayView2<'a, f64>],
+    own: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Sum over networks, and each network's others' row stats (`loo` sets only).
+    total: Option<Array2<f64>>,
+    others: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+impl<'a, 'b> TileSet<'a, 'b> {
+    fn new(xs: &'b [ArrayView2<'a, f64>], loo: bool) -> Self {
+        use rayon::prelude::*;
+        let stats = |x: &ArrayView2<f64>| -> (Vec<f64>, Vec<f64>) {
+            x.rows()
+                .into_iter()
+                .map(|r| row_stats(r.iter().copied()))
+                .unzip()
         };
-        acc += &crate::linalg::matmul_serial(za.view(), zb.t());
+        let own = xs.par_iter().map(stats).collect();
+        let (total, others) = if loo && !xs.is_empty() {
+            let total = sum_all(xs);
+            // zrows is scale-free, so the others' sum stands for their mean.
+            let others = xs
+                .par_iter()
+                .map(|x| {
+                    x.rows()
+                        .into_iter()
+                        .zip(total.rows())
+                        .map(|(r, t)| row_stats(t.iter().zip(r.iter()).map(|(a, b)| a - b)))
+                        .unzip()
+                })
+                .collect();
+            (Some(total), others)
+        } else {
+            (None, Vec::new())
+        };
+        TileSet {
+            xs,
+            own,
+            total,
+            others,
+        }
     }
-    acc / xs.len() as f64
+
+    /// Σ_i z(x_i[ra]) · z(y_i[rb])ᵀ / m, where y_i is x_i itself or the sum of the others.
+    fn tile(&self, ra: std::ops::Range<usize>, rb: std::ops::Range<usize>) -> Array2<f64> {
+        let p = self.xs.first().map_or(0, |x| x.ncols());
+        let mut acc = Array2::<f64>::zeros((ra.len(), rb.len()));
+        let mut za = Array2::<f64>::zeros((ra.len(), p));
+        let mut zb = Array2::<f64>::zeros((rb.len(), p));
+        for (i, x) in self.xs.iter().enumerate() {
+            let (mean, inv) = &self.own[i];
+            for (r, mut dst) in ra.clone().zip(za.rows_mut()) {
+                let (m, k) = (mean[r], inv[r]);
+                dst.zip_mut_with(&x.row(r), |d, &v| *d = (v - m) * k);
+            }
+            match &self.total {
+                Some(t) => {
+                    let (mean, inv) = &self.others[i];
+                    for (r, mut dst) in rb.clone().zip(zb.rows_mut()) {
+                        let (m, k) = (mean[r], inv[r]);
+                        ndarray::Zip::from(&mut dst)
+                            .and(&t.row(r))
+                            .and(&x.row(r))
+                            .for_each(|d, &a, &b| *d = (a - b - m) * k);
+                    }
+                }
+                None => {
+                    for (r, mut dst) in rb.clone().zip(zb.rows_mut()) {
+                        let (m, k) = (mean[r], inv[r]);
+                        dst.zip_mut_with(&x.row(r), |d, &v| *d = (v - m) * k);
+                    }
+                }
+            }
+            acc += &crate::linalg::matmul_serial(za.view(), zb.t());
+        }
+        acc / self.xs.len() as f64
+    }
 }
 
 /// The paper's second-order RSA without any T × T matrix: Pearson r between the strictly
 /// lower triangles of the mean within-network RSM of `within` and the leave-one-out
 /// inter-network RSM ([`inter_rsm_loo`]) of each set in `inter`. Equals
 /// `lower_tri_corr(&inter_rsm_loo(set), &mean_within_rsm(within))` to rounding; memory is
-/// O(tile² + tile·units), and the tiles run in parallel.
+/// O(tile² + tile·units) per thread plus the networks' sum, and the tiles run in parallel.
 pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<f64> {
     use rayon::prelude::*;
     let t = within.first().map_or(0, |x| x.nrows());
@@ -257,15 +318,17 @@ pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<
     let pairs: Vec<(usize, usize)> = (0..blocks.len())
         .flat_map(|a| (0..=a).map(move |b| (a, b)))
         .collect();
+    let within_set = TileSet::new(within, false);
+    let inter_sets: Vec<TileSet> = inter.iter().map(|xs| TileSet::new(xs, true)).collect();
     let zero = || vec![PairSums::default(); inter.len()];
     let sums = pairs
         .par_iter()
         .map(|&(a, b)| {
             let (ra, rb) = (blocks[a].clone(), blocks[b].clone());
-            let w = rsm_tile(within, ra.clone(), rb.clone(), false);
-            let qs: Vec<Array2<f64>> = inter
+            let w = within_set.tile(ra.clone(), rb.clone());
+            let qs: Vec<Array2<f64>> = inter_sets
                 .iter()
-                .map(|xs| rsm_tile(xs, ra.clone(), rb.clone(), true))
+                .map(|set| set.tile(ra.clone(), rb.clone()))
                 .collect();
             let mut out = zero();
             for (r, row) in ra.clone().enumerate() {
@@ -294,29 +357,40 @@ pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<
 }
 
 /// Mean leave-one-out inter-network correlation per dimension (column), over networks.
+///
+/// Row-major passes over the data (columns of a row-major array are strided): the column means
+/// first, then the centred sums, with the others' mean taken as the sum of all networks minus
+/// this one (correlation is scale-free). No per-network copy of the others is made.
 pub fn isc_loo(xs: &[ArrayView2<f64>]) -> f64 {
-    let total = sum_all(xs);
-    let mut per_net = Vec::with_capacity(xs.len());
-    for (i, x) in xs.iter().enumerate() {
-        let others = mean_of_others(xs, &total, i);
-        let mut vals = Vec::new();
-        for (a, b) in x.columns().into_iter().zip(others.columns()) {
-            let n = a.len() as f64;
-            let (ma, mb) = (a.sum() / n, b.sum() / n);
-            let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-            for (u, v) in a.iter().zip(b.iter()) {
-                ab += (u - ma) * (v - mb);
-                aa += (u - ma) * (u - ma);
-                bb += (v - mb) * (v - mb);
-            }
-            if aa > 0.0 && bb > 0.0 {
-                vals.push(ab / (aa * bb).sqrt());
-            }
-        }
-        if !vals.is_empty() {
-            per_net.push(vals.iter().sum::<f64>() / vals.len() as f64);
-        }
+    use rayon::prelude::*;
+    if xs.is_empty() {
+        return f64::NAN;
     }
+    let total = sum_all(xs);
+    let n = total.nrows().max(1) as f64;
+    let total_mean = total.sum_axis(Axis(0)) / n;
+    let per_net: Vec<f64> = xs
+        .par_iter()
+        .filter_map(|x| {
+            let p = x.ncols();
+            let mean = x.sum_axis(Axis(0)) / n;
+            let (mut ab, mut aa, mut bb) = (vec![0.0; p], vec![0.0; p], vec![0.0; p]);
+            for (xr, tr) in x.rows().into_iter().zip(total.rows()) {
+                for c in 0..p {
+                    let a = xr[c] - mean[c];
+                    let b = (tr[c] - xr[c]) - (total_mean[c] - mean[c]);
+                    ab[c] += a * b;
+                    aa[c] += a * a;
+                    bb[c] += b * b;
+                }
+            }
+            let vals: Vec<f64> = (0..p)
+                .filter(|&c| aa[c] > 0.0 && bb[c] > 0.0)
+                .map(|c| ab[c] / (aa[c] * bb[c]).sqrt())
+                .collect();
+            (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
+        })
+        .collect();
     if per_net.is_empty() {
         f64::NAN
     } else {
