@@ -269,11 +269,11 @@ impl<'a, 'b> TileSet<'a, 'b> {
 
     /// Σ_i z(x_i[ra]) · z(y_i[rb])ᵀ / m, where y_i is x_i itself or the sum of the others.
     fn tile(&self, ra: std::ops::Range<usize>, rb: std::ops::Range<usize>) -> Array2<f64> {
-        let p = self.xs.first().map_or(0, |x| x.ncols());
         let mut acc = Array2::<f64>::zeros((ra.len(), rb.len()));
-        let mut za = Array2::<f64>::zeros((ra.len(), p));
-        let mut zb = Array2::<f64>::zeros((rb.len(), p));
         for (i, x) in self.xs.iter().enumerate() {
+            // Widths may differ between networks (the within-network set).
+            let mut za = Array2::<f64>::zeros((ra.len(), x.ncols()));
+            let mut zb = Array2::<f64>::zeros((rb.len(), x.ncols()));
             let (mean, inv) = &self.own[i];
             for (r, mut dst) in ra.clone().zip(za.rows_mut()) {
                 let (m, k) = (mean[r], inv[r]);
