@@ -21,11 +21,7 @@ pub struct ExportPanel {
 
 impl ExportPanel {
     pub fn new(p: &Persisted) -> Self {
-        let dir = p
-            .export_dir
-            .clone()
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_default();
+        let dir = super::output_dir(p);
         Self {
             options: ExportOptions::default(),
             path: dir.join("trajectories.gif").display().to_string(),

@@ -24,6 +24,14 @@ pub mod top_bar;
 
 use eframe::egui::{self, Align2, Color32, FontId};
 
+/// Where exports and screenshots go by default: the last export folder, else the working one.
+pub fn output_dir(p: &super::state::Persisted) -> std::path::PathBuf {
+    p.export_dir
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default()
+}
+
 /// Frame of the top and bottom bars.
 pub fn bar_frame() -> egui::Frame {
     egui::Frame::new()

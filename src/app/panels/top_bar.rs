@@ -18,11 +18,7 @@ pub struct TopBar {
 
 impl TopBar {
     pub fn new(p: &Persisted) -> Self {
-        let dir = p
-            .export_dir
-            .clone()
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_default();
+        let dir = super::output_dir(p);
         Self {
             screenshot_dir: dir.display().to_string(),
         }
