@@ -7,6 +7,8 @@
 // Tests may unwrap, expect and panic: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -832,19 +834,14 @@ fn failed_writes_leave_nothing_and_name_the_path() {
 /// Optional: numpy reads what we write (skipped when python3 + numpy are not installed).
 #[test]
 fn numpy_reads_our_npz() {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
+    let Some(python) = common::python_with(&["numpy"]) else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but python3 with numpy is not installed"
+            "CI=true but no python3 with numpy (tried $SRMSCOPE_TEST_PYTHON, python3, /usr/bin/python3)"
         );
         eprintln!("python3 with numpy not available; skipping");
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("model.npz");
     write_npz_atomic(&path, &sample_arrays()).unwrap();
@@ -871,7 +868,7 @@ m = np.load(sys.argv[2])
 assert (m == np.arange(6).reshape(2, 3)).all() and m.flags.c_contiguous
 print('ok')
 "#;
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(&python)
         .args([
             "-c",
             script,

@@ -803,11 +803,13 @@ fn d11_messages_are_single_exact_and_printable() {
          z.writestr(zipfile.ZipInfo('net\\x1b[31mred.npy'),open(sys.argv[2],'rb').read())\n\
          z.writestr('squeezed.npy',open(sys.argv[2],'rb').read(),compress_type=zipfile.ZIP_LZMA)\n\
          z.close()\n";
-    let ok = Command::new("python3")
-        .args(["-c", script, s(&zipped), &files[0]])
-        .status()
-        .map(|st| st.success())
-        .unwrap_or(false);
+    let ok = common::python_with(&["zipfile"]).is_some_and(|py| {
+        Command::new(py)
+            .args(["-c", script, s(&zipped), &files[0]])
+            .status()
+            .map(|st| st.success())
+            .unwrap_or(false)
+    });
     let _ = npy;
     if ok {
         let o = run(&["info", s(&zipped)]);

@@ -50,3 +50,23 @@ pub fn planted(m: usize, units: &[usize], k: usize, t: usize, noise: f64, seed: 
         ..Default::default()
     }
 }
+
+/// A Python interpreter that imports every module in `modules`: `$SRMSCOPE_TEST_PYTHON`, then
+/// `python3` on PATH, then Debian's `/usr/bin/python3` (where apt's python3-numpy lands when a
+/// pyenv or venv python3 shadows it on PATH).
+pub fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
+    let imports = format!("import {}", modules.join(", "));
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("SRMSCOPE_TEST_PYTHON") {
+        candidates.push(p.into());
+    }
+    candidates.push("python3".into());
+    candidates.push("/usr/bin/python3".into());
+    candidates.into_iter().find(|py| {
+        std::process::Command::new(py)
+            .args(["-c", &imports])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    })
+}
