@@ -369,6 +369,7 @@ fn fit_prepared_inspect(
         init: s.init,
         center: s.center,
     };
+    progress.stage(Stage::Fit, 0.0);
     let t0 = Instant::now();
     let model =
         align::fit(&names, &views(&prep.train), &opts, params, progress).map_err(|e| match e {

@@ -162,6 +162,8 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
     let tmp = tempfile::Builder::new()
         .prefix("srmscope-paper-")
         .tempdir()?;
+    // --keep: the data and outputs stay for profiling or a rerun.
+    let discard = keep.is_none();
     let root = keep.unwrap_or_else(|| tmp.path().to_path_buf());
     let have_brainiak = brainiak_available(python);
     println!(
@@ -267,7 +269,9 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
         fit_seconds(&dir_a, "model").unwrap_or(f64::NAN),
         run.peak_rss_mb
     );
-    std::fs::remove_dir_all(&dir_a).ok();
+    if discard {
+        std::fs::remove_dir_all(&dir_a).ok();
+    }
 
     if skip_b {
         return Ok(());
@@ -293,6 +297,8 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
         median(rss.clone()),
         median(rss) - data_mb
     );
-    std::fs::remove_dir_all(&dir_b).ok();
+    if discard {
+        std::fs::remove_dir_all(&dir_b).ok();
+    }
     Ok(())
 }

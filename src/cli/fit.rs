@@ -21,6 +21,9 @@ pub struct FitCmdArgs {
     /// Where to write the metrics (.json).
     #[arg(long)]
     pub metrics: Option<PathBuf>,
+    /// Print the wall time of each step (loading, fitting, each metrics step, writing).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 pub fn run(a: FitCmdArgs) -> Result<()> {
@@ -35,7 +38,9 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
             bail!("--metrics and --out name the same file");
         }
     }
+    let t_load = std::time::Instant::now();
     let ds = super::load_fit(&a.files, &a.fit)?;
+    let load_seconds = t_load.elapsed().as_secs_f64();
     let bar = Bar::new();
     let report = |e| bar.report(e);
     let (name, n_networks) = (ds.name.clone(), ds.networks.len());
@@ -48,10 +53,18 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
     .with_context(|| format!("fitting {name}"));
     bar.finish();
     let out = out?;
+    let pipeline_timings = bar.timings();
+    let t_write = std::time::Instant::now();
     model_file::save(&a.out, &out.model, &settings)?;
     let json = serde_json::to_string_pretty(&out.metrics)?;
     if let Some(path) = &a.metrics {
         super::write_text_atomic(path, &json)?;
+    }
+    if a.timings {
+        eprintln!(
+            "timings: loading {load_seconds:.2} s, {pipeline_timings}, writing {:.2} s",
+            t_write.elapsed().as_secs_f64()
+        );
     }
     for note in &out.notes {
         eprintln!("note: {note}");

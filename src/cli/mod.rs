@@ -233,9 +233,11 @@ pub fn check_output(flag: &str, path: &Path, inputs: &[PathBuf], ext: Option<&st
     Ok(())
 }
 
-/// A stderr progress bar fed by pipeline events.
+/// A stderr progress bar fed by pipeline events; it also notes when each step began, for
+/// `--timings`.
 pub struct Bar {
     bar: ProgressBar,
+    steps: std::sync::Mutex<Vec<(String, std::time::Instant)>>,
 }
 
 impl Bar {
@@ -246,10 +248,25 @@ impl Bar {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        Self { bar }
+        Self {
+            bar,
+            steps: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     pub fn report(&self, e: ProgressEvent) {
+        // Iterations belong to one "fitting" step; other events name their stage and where in
+        // it they start (the metrics report several sub-steps).
+        let step = match e.stage {
+            Stage::Fit => e.stage.label().to_string(),
+            _ if e.fraction <= 0.0 => e.stage.label().to_string(),
+            _ => format!("{} from {:.0} %", e.stage.label(), e.fraction * 100.0),
+        };
+        if let Ok(mut steps) = self.steps.lock() {
+            if steps.last().is_none_or(|(last, _)| *last != step) {
+                steps.push((step, std::time::Instant::now()));
+            }
+        }
         let msg = match (e.stage, e.iteration, e.objective) {
             (Stage::Fit, Some((i, n)), Some(obj)) => format!("fit {i}/{n}  objective {obj:.6e}"),
             (stage, _, _) => stage.label().to_string(),
@@ -261,6 +278,23 @@ impl Bar {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+
+    /// Wall time of each step seen, in order ("step 1.23 s, ..."); the last step ends now.
+    pub fn timings(&self) -> String {
+        let now = std::time::Instant::now();
+        let Ok(steps) = self.steps.lock() else {
+            return String::new();
+        };
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, (name, t0))| {
+                let end = steps.get(i + 1).map_or(now, |(_, t)| *t);
+                format!("{name} {:.2} s", end.duration_since(*t0).as_secs_f64())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

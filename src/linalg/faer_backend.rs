@@ -32,13 +32,19 @@ fn to_ndarray(m: MatRef<'_, f64>) -> Array2<f64> {
 }
 
 fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> {
-    // faer is fastest with a column-major destination (the transposed-view operands are then
-    // column-major too); one copy out gives callers a standard-layout array.
-    let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
-    if a.ncols() > 0 {
-        faer_matmul(out.as_mut(), Accum::Replace, view(&a), view(&b), 1.0, par);
+    // A row-major r × c result is, read transposed, a column-major c × r matrix, the layout
+    // faer writes fastest: computing outᵀ = bᵀaᵀ into it needs no copy out.
+    let mut out = Array2::<f64>::zeros((a.nrows(), b.ncols()));
+    if a.ncols() > 0 && !out.is_empty() {
+        let (r, c) = out.dim();
+        // SAFETY: `out` is a fresh standard-layout r × c array, exclusively borrowed here;
+        // element (j, i) of the c × r view with strides (1, c) is out[[i, j]].
+        let dst =
+            unsafe { faer::MatMut::from_raw_parts_mut(out.as_mut_ptr(), c, r, 1, c as isize) };
+        let (at, bt) = (a.t(), b.t());
+        faer_matmul(dst, Accum::Replace, view(&bt), view(&at), 1.0, par);
     }
-    to_ndarray(out.as_ref())
+    out
 }
 
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
