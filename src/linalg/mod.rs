@@ -112,6 +112,9 @@ const POLAR_EIGH_MIN_COLS: usize = 64;
 /// SVD. Above it, the eigen route's error is ≤ ε·κ² ≈ 1e-10 (κ ≤ 10³ on those directions).
 const POLAR_EIGH_SMALL_RATIO: f64 = 1e-6;
 
+/// The largest small eigenvalue must be below this × the smallest large one.
+const POLAR_EIGH_SPLIT_GAP: f64 = 1e-2;
+
 /// At most this many small directions (row z-scoring makes one per network; BrainIAK's
 /// perturbation keeps it nonzero); more and the whole SVD is the simpler route.
 fn polar_eigh_max_small(n: usize) -> usize {
@@ -130,14 +133,22 @@ fn polar_by_eigh(a: ArrayView2<f64>) -> Result<Option<Array2<f64>>, LinalgError>
     let Some(&hi) = lam.last() else {
         return Ok(None);
     };
-    // Ascending, so the small ones come first; NaN falls back.
-    let r = lam
-        .iter()
-        .take_while(|&&l| l.is_nan() || l < hi * POLAR_EIGH_SMALL_RATIO)
-        .count();
-    if hi.is_nan() || hi <= 0.0 || r > polar_eigh_max_small(n) || r >= n {
+    if hi.is_nan() || hi <= 0.0 || lam.iter().any(|l| l.is_nan()) {
         return Ok(None);
     }
+    // Ascending, so the small ones come first.
+    let below = lam
+        .iter()
+        .take_while(|&&l| l < hi * POLAR_EIGH_SMALL_RATIO)
+        .count();
+    // The split is accurate only across a clear gap (eigenvectors on either side mix by
+    // ε·λ_max/gap), so it moves up to the first one; a spectrum that runs smoothly through
+    // the threshold and beyond takes the SVD.
+    let Some(r) = (below..=polar_eigh_max_small(n).min(n - 1))
+        .find(|&r| r == 0 || lam[r - 1] <= lam[r] * POLAR_EIGH_SPLIT_GAP)
+    else {
+        return Ok(None);
+    };
     let (v_small, v_big) = v.view().split_at(ndarray::Axis(1), r);
     let mut u_big = matmul(a, v_big);
     for (mut col, l) in u_big.columns_mut().into_iter().zip(lam.iter().skip(r)) {
@@ -304,6 +315,22 @@ mod tests {
             assert!(err < 1e-8, "m = {m}: |W − UVᵀ| = {err:e}");
             assert!(max_abs_diff(&w.t().dot(&w), &Array2::eye(n)) < 1e-10);
         }
+        // A spectrum running smoothly through the threshold: no clean split, so the SVD.
+        let mut s = log_spaced(3.0);
+        s[n - 2] = s[n - 3] * 0.7;
+        s[n - 1] = s[n - 2] * 0.7;
+        let (a, truth) = with_singular_values(n + 10, &s, 11);
+        assert!(polar_by_eigh(a.view()).expect("eigh").is_none());
+        assert!(max_abs_diff(&procrustes(a.view()).expect("no gap"), &truth) < 1e-9);
+        // Small values running smoothly across the threshold, then a clear gap above it: the
+        // split moves up to the gap and the eigen route stays exact.
+        let mut s: Vec<f64> = log_spaced(1.5).iter().map(|x| x * 1e4).collect();
+        s[n - 3] = s[0] * 1.3e-3;
+        s[n - 2] = s[0] * 0.9e-3;
+        s[n - 1] = s[0] * 0.6e-3;
+        let (a, truth) = with_singular_values(n + 3, &s, 12);
+        assert!(polar_by_eigh(a.view()).expect("eigh").is_some());
+        assert!(max_abs_diff(&procrustes(a.view()).expect("gap above"), &truth) < 1e-9);
         // Exactly rank-deficient input has no unique polar factor: the SVD gives one.
         let mut s = log_spaced(1.0);
         s[n - 1] = 0.0;
