@@ -1,6 +1,8 @@
 //! Symmetric eigendecompositions stay accurate whatever the matrix's magnitude (faer's divide
 //! and conquer did not: tests/data/linalg/README.md).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ndarray::Array2;
 use srmscope::linalg::{matmul, sym_eigh};
 
