@@ -309,8 +309,43 @@ impl<'a, 'b> TileSet<'a, 'b> {
 /// `lower_tri_corr(&inter_rsm_loo(set), &mean_within_rsm(within))` to rounding; memory is
 /// O(tile² + tile·units) per thread plus the networks' sum, and the tiles run in parallel.
 pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<f64> {
-    use rayon::prelude::*;
     let t = within.first().map_or(0, |x| x.nrows());
+    let within_set = TileSet::new(within, false);
+    rsa_tiled(t, &|ra, rb| within_set.tile(ra, rb), inter)
+}
+
+/// [`rsa_loo`] with network `drop` left out of a mean within-network RSM already computed over
+/// `m` networks: (m·W − RSM(drop))/(m − 1), tile by tile. The leave-one-network-out RSA then
+/// costs one RSM of its own instead of m − 1, and only lower-triangle tiles are formed.
+pub fn rsa_loo_without(
+    within_all: &Array2<f64>,
+    m: usize,
+    drop: ArrayView2<f64>,
+    inter: &[&[ArrayView2<f64>]],
+) -> Vec<f64> {
+    let dropped = [drop];
+    let own = TileSet::new(&dropped, false);
+    let (mf, rest) = (m as f64, (m.max(2) - 1) as f64);
+    rsa_tiled(
+        within_all.nrows(),
+        &|ra: std::ops::Range<usize>, rb: std::ops::Range<usize>| {
+            let mut w = within_all
+                .slice(ndarray::s![ra.clone(), rb.clone()])
+                .to_owned()
+                * mf;
+            w -= &own.tile(ra, rb);
+            w / rest
+        },
+        inter,
+    )
+}
+
+type TileFn<'f> = dyn Fn(std::ops::Range<usize>, std::ops::Range<usize>) -> Array2<f64> + Sync + 'f;
+
+/// Pearson r between the strictly lower triangles of the within-network tiles `within_tile`
+/// gives and the leave-one-out inter-network RSM of each set in `inter`, over t × t.
+fn rsa_tiled(t: usize, within_tile: &TileFn<'_>, inter: &[&[ArrayView2<f64>]]) -> Vec<f64> {
+    use rayon::prelude::*;
     let blocks: Vec<std::ops::Range<usize>> = (0..t)
         .step_by(RSM_TILE)
         .map(|a| a..(a + RSM_TILE).min(t))
@@ -318,14 +353,13 @@ pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<
     let pairs: Vec<(usize, usize)> = (0..blocks.len())
         .flat_map(|a| (0..=a).map(move |b| (a, b)))
         .collect();
-    let within_set = TileSet::new(within, false);
     let inter_sets: Vec<TileSet> = inter.iter().map(|xs| TileSet::new(xs, true)).collect();
     let zero = || vec![PairSums::default(); inter.len()];
     let sums = pairs
         .par_iter()
         .map(|&(a, b)| {
             let (ra, rb) = (blocks[a].clone(), blocks[b].clone());
-            let w = within_set.tile(ra.clone(), rb.clone());
+            let w = within_tile(ra.clone(), rb.clone());
             let qs: Vec<Array2<f64>> = inter_sets
                 .iter()
                 .map(|set| set.tile(ra.clone(), rb.clone()))
@@ -529,6 +563,10 @@ mod tests {
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-10, "{g} vs {w}");
         }
+        // Leaving network 1 out of the within mean, tile by tile.
+        let got = rsa_loo_without(&within, 3, av[1], &[&bv[..2]]);
+        let want = lower_tri_corr(&inter_rsm_loo(&bv[..2]), &mean_within_rsm(&[av[0], av[2]]));
+        assert!((got[0] - want).abs() < 1e-10, "{} vs {want}", got[0]);
     }
 
     #[test]

@@ -93,10 +93,7 @@ pub fn headline(
     // Shared space only: each left-out value costs m − 1 n × n RSM products, and native RSA (an
     // average of unaligned units) is the control, not the claim.
     let rsa_lono = leave_one_network_out(m, |l, keep| {
-        let own = metrics::rsm(&h.native_all[l], &h.native_all[l]);
-        let within = (h.within * m as f64 - &own) / (m - 1) as f64;
-        drop(own);
-        metrics::lower_tri_corr(&metrics::inter_rsm_loo(&pick(h.shared, keep)), &within)
+        metrics::rsa_loo_without(h.within, m, h.native_all[l], &[&pick(h.shared, keep)])[0]
     });
     rsa.leave_one_network_out = Some(metrics::IntervalPair {
         native: None,
@@ -433,12 +430,9 @@ pub fn shuffled(xs: &[ArrayView2<f64>], seed: u64) -> Vec<Array2<f64>> {
 }
 
 /// The paper's RSA: inter-network RSM (leave-one-out) of `zs` against the mean within-network
-/// RSM of `native`.
+/// RSM of `native`, tiled (no image × image matrix).
 pub fn rsa_of(zs: &[ArrayView2<f64>], native: &[ArrayView2<f64>]) -> f64 {
-    metrics::lower_tri_corr(
-        &metrics::inter_rsm_loo(zs),
-        &metrics::mean_within_rsm(native),
-    )
+    metrics::rsa_loo(native, &[zs])[0]
 }
 
 /// `stat(l, others)` with each network l left out in turn (needs ≥ 3 networks).
@@ -569,7 +563,11 @@ mod tests {
         let direct: Vec<f64> = (0..4)
             .map(|l| {
                 let keep: Vec<usize> = (0..4).filter(|&i| i != l).collect();
-                rsa_of(&pick(&sv, &keep), &pick(&nv, &keep))
+                // The full-matrix definition, independent of the tiled code.
+                metrics::lower_tri_corr(
+                    &metrics::inter_rsm_loo(&pick(&sv, &keep)),
+                    &metrics::mean_within_rsm(&pick(&nv, &keep)),
+                )
             })
             .collect();
         let got = rsa

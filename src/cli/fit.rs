@@ -21,7 +21,8 @@ pub struct FitCmdArgs {
     /// Where to write the metrics (.json).
     #[arg(long)]
     pub metrics: Option<PathBuf>,
-    /// Print the wall time of each step (loading, fitting, each metrics step, writing).
+    /// Print the wall time of each step (loading, fitting, each metrics step, writing) and the
+    /// peak RSS at its end.
     #[arg(long)]
     pub timings: bool,
 }
@@ -40,7 +41,7 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
     }
     let t_load = std::time::Instant::now();
     let ds = super::load_fit(&a.files, &a.fit)?;
-    let load_seconds = t_load.elapsed().as_secs_f64();
+    let (load_seconds, load_rss) = (t_load.elapsed().as_secs_f64(), super::peak_rss_mb());
     let bar = Bar::new();
     let report = |e| bar.report(e);
     let (name, n_networks) = (ds.name.clone(), ds.networks.len());
@@ -62,8 +63,10 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
     }
     if a.timings {
         eprintln!(
-            "timings: loading {load_seconds:.2} s, {pipeline_timings}, writing {:.2} s",
-            t_write.elapsed().as_secs_f64()
+            "timings: loading {load_seconds:.2} s (peak {load_rss:.0} MB), {pipeline_timings}, \
+             writing {:.2} s (peak {:.0} MB)",
+            t_write.elapsed().as_secs_f64(),
+            super::peak_rss_mb()
         );
     }
     for note in &out.notes {

@@ -233,11 +233,22 @@ pub fn check_output(flag: &str, path: &Path, inputs: &[PathBuf], ext: Option<&st
     Ok(())
 }
 
-/// A stderr progress bar fed by pipeline events; it also notes when each step began, for
-/// `--timings`.
+/// A stderr progress bar fed by pipeline events; it also notes when each step began and the
+/// peak RSS by then, for `--timings`.
 pub struct Bar {
     bar: ProgressBar,
-    steps: std::sync::Mutex<Vec<(String, std::time::Instant)>>,
+    steps: std::sync::Mutex<Vec<(String, std::time::Instant, f64)>>,
+}
+
+/// This process's peak resident set so far, in MB (0 where unavailable).
+pub fn peak_rss_mb() -> f64 {
+    // SAFETY: plain FFI call; `usage` is a valid, writable rusage for the call's duration.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    // Linux reports ru_maxrss in kB.
+    usage.ru_maxrss as f64 / 1024.0
 }
 
 impl Bar {
@@ -263,8 +274,8 @@ impl Bar {
             _ => format!("{} from {:.0} %", e.stage.label(), e.fraction * 100.0),
         };
         if let Ok(mut steps) = self.steps.lock() {
-            if steps.last().is_none_or(|(last, _)| *last != step) {
-                steps.push((step, std::time::Instant::now()));
+            if steps.last().is_none_or(|(last, _, _)| *last != step) {
+                steps.push((step, std::time::Instant::now(), peak_rss_mb()));
             }
         }
         let msg = match (e.stage, e.iteration, e.objective) {
@@ -280,18 +291,24 @@ impl Bar {
         self.bar.finish_and_clear();
     }
 
-    /// Wall time of each step seen, in order ("step 1.23 s, ..."); the last step ends now.
+    /// Wall time of each step seen, in order, with the peak RSS at its end ("step 1.23 s
+    /// (peak 812 MB), ..."); the last step ends now.
     pub fn timings(&self) -> String {
-        let now = std::time::Instant::now();
+        let (now, rss_now) = (std::time::Instant::now(), peak_rss_mb());
         let Ok(steps) = self.steps.lock() else {
             return String::new();
         };
         steps
             .iter()
             .enumerate()
-            .map(|(i, (name, t0))| {
-                let end = steps.get(i + 1).map_or(now, |(_, t)| *t);
-                format!("{name} {:.2} s", end.duration_since(*t0).as_secs_f64())
+            .map(|(i, (name, t0, _))| {
+                let (end, rss) = steps
+                    .get(i + 1)
+                    .map_or((now, rss_now), |(_, t, r)| (*t, *r));
+                format!(
+                    "{name} {:.2} s (peak {rss:.0} MB)",
+                    end.duration_since(*t0).as_secs_f64()
+                )
             })
             .collect::<Vec<_>>()
             .join(", ")

@@ -161,8 +161,10 @@ pub fn write_npz_atomic(path: &Path, arrays: &[(String, NpyArray)]) -> Result<()
         let mut zw = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, latch));
         let mut result = Ok(());
         for (name, a) in arrays {
+            // Stored, as numpy's savez: deflate saved 4 % on a paper-size model (float64
+            // mantissas barely compress) and took 4.6 of a 90 s `fit`.
             let opts = zip::write::FileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_method(zip::CompressionMethod::Stored)
                 .large_file(a.data_bytes() + 4096 >= u64::from(u32::MAX));
             result = zw
                 .start_file(format!("{name}.npy"), opts)

@@ -203,21 +203,37 @@ pub fn gram_by_blocks(
 }
 
 /// Sums `f(i)` over `0..n` (one term per network) with `add`, in parallel like
-/// [`map_networks`] but holding only one partial sum per thread instead of every term.
+/// [`map_networks`] but holding at most one term per thread besides the sum: the networks run
+/// in batches of one per thread and are added in index order, so the result does not depend
+/// on scheduling. (A rayon reduction tree keeps one partial sum per level waiting: 1.7 GB peak
+/// on 10 networks' k × T terms at paper scale, against 0.85 GB for the data.)
 pub fn sum_networks<T: Send>(
     n: usize,
     f: impl Fn(usize) -> T + Sync + Send,
     add: impl Fn(T, T) -> T + Sync + Send,
 ) -> Option<T> {
     #[cfg(not(feature = "lapack"))]
-    {
-        use rayon::prelude::*;
-        (0..n).into_par_iter().map(f).reduce_with(add)
-    }
+    let batch = rayon::current_num_threads().max(1);
     #[cfg(feature = "lapack")]
-    {
-        (0..n).map(f).reduce(add)
+    let batch = 1;
+    let mut acc: Option<T> = None;
+    for start in (0..n).step_by(batch) {
+        let end = (start + batch).min(n);
+        #[cfg(not(feature = "lapack"))]
+        let terms: Vec<T> = {
+            use rayon::prelude::*;
+            (start..end).into_par_iter().map(&f).collect()
+        };
+        #[cfg(feature = "lapack")]
+        let terms: Vec<T> = (start..end).map(&f).collect();
+        for term in terms {
+            acc = Some(match acc {
+                Some(a) => add(a, term),
+                None => term,
+            });
+        }
     }
+    acc
 }
 
 #[cfg(test)]
