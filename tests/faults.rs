@@ -881,17 +881,24 @@ fn d11_messages_are_single_exact_and_printable() {
 #[test]
 fn d12_max_memory_lowers_the_cap_before_inflating() {
     let dir = tempfile::tempdir().unwrap();
-    // 2 × 2000 × 500 zeros: 16 MB as float64, a few kB deflated.
+    // 2 × 2000 × 500 zeros: 16 MB as float64, a few kB deflated (as savez_compressed writes;
+    // our own writer stores).
     let zeros = Array2::<f64>::zeros((2000, 500));
+    let member = dir.path().join("zeros.npy");
+    srmscope::data::write_npy_atomic(&member, &zeros).unwrap();
+    let bytes = std::fs::read(&member).unwrap();
     let npz = dir.path().join("bomb.npz");
-    write_npz_atomic(
-        &npz,
-        &[
-            ("a".into(), NpyArray::from_f64(&zeros)),
-            ("b".into(), NpyArray::from_f64(&zeros)),
-        ],
-    )
-    .unwrap();
+    {
+        use std::io::Write;
+        let mut zw = npyz::zip::ZipWriter::new(std::fs::File::create(&npz).unwrap());
+        let opts = npyz::zip::write::FileOptions::default()
+            .compression_method(npyz::zip::CompressionMethod::Deflated);
+        for name in ["a.npy", "b.npy"] {
+            zw.start_file(name, opts).unwrap();
+            zw.write_all(&bytes).unwrap();
+        }
+        zw.finish().unwrap();
+    }
     assert!(std::fs::metadata(&npz).unwrap().len() < 200_000);
     let line = fails(&run(&["info", s(&npz), "--max-memory", "10M"]));
     assert!(
