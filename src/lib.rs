@@ -10,5 +10,6 @@ pub mod app;
 pub mod data;
 pub mod interrupt;
 pub mod linalg;
+pub mod memory;
 pub mod progress;
 pub mod render;

@@ -6,7 +6,7 @@
 //! W_iᵀX̃_i and X̃_iSᵀ are formed from raw products minus rank-one mean corrections.
 
 use super::AlignError;
-use crate::linalg::{map_networks, matmul, matmul_serial, procrustes, spd_inverse, sum_networks};
+use crate::linalg::{map_networks, matmul, matmul_serial, procrustes, spd_inverse};
 use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -240,6 +240,10 @@ pub fn fit_prob_direct(
         if progress.cancelled() {
             return Err(AlignError::Cancelled);
         }
+        // The previous S is not needed again: freeing it first keeps one k × T fewer alive
+        // through the E-step.
+        drop(std::mem::take(&mut s));
+        crate::memory::release_free();
         // E-step, with the parameters of the previous iteration.
         let (b, a_inv, ll) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
         loglik.push(ll);
@@ -247,6 +251,7 @@ pub fn fit_prob_direct(
         let post = &eye - &(&a_inv * rho0);
         s = matmul(matmul(sigma_s.view(), post.view()).view(), b.view());
         drop(b);
+        crate::memory::release_free();
         // M-step.
         sigma_s = &a_inv + &(matmul(s.view(), s.t()) / tf);
         let tau = tf * sigma_s.diag().sum();
@@ -300,13 +305,18 @@ fn e_step(
     let (sigma_inv, logdet_sigma) = spd_inverse(sigma_s.view()).map_err(lin)?;
     let a = &sigma_inv + &(Array2::<f64>::eye(k) * rho0);
     let (a_inv, logdet_a) = spd_inverse(a.view()).map_err(lin)?;
-    // One partial k × T sum per thread, not one projection per network.
-    let b = sum_networks(
-        xs.len(),
-        |i| project_centered(&xs[i], &w[i], Some(&mu[i])) / rho2[i],
-        |a, b| a + b,
-    )
-    .unwrap_or_else(|| Array2::<f64>::zeros((k, xs[0].nrows())));
+    // Accumulated in place, network by network, each product on every core: one k × T
+    // matrix alive instead of one per thread (and the order of the sum is fixed). The
+    // centring, Σ W_iᵀμ_i/ρ_i², comes off every column at the end.
+    let mut b = Array2::<f64>::zeros((k, xs.first().map_or(0, |x| x.nrows())));
+    let mut shift = Array1::<f64>::zeros(k);
+    for (((x, wi), mi), r) in xs.iter().zip(w).zip(mu).zip(rho2) {
+        crate::linalg::matmul_add(&mut b, wi.t(), x.t(), 1.0 / r);
+        shift.scaled_add(1.0 / r, &wi.t().dot(mi));
+    }
+    for (mut row, s) in b.rows_mut().into_iter().zip(shift.iter()) {
+        row -= *s;
+    }
     let trace_x: f64 = sq.iter().zip(rho2).map(|(q, r)| q / r).sum();
     let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
     let logdet = logdet_a + logdet_psi + logdet_sigma;

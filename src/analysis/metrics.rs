@@ -226,32 +226,51 @@ impl PairSums {
 /// once, so a tile's z-scored rows are one fused pass over the data.
 struct TileSet<'a, 'b> {
     xs: &'b [ArrayView2<'a, f64>],
+    /// Row r of network i is its row `orders[i][r]` (a shuffled image order), when given.
+    orders: Option<&'b [Vec<usize>]>,
     own: Vec<(Vec<f64>, Vec<f64>)>,
-    /// Sum over networks, and each network's others' row stats (`loo` sets only).
+    /// Sum over networks (in tile row order), and each network's others' row stats (`loo`
+    /// sets only).
     total: Option<Array2<f64>>,
     others: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 impl<'a, 'b> TileSet<'a, 'b> {
     fn new(xs: &'b [ArrayView2<'a, f64>], loo: bool) -> Self {
+        Self::ordered(xs, None, loo)
+    }
+
+    fn ordered(xs: &'b [ArrayView2<'a, f64>], orders: Option<&'b [Vec<usize>]>, loo: bool) -> Self {
         use rayon::prelude::*;
-        let stats = |x: &ArrayView2<f64>| -> (Vec<f64>, Vec<f64>) {
-            x.rows()
-                .into_iter()
-                .map(|r| row_stats(r.iter().copied()))
-                .unzip()
-        };
-        let own = xs.par_iter().map(stats).collect();
+        let src = |i: usize, r: usize| orders.map_or(r, |o| o[i][r]);
+        let n = xs.first().map_or(0, |x| x.nrows());
+        let own = (0..xs.len())
+            .into_par_iter()
+            .map(|i| {
+                (0..n)
+                    .map(|r| row_stats(xs[i].row(src(i, r)).iter().copied()))
+                    .unzip()
+            })
+            .collect();
         let (total, others) = if loo && !xs.is_empty() {
-            let total = sum_all(xs);
+            let mut total = Array2::<f64>::zeros(xs[0].raw_dim());
+            for (i, x) in xs.iter().enumerate() {
+                for (r, mut t) in total.rows_mut().into_iter().enumerate() {
+                    t += &x.row(src(i, r));
+                }
+            }
             // zrows is scale-free, so the others' sum stands for their mean.
-            let others = xs
-                .par_iter()
-                .map(|x| {
-                    x.rows()
+            let others = (0..xs.len())
+                .into_par_iter()
+                .map(|i| {
+                    total
+                        .rows()
                         .into_iter()
-                        .zip(total.rows())
-                        .map(|(r, t)| row_stats(t.iter().zip(r.iter()).map(|(a, b)| a - b)))
+                        .enumerate()
+                        .map(|(r, t)| {
+                            let x = xs[i].row(src(i, r));
+                            row_stats(t.iter().zip(x.iter()).map(|(a, b)| a - b))
+                        })
                         .unzip()
                 })
                 .collect();
@@ -261,6 +280,7 @@ impl<'a, 'b> TileSet<'a, 'b> {
         };
         TileSet {
             xs,
+            orders,
             own,
             total,
             others,
@@ -271,13 +291,14 @@ impl<'a, 'b> TileSet<'a, 'b> {
     fn tile(&self, ra: std::ops::Range<usize>, rb: std::ops::Range<usize>) -> Array2<f64> {
         let mut acc = Array2::<f64>::zeros((ra.len(), rb.len()));
         for (i, x) in self.xs.iter().enumerate() {
+            let src = |r: usize| self.orders.map_or(r, |o| o[i][r]);
             // Widths may differ between networks (the within-network set).
             let mut za = Array2::<f64>::zeros((ra.len(), x.ncols()));
             let mut zb = Array2::<f64>::zeros((rb.len(), x.ncols()));
             let (mean, inv) = &self.own[i];
             for (r, mut dst) in ra.clone().zip(za.rows_mut()) {
                 let (m, k) = (mean[r], inv[r]);
-                dst.zip_mut_with(&x.row(r), |d, &v| *d = (v - m) * k);
+                dst.zip_mut_with(&x.row(src(r)), |d, &v| *d = (v - m) * k);
             }
             match &self.total {
                 Some(t) => {
@@ -286,14 +307,14 @@ impl<'a, 'b> TileSet<'a, 'b> {
                         let (m, k) = (mean[r], inv[r]);
                         ndarray::Zip::from(&mut dst)
                             .and(&t.row(r))
-                            .and(&x.row(r))
+                            .and(&x.row(src(r)))
                             .for_each(|d, &a, &b| *d = (a - b - m) * k);
                     }
                 }
                 None => {
                     for (r, mut dst) in rb.clone().zip(zb.rows_mut()) {
                         let (m, k) = (mean[r], inv[r]);
-                        dst.zip_mut_with(&x.row(r), |d, &v| *d = (v - m) * k);
+                        dst.zip_mut_with(&x.row(src(r)), |d, &v| *d = (v - m) * k);
                     }
                 }
             }
@@ -311,7 +332,21 @@ impl<'a, 'b> TileSet<'a, 'b> {
 pub fn rsa_loo(within: &[ArrayView2<f64>], inter: &[&[ArrayView2<f64>]]) -> Vec<f64> {
     let t = within.first().map_or(0, |x| x.nrows());
     let within_set = TileSet::new(within, false);
-    rsa_tiled(t, &|ra, rb| within_set.tile(ra, rb), inter)
+    let inter_sets: Vec<TileSet> = inter.iter().map(|xs| TileSet::new(xs, true)).collect();
+    rsa_tiled(t, &|ra, rb| within_set.tile(ra, rb), &inter_sets)
+}
+
+/// [`rsa_loo`] of one inter set after reordering every network's images, network i by
+/// `orders[i]` in both sets (the chance level), without copying any network.
+pub fn rsa_loo_reordered(
+    within: &[ArrayView2<f64>],
+    inter: &[ArrayView2<f64>],
+    orders: &[Vec<usize>],
+) -> f64 {
+    let t = within.first().map_or(0, |x| x.nrows());
+    let within_set = TileSet::ordered(within, Some(orders), false);
+    let inter_set = [TileSet::ordered(inter, Some(orders), true)];
+    rsa_tiled(t, &|ra, rb| within_set.tile(ra, rb), &inter_set)[0]
 }
 
 /// [`rsa_loo`] with network `drop` left out of a mean within-network RSM already computed over
@@ -326,6 +361,7 @@ pub fn rsa_loo_without(
     let dropped = [drop];
     let own = TileSet::new(&dropped, false);
     let (mf, rest) = (m as f64, (m.max(2) - 1) as f64);
+    let inter_sets: Vec<TileSet> = inter.iter().map(|xs| TileSet::new(xs, true)).collect();
     rsa_tiled(
         within_all.nrows(),
         &|ra: std::ops::Range<usize>, rb: std::ops::Range<usize>| {
@@ -336,7 +372,7 @@ pub fn rsa_loo_without(
             w -= &own.tile(ra, rb);
             w / rest
         },
-        inter,
+        &inter_sets,
     )
 }
 
@@ -344,7 +380,7 @@ type TileFn<'f> = dyn Fn(std::ops::Range<usize>, std::ops::Range<usize>) -> Arra
 
 /// Pearson r between the strictly lower triangles of the within-network tiles `within_tile`
 /// gives and the leave-one-out inter-network RSM of each set in `inter`, over t × t.
-fn rsa_tiled(t: usize, within_tile: &TileFn<'_>, inter: &[&[ArrayView2<f64>]]) -> Vec<f64> {
+fn rsa_tiled(t: usize, within_tile: &TileFn<'_>, inter_sets: &[TileSet]) -> Vec<f64> {
     use rayon::prelude::*;
     let blocks: Vec<std::ops::Range<usize>> = (0..t)
         .step_by(RSM_TILE)
@@ -353,8 +389,7 @@ fn rsa_tiled(t: usize, within_tile: &TileFn<'_>, inter: &[&[ArrayView2<f64>]]) -
     let pairs: Vec<(usize, usize)> = (0..blocks.len())
         .flat_map(|a| (0..=a).map(move |b| (a, b)))
         .collect();
-    let inter_sets: Vec<TileSet> = inter.iter().map(|xs| TileSet::new(xs, true)).collect();
-    let zero = || vec![PairSums::default(); inter.len()];
+    let zero = || vec![PairSums::default(); inter_sets.len()];
     let sums = pairs
         .par_iter()
         .map(|&(a, b)| {

@@ -256,6 +256,13 @@ fn check_finite_results(out: PipelineOutput, name: &str) -> Result<PipelineOutpu
     }
 }
 
+/// Reports the next step after handing the previous step's freed memory back, so that it
+/// does not add to this step's peak.
+fn next_step(progress: &Progress, stage: Stage, fraction: f32) {
+    crate::memory::release_free();
+    progress.stage(stage, fraction);
+}
+
 fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
     xs.iter().map(|x| x.view()).collect()
 }
@@ -369,7 +376,7 @@ fn fit_prepared_inspect(
         init: s.init,
         center: s.center,
     };
-    progress.stage(Stage::Fit, 0.0);
+    next_step(progress, Stage::Fit, 0.0);
     let t0 = Instant::now();
     let model =
         align::fit(&names, &views(&prep.train), &opts, params, progress).map_err(|e| match e {
@@ -523,7 +530,7 @@ fn finish_inspect(
     progress: &Progress,
     inspect: Option<Inspect<'_>>,
 ) -> Result<PipelineOutput, AnalysisError> {
-    progress.stage(Stage::Metrics, 0.0);
+    next_step(progress, Stage::Metrics, 0.0);
     let mut notes = Vec::new();
     let mus: Vec<Option<&ndarray::Array1<f64>>> = model
         .mu
@@ -576,6 +583,7 @@ fn finish_inspect(
         )
     };
     drop(train);
+    crate::memory::release_free();
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -605,7 +613,7 @@ fn finish_inspect(
         shared: metrics::isc_loo(&yv),
         ..Default::default()
     };
-    progress.stage(Stage::Metrics, 0.3);
+    next_step(progress, Stage::Metrics, 0.3);
     // The headline RSA is tiled: no image × image matrix, whatever the number of test images.
     let mut rsa = if same_width {
         let r = metrics::rsa_loo(&nv, &[&nv, &yv]);
@@ -633,7 +641,7 @@ fn finish_inspect(
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
-    progress.stage(Stage::Metrics, 0.5);
+    next_step(progress, Stage::Metrics, 0.5);
     let mut isc = isc;
     // The intervals resample image × image RSMs, so they are computed up to a size where a few
     // of those stay small; beyond it the point estimates stand alone (and the note says so).
@@ -674,7 +682,7 @@ fn finish_inspect(
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
-    progress.stage(Stage::Metrics, 0.8);
+    next_step(progress, Stage::Metrics, 0.8);
     // Square W_i make the shared data a rotation of the native data (centring commutes with
     // W), so the rotation-invariant Procrustes distances are the native ones exactly.
     let rotation = model
@@ -703,7 +711,7 @@ fn finish_inspect(
         return Err(AnalysisError::Cancelled);
     }
 
-    progress.stage(Stage::Pca, 0.0);
+    next_step(progress, Stage::Pca, 0.0);
     let w = s.smooth.max(1).min(n_test);
     if w < s.smooth {
         notes.push(format!(

@@ -70,10 +70,9 @@ pub fn headline(
     rsa.chance = mean(
         (0..CHANCE_SHUFFLES_RSA as u64)
             .map(|k| {
-                // The same seed gives each network the same order in both lists.
-                let sh = shuffled(h.shared, h.seed.wrapping_add(k));
-                let nat = shuffled(h.native_all, h.seed.wrapping_add(k));
-                rsa_of(&views(&sh), &views(&nat))
+                // Each network's images in one shuffled order, native and shared alike.
+                let orders = permutations(m, n, h.seed.wrapping_add(k));
+                metrics::rsa_loo_reordered(h.native_all, h.shared, &orders)
             })
             .collect(),
     );
@@ -83,9 +82,9 @@ pub fn headline(
             isc_loo_centred(&pick(xs, keep), None)
         }))
     };
-    let native_c: Option<Vec<Array2<f64>>> = h.native.map(|xs| xs.iter().map(centred).collect());
+    // `native` is unit-centred already (its contract); no copy.
     isc.leave_one_network_out = Some(metrics::IntervalPair {
-        native: native_c.as_ref().and_then(|xs| lono(&views(xs))),
+        native: h.native.and_then(lono),
         shared: lono(&sc),
     });
     drop(shared_c);
@@ -418,23 +417,6 @@ pub fn variance_explained_weighted(
         .collect()
 }
 
-/// Each network's rows in an independent random order (seeded): what the measures give when
-/// networks see different images.
-pub fn shuffled(xs: &[ArrayView2<f64>], seed: u64) -> Vec<Array2<f64>> {
-    let n = xs.first().map_or(0, |x| x.nrows());
-    permutations(xs.len(), n, seed)
-        .iter()
-        .zip(xs)
-        .map(|(order, x)| x.select(Axis(0), order))
-        .collect()
-}
-
-/// The paper's RSA: inter-network RSM (leave-one-out) of `zs` against the mean within-network
-/// RSM of `native`, tiled (no image × image matrix).
-pub fn rsa_of(zs: &[ArrayView2<f64>], native: &[ArrayView2<f64>]) -> f64 {
-    metrics::rsa_loo(native, &[zs])[0]
-}
-
 /// `stat(l, others)` with each network l left out in turn (needs ≥ 3 networks).
 pub fn leave_one_network_out<T: Send>(
     m: usize,
@@ -577,6 +559,27 @@ mod tests {
         let want = range(&direct).expect("range");
         assert!((got[0] - want[0]).abs() < 1e-12 && (got[1] - want[1]).abs() < 1e-12);
         assert!(isc.ci95.is_some() && isc.chance.is_some());
+    }
+
+    #[test]
+    fn reordered_rsa_equals_the_dense_rsa_of_shuffled_copies() {
+        // More images than one tile, so the orders cross tile boundaries.
+        let nat: Vec<Array2<f64>> = (0..3).map(|s| data(300, 6, s)).collect();
+        let sh: Vec<Array2<f64>> = (0..3).map(|s| data(300, 4, s + 5)).collect();
+        let orders = permutations(3, 300, 11);
+        let reorder = |xs: &[Array2<f64>]| -> Vec<Array2<f64>> {
+            xs.iter()
+                .zip(&orders)
+                .map(|(x, o)| x.select(Axis(0), o))
+                .collect()
+        };
+        let (nat_s, sh_s) = (reorder(&nat), reorder(&sh));
+        let want = metrics::lower_tri_corr(
+            &metrics::inter_rsm_loo(&views(&sh_s)),
+            &metrics::mean_within_rsm(&views(&nat_s)),
+        );
+        let got = metrics::rsa_loo_reordered(&views(&nat), &views(&sh), &orders);
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     }
 
     #[test]

@@ -47,6 +47,28 @@ fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> 
     out
 }
 
+pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, alpha: f64) {
+    assert_eq!(
+        (c.nrows(), c.ncols(), a.ncols()),
+        (a.nrows(), b.ncols(), b.nrows()),
+        "matmul_add shapes"
+    );
+    if c.is_empty() || a.ncols() == 0 {
+        return;
+    }
+    if !c.is_standard_layout() {
+        c.scaled_add(alpha, &matmul(a, b));
+        return;
+    }
+    let (r, cols) = c.dim();
+    // SAFETY: `c` is a standard-layout r × cols array, exclusively borrowed here; element
+    // (j, i) of the cols × r view with strides (1, cols) is c[[i, j]] (cᵀ += alpha·bᵀaᵀ).
+    let dst =
+        unsafe { faer::MatMut::from_raw_parts_mut(c.as_mut_ptr(), cols, r, 1, cols as isize) };
+    let (at, bt) = (a.t(), b.t());
+    faer_matmul(dst, Accum::Add, view(&bt), view(&at), alpha, Par::rayon(0));
+}
+
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::rayon(0))
 }

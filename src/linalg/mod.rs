@@ -41,6 +41,11 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul(a, b)
 }
 
+/// `c += alpha · a · b` in place, on every core: sums of products need no temporaries.
+pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, alpha: f64) {
+    backend::matmul_add(c, a, b, alpha)
+}
+
 /// `a · b` on the calling thread only, for use inside per-network parallel loops.
 pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul_serial(a, b)
@@ -249,6 +254,16 @@ mod tests {
         // aᵀ·b with a transposed (column-major) view exercises the stride handling.
         let got = matmul(a.t(), b.view());
         assert_abs_diff_eq!(got, a.t().dot(&b), epsilon = 1e-12);
+        // c += alpha·aᵀb, into a standard-layout c and into a transposed (column-major) one.
+        let start = Array2::from_shape_fn((5, 3), |(i, j)| (i as f64) - 0.5 * j as f64);
+        let want = &start + &(a.t().dot(&b) * 0.25);
+        let mut c = start.clone();
+        matmul_add(&mut c, a.t(), b.view(), 0.25);
+        assert_abs_diff_eq!(c, want, epsilon = 1e-12);
+        let mut ct = start.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!ct.is_standard_layout());
+        matmul_add(&mut ct, a.t(), b.view(), 0.25);
+        assert_abs_diff_eq!(ct, want, epsilon = 1e-12);
     }
 
     #[test]
