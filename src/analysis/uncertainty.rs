@@ -89,8 +89,8 @@ pub fn headline(
     });
     drop(shared_c);
     // Without network l the mean within-network RSM is (m·W − W_l)/(m − 1): one RSM, not m − 1.
-    // Shared space only: each left-out value costs m − 1 n × n RSM products, and native RSA (an
-    // average of unaligned units) is the control, not the claim.
+    // Shared space only: each left-out value costs the lower-triangle tiles of m − 1 RSM
+    // products, and native RSA (an average of unaligned units) is the control, not the claim.
     let rsa_lono = leave_one_network_out(m, |l, keep| {
         metrics::rsa_loo_without(h.within, m, h.native_all[l], &[&pick(h.shared, keep)])[0]
     });

@@ -138,7 +138,7 @@ fn polar_by_eigh(a: ArrayView2<f64>) -> Result<Option<Array2<f64>>, LinalgError>
     let Some(&hi) = lam.last() else {
         return Ok(None);
     };
-    if hi.is_nan() || hi <= 0.0 || lam.iter().any(|l| l.is_nan()) {
+    if hi <= 0.0 || lam.iter().any(|l| l.is_nan()) {
         return Ok(None);
     }
     // Ascending, so the small ones come first.
