@@ -3,6 +3,10 @@
 
 mod cli;
 
+/// Large matrices on transparent huge pages (see `memory::HugePageAlloc`).
+#[global_allocator]
+static ALLOC: srmscope::memory::HugePageAlloc = srmscope::memory::HugePageAlloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

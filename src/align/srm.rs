@@ -245,15 +245,20 @@ pub fn fit_prob_direct(
         drop(std::mem::take(&mut s));
         crate::memory::release_free();
         // E-step, with the parameters of the previous iteration.
-        let (b, a_inv, ll) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
+        let e = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
+        let ll = e.ll;
         loglik.push(ll);
         let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
-        let post = &eye - &(&a_inv * rho0);
-        s = matmul(matmul(sigma_s.view(), post.view()).view(), b.view());
-        drop(b);
+        let post = &eye - &(&e.a_inv * rho0);
+        let to_s = matmul(sigma_s.view(), post.view());
+        s = matmul(to_s.view(), e.b.view());
+        // SSᵀ = M(BBᵀ)Mᵀ with S = MB: two k³ products instead of a k × T × k one.
+        let sst = matmul(matmul(to_s.view(), e.bbt.view()).view(), to_s.t());
+        let a_inv = e.a_inv;
+        drop(e.b);
         crate::memory::release_free();
         // M-step.
-        sigma_s = &a_inv + &(matmul(s.view(), s.t()) / tf);
+        sigma_s = &a_inv + &(symmetric(sst) / tf);
         let tau = tf * sigma_s.diag().sum();
         // Networks are independent given S: one task each.
         let updates = map_networks(m, |i| -> Result<(Array2<f64>, f64), AlignError> {
@@ -274,8 +279,7 @@ pub fn fit_prob_direct(
             break;
         }
     }
-    let (_, _, ll_final) = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
-    loglik.push(ll_final);
+    loglik.push(e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?.ll);
     Ok(ProbFit {
         w,
         s,
@@ -287,7 +291,30 @@ pub fn fit_prob_direct(
     })
 }
 
-/// B = Σ W_iᵀX̃_i/ρ_i², A⁻¹ and the log-likelihood at the given parameters (§5 steps 1–5, §6).
+/// What the E-step hands the M-step.
+struct EStep {
+    /// B = Σ W_iᵀX̃_i/ρ_i² (k × T).
+    b: Array2<f64>,
+    /// BBᵀ (k × k), symmetric.
+    bbt: Array2<f64>,
+    a_inv: Array2<f64>,
+    /// Log-likelihood at the parameters the step was given.
+    ll: f64,
+}
+
+/// The lower triangle mirrored onto the upper, so rounding cannot make Σ_s asymmetric.
+fn symmetric(mut a: Array2<f64>) -> Array2<f64> {
+    for i in 0..a.nrows() {
+        for j in 0..i {
+            let v = 0.5 * (a[[i, j]] + a[[j, i]]);
+            a[[i, j]] = v;
+            a[[j, i]] = v;
+        }
+    }
+    a
+}
+
+/// B, BBᵀ, A⁻¹ and the log-likelihood at the given parameters (§5 steps 1–5, §6).
 #[allow(clippy::too_many_arguments)]
 fn e_step(
     xs: &[ArrayView2<f64>],
@@ -298,7 +325,7 @@ fn e_step(
     sq: &[f64],
     v: &[f64],
     tf: f64,
-) -> Result<(Array2<f64>, Array2<f64>, f64), AlignError> {
+) -> Result<EStep, AlignError> {
     let lin = |e: crate::linalg::LinalgError| AlignError::Linalg(e.to_string());
     let k = sigma_s.nrows();
     let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
@@ -320,9 +347,12 @@ fn e_step(
     let trace_x: f64 = sq.iter().zip(rho2).map(|(q, r)| q / r).sum();
     let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
     let logdet = logdet_a + logdet_psi + logdet_sigma;
-    let quad = frob_dot(&b, &matmul(a_inv.view(), b.view()));
+    // tr(BᵀA⁻¹B) = ⟨A⁻¹, BBᵀ⟩: BBᵀ (a symmetric rank-k update, half a product) also gives
+    // the M-step its SSᵀ, where A⁻¹B would be a k × T product and matrix of its own.
+    let bbt = crate::linalg::gram(b.t());
+    let quad = frob_dot(&bbt, &a_inv);
     let ll = -0.5 * tf * logdet - 0.5 * trace_x + 0.5 * quad;
-    Ok((b, a_inv, ll))
+    Ok(EStep { b, bbt, a_inv, ll })
 }
 
 /// Deterministic SRM from given initial W (§7), on the route `opts` chooses. `center` subtracts

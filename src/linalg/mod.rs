@@ -198,13 +198,27 @@ pub fn gram_by_blocks(
         backend::syrk_lower_add(&mut g.view_mut(), chunk.view());
         start = end;
     }
-    // Mirror the lower triangle.
-    for i in 0..n {
+    mirror_lower(&mut g);
+    g
+}
+
+/// `aᵀa` as a full symmetric matrix, from one symmetric rank update (half a product).
+pub fn gram(a: ArrayView2<f64>) -> Array2<f64> {
+    let n = a.ncols();
+    let mut g = Array2::<f64>::zeros((n, n));
+    if a.nrows() > 0 {
+        backend::syrk_lower_add(&mut g.view_mut(), a);
+    }
+    mirror_lower(&mut g);
+    g
+}
+
+fn mirror_lower(g: &mut Array2<f64>) {
+    for i in 0..g.nrows() {
         for j in 0..i {
             g[[j, i]] = g[[i, j]];
         }
     }
-    g
 }
 
 /// Sums `f(i)` over `0..n` (one term per network) with `add`, in parallel like
