@@ -132,24 +132,26 @@ fn sum_all(xs: &[ArrayView2<f64>]) -> Array2<f64> {
     t
 }
 
-/// Mean within-network RSM.
+/// Mean within-network RSM: one symmetric rank update per network (half a product each).
 pub fn mean_within_rsm(xs: &[ArrayView2<f64>]) -> Array2<f64> {
     let n = xs[0].nrows();
     let mut acc = Array2::<f64>::zeros((n, n));
     for x in xs {
-        acc += &rsm(x, x);
+        crate::linalg::syrk_lower_add(&mut acc.view_mut(), zrows(x).t());
     }
+    crate::linalg::mirror_lower(&mut acc);
     acc / xs.len() as f64
 }
 
 /// Leave-one-out inter-network RSM: each network's patterns against the mean pattern of the
-/// others, averaged over networks (the paper's code). Needs equal widths.
+/// others, averaged over networks (the paper's code). Needs equal widths. Summed in place.
 pub fn inter_rsm_loo(xs: &[ArrayView2<f64>]) -> Array2<f64> {
     let total = sum_all(xs);
     let n = xs[0].nrows();
     let mut acc = Array2::<f64>::zeros((n, n));
     for (i, x) in xs.iter().enumerate() {
-        acc += &rsm(x, &mean_of_others(xs, &total, i).view());
+        let others = zrows(&mean_of_others(xs, &total, i).view());
+        crate::linalg::matmul_add(&mut acc, zrows(x).view(), others.t(), 1.0);
     }
     acc / xs.len() as f64
 }

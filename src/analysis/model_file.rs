@@ -135,7 +135,7 @@ pub fn fill_missing_unit_norm(
         if model.unit_norm[i].is_some() {
             continue;
         }
-        let x = select_units(model, i, &net.data.view(), &net.source)?;
+        let x = select_units(model, i, &net.data.view_f64().view(), &net.source)?;
         let x = match rows {
             Some(r) => x.select(Axis(0), r),
             None => x,
@@ -242,6 +242,7 @@ pub fn transform_dataset(
     mf: &ModelFile,
     ds: &Dataset,
 ) -> Result<(Vec<Array2<f64>>, Vec<String>), AnalysisError> {
+    super::pipeline::require_all_units(ds)?;
     let (order, note) = match_networks(&mf.model, ds)?;
     let mut notes: Vec<String> = note.into_iter().collect();
     let ordered = Dataset {
@@ -261,7 +262,7 @@ pub fn transform_dataset(
             &model,
             mf.settings.normalize,
             i,
-            &net.data.view(),
+            &net.data.view_f64().view(),
             &net.source,
         )?;
         let y = model

@@ -3,7 +3,7 @@
 use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
 use super::model_file;
 use super::pca::{self, fit_joint, moving_average};
-use super::preprocess::{normalize, split, subsample_units, take, unit_stats};
+use super::preprocess::{normalize, split, subsample_units, unit_stats};
 use super::similarity::{self, SimilarityError};
 use super::{AnalysisError, Metrics, Normalize, SceneData, Settings, Trajectory};
 use crate::align::{self, AlignOptions, Model, UnitNorm};
@@ -103,7 +103,7 @@ pub fn prepare_releasing(ds: &mut Dataset, s: &Settings) -> Result<Prepared, Ana
     let mut prep = start_prepared(ds, s)?;
     for i in 0..ds.networks.len() {
         prepare_network(&mut prep, &ds.networks[i], i, s, None)?;
-        ds.networks[i].data = Array2::zeros((0, 0));
+        ds.networks[i].data = Default::default();
     }
     Ok(prep)
 }
@@ -132,22 +132,23 @@ fn prepare_network(
     s: &Settings,
     units: Option<&[Option<Vec<usize>>]>,
 ) -> Result<(), AnalysisError> {
-    let cols = match units {
+    let stored = net.stored_units();
+    let drawn = match units {
         Some(u) => u.get(i).cloned().flatten(),
-        None => subsample_units(net.data.ncols(), s.max_units, s.seed, i),
+        None => subsample_units(stored, s.max_units, s.seed, i),
     };
-    if let Some(&bad) = cols
+    if let Some(&bad) = drawn
         .as_ref()
-        .and_then(|c| c.iter().find(|&&c| c >= net.data.ncols()))
+        .and_then(|c| c.iter().find(|&&c| c >= stored))
     {
         return Err(AnalysisError::Invalid(format!(
-            "{} has {} units but the model uses unit {bad}",
-            net.source,
-            net.data.ncols()
+            "{} has {stored} units but the model uses unit {bad}",
+            net.source
         )));
     }
-    let mut tr = take(&net.data.view(), &prep.train_idx, cols.as_deref());
-    let mut te = take(&net.data.view(), &prep.test_idx, cols.as_deref());
+    let cols = loaded_columns(net, drawn.as_deref())?;
+    let mut tr = net.data.select_f64(&prep.train_idx, cols.as_deref());
+    let mut te = net.data.select_f64(&prep.test_idx, cols.as_deref());
     check_degenerate(
         &tr,
         &te,
@@ -172,9 +173,75 @@ fn prepare_network(
     };
     prep.train.push(tr);
     prep.test.push(te);
-    prep.units_kept.push(cols);
+    prep.units_kept.push(drawn);
     prep.unit_norm.push(norm);
     Ok(())
+}
+
+/// The columns of `net.data` that hold the stored units `drawn` (None: all of them), when only
+/// some units were loaded.
+fn loaded_columns(
+    net: &crate::data::Network,
+    drawn: Option<&[usize]>,
+) -> Result<Option<Vec<usize>>, AnalysisError> {
+    let Some(loaded) = &net.units else {
+        return Ok(drawn.map(<[usize]>::to_vec));
+    };
+    let missing = |u: usize| {
+        AnalysisError::Invalid(format!(
+            "{}: unit {u} is needed but only {} of its {} units were loaded; open the files again",
+            net.source,
+            loaded.len(),
+            net.stored_units()
+        ))
+    };
+    match drawn {
+        None if loaded.len() == net.stored_units() => Ok(None),
+        None => Err(missing(
+            (0..net.stored_units())
+                .find(|u| loaded.binary_search(u).is_err())
+                .unwrap_or(0),
+        )),
+        Some(d) if d == loaded.as_slice() => Ok(None),
+        Some(d) => d
+            .iter()
+            .map(|&u| loaded.binary_search(&u).map_err(|_| missing(u)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+    }
+}
+
+/// Whether `ds` holds every unit a fit with `s` draws (false when it was loaded keeping only
+/// the units of other settings; then it must be read again).
+pub fn has_units_for(ds: &Dataset, s: &Settings) -> bool {
+    ds.networks.iter().enumerate().all(|(i, net)| {
+        net.units.is_none()
+            || loaded_columns(
+                net,
+                subsample_units(net.stored_units(), s.max_units, s.seed, i).as_deref(),
+            )
+            .is_ok()
+    })
+}
+
+/// A saved model names stored units, so applying one needs every unit loaded.
+pub fn require_all_units(ds: &Dataset) -> Result<(), AnalysisError> {
+    match ds.networks.iter().find(|n| n.units.is_some()) {
+        Some(net) => Err(AnalysisError::Invalid(format!(
+            "{}: only some of its units were loaded; a saved model needs all of them (open the \
+             files again)",
+            net.source
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Load options that keep only the units a fit with `s` uses (the viewer's open).
+pub fn keep_units_for(s: &Settings) -> crate::data::KeepUnits {
+    let (max, seed) = (s.max_units, s.seed);
+    crate::data::KeepUnits(std::sync::Arc::new(move |i, n| {
+        subsample_units(n, max, seed, i)
+    }))
 }
 
 /// Refuses data that would make every result NaN: fewer than 2 units, fewer than 2 units that
@@ -419,6 +486,7 @@ pub fn apply_model_inspect(
     inspect: Option<Inspect<'_>>,
 ) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Preprocess, 0.0);
+    require_all_units(ds)?;
     if model.w.len() != ds.networks.len() {
         return Err(AnalysisError::Invalid(format!(
             "the model maps {} networks but {} has {}",
@@ -441,7 +509,7 @@ pub fn apply_model_inspect(
     let mut test = Vec::new();
     for (i, net) in ds.networks.iter().enumerate() {
         for (rows, out) in [(&train_idx, &mut train), (&test_idx, &mut test)] {
-            let raw = net.data.select(Axis(0), rows);
+            let raw = net.data.select_f64(rows, None);
             out.push(model_file::model_input(
                 &model,
                 s.normalize,
@@ -614,20 +682,37 @@ fn finish_inspect(
         ..Default::default()
     };
     next_step(progress, Stage::Metrics, 0.3);
-    // The headline RSA is tiled: no image × image matrix, whatever the number of test images.
-    let mut rsa = if same_width {
-        let r = metrics::rsa_loo(&nv, &[&nv, &yv]);
-        NativeShared {
-            native: Some(r[0]),
-            shared: r[1],
+    // The intervals resample image × image RSMs, so they are computed up to a size where a few
+    // of those stay small; those RSMs then give the point RSA too. Beyond it, or without
+    // intervals, the headline RSA is tiled: no image × image matrix at any number of images.
+    let n_test = test_idx.len();
+    let dense = (s.bootstrap > 0 && n_test <= UNCERTAINTY_MAX_IMAGES).then(|| DenseRsms {
+        within: metrics::mean_within_rsm(&nv),
+        inter_native: same_width.then(|| metrics::inter_rsm_loo(&nv)),
+        inter_shared: metrics::inter_rsm_loo(&yv),
+    });
+    let mut rsa = match &dense {
+        Some(d) => NativeShared {
+            native: d
+                .inter_native
+                .as_ref()
+                .map(|a| metrics::lower_tri_corr(a, &d.within)),
+            shared: metrics::lower_tri_corr(&d.inter_shared, &d.within),
             ..Default::default()
+        },
+        None if same_width => {
+            let r = metrics::rsa_loo(&nv, &[&nv, &yv]);
+            NativeShared {
+                native: Some(r[0]),
+                shared: r[1],
+                ..Default::default()
+            }
         }
-    } else {
-        NativeShared {
+        None => NativeShared {
             native: None,
             shared: metrics::rsa_loo(&nv, &[&yv])[0],
             ..Default::default()
-        }
+        },
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
     if let Some(f) = inspect {
@@ -643,15 +728,7 @@ fn finish_inspect(
     }
     next_step(progress, Stage::Metrics, 0.5);
     let mut isc = isc;
-    // The intervals resample image × image RSMs, so they are computed up to a size where a few
-    // of those stay small; beyond it the point estimates stand alone (and the note says so).
-    let n_test = test_idx.len();
-    let ve_ci95 = if s.bootstrap == 0 {
-        None
-    } else if n_test <= UNCERTAINTY_MAX_IMAGES {
-        let within = metrics::mean_within_rsm(&nv);
-        let inter_native = same_width.then(|| metrics::inter_rsm_loo(&nv));
-        let inter_shared = metrics::inter_rsm_loo(&yv);
+    let ve_ci95 = if let Some(d) = &dense {
         let test_c: Vec<Array2<f64>> = test
             .iter()
             .zip(&mus)
@@ -664,9 +741,9 @@ fn finish_inspect(
                 shared: &yv,
                 test: &views(&test),
                 test_c: &views(&test_c),
-                within: &within,
-                inter_native: inter_native.as_ref(),
-                inter_shared: &inter_shared,
+                within: &d.within,
+                inter_native: d.inter_native.as_ref(),
+                inter_shared: &d.inter_shared,
                 resamples: s.bootstrap,
                 seed: s.seed,
             },
@@ -674,11 +751,14 @@ fn finish_inspect(
             &mut rsa,
         )
     } else {
-        notes.push(format!(
-            "no intervals or chance levels: {n_test} held-out images (at most {UNCERTAINTY_MAX_IMAGES})"
-        ));
+        if s.bootstrap > 0 {
+            notes.push(format!(
+                "no intervals or chance levels: {n_test} held-out images (at most {UNCERTAINTY_MAX_IMAGES})"
+            ));
+        }
         None
     };
+    drop(dense);
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -827,6 +907,13 @@ fn finish_inspect(
         units_kept,
         notes,
     })
+}
+
+/// The image × image RSMs behind the headline RSA and its intervals.
+struct DenseRsms {
+    within: Array2<f64>,
+    inter_native: Option<Array2<f64>>,
+    inter_shared: Array2<f64>,
 }
 
 /// Every pairwise measure, native and shared, keyed as `similarity::MEASURES`.

@@ -147,15 +147,6 @@ pub fn split(
     (train, test)
 }
 
-/// Rows `idx` (and optionally columns `cols`) of `x` as a new matrix.
-pub fn take(x: &ArrayView2<f64>, rows: &[usize], cols: Option<&[usize]>) -> Array2<f64> {
-    let r = x.select(Axis(0), rows);
-    match cols {
-        Some(c) => r.select(Axis(1), c),
-        None => r,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ pub struct Bench {
     drawn_at_end: u64,
     failed: Option<String>,
     ready_since: Option<Instant>,
+    started: Instant,
+    fit_s: Option<f64>,
     /// Filled when finished: the printed report, or why it failed.
     pub outcome: Arc<Mutex<Option<Result<BenchReport, String>>>>,
 }
@@ -37,6 +39,10 @@ pub struct BenchReport {
     pub gl_frames: u64,
     /// Median CPU time of the UI pass alone (layout, picking, panels), without painting.
     pub ui_median_ms: f64,
+    /// Seconds from the window's creation to the first frame with the data on screen (load,
+    /// fit, metrics, PCA), and the fit's own seconds.
+    pub ready_after_s: f64,
+    pub fit_s: Option<f64>,
 }
 
 impl std::fmt::Display for BenchReport {
@@ -52,7 +58,16 @@ impl std::fmt::Display for BenchReport {
             self.max_ms,
             self.gl_frames,
             self.ui_median_ms
-        )
+        )?;
+        write!(
+            f,
+            "; data on screen {:.1} s after start",
+            self.ready_after_s
+        )?;
+        if let Some(fit) = self.fit_s {
+            write!(f, " (fit {fit:.1} s)")?;
+        }
+        Ok(())
     }
 }
 
@@ -67,8 +82,15 @@ impl Bench {
             drawn_at_end: 0,
             failed: None,
             ready_since: None,
+            started: Instant::now(),
+            fit_s: None,
             outcome: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The fit's seconds, for the report.
+    pub fn note_fit(&mut self, seconds: f64) {
+        self.fit_s = Some(seconds);
     }
 
     /// Loading failed: stop and report it.
@@ -111,6 +133,8 @@ impl Bench {
         if self.intervals_ms.len() >= self.target {
             let mut report = summarize(&self.intervals_ms, self.drawn_at_end.saturating_sub(start));
             report.ui_median_ms = summarize(&self.ui_ms, 0).median_ms;
+            report.ready_after_s = since.duration_since(self.started).as_secs_f64();
+            report.fit_s = self.fit_s;
             self.finish(Ok(report));
             return true;
         }
@@ -147,6 +171,8 @@ pub fn summarize(intervals_ms: &[f64], gl_frames: u64) -> BenchReport {
         max_ms: v.last().copied().unwrap_or(0.0),
         gl_frames,
         ui_median_ms: 0.0,
+        ready_after_s: 0.0,
+        fit_s: None,
     }
 }
 

@@ -439,7 +439,10 @@ impl ViewerApp {
             }
             if let Some(l) = &slot.loaded {
                 let (inputs, dataset) = (l.inputs.clone(), l.dataset.clone());
-                self.worker.fit(id, inputs, Some(dataset), settings.clone());
+                // Loaded with only the previous settings' units: read the files again.
+                let reuse = crate::analysis::pipeline::has_units_for(&dataset, &settings)
+                    .then_some(dataset);
+                self.worker.fit(id, inputs, reuse, settings.clone());
                 any = true;
             } else if let Some(inputs) = slot.pending.clone() {
                 self.worker.fit(id, inputs, None, settings.clone());
@@ -572,7 +575,7 @@ impl ViewerApp {
             .dataset
             .networks
             .iter()
-            .map(|n| n.data.ncols())
+            .map(|n| n.stored_units())
             .collect();
         if let Some(why) = summary.mismatch(&loaded.names(), &units) {
             self.state.banner(
@@ -858,11 +861,18 @@ impl ViewerApp {
             if ready && !self.state.playback.playing() {
                 self.state.playback.apply(PlaybackCommand::Play);
             }
+            if let Some(l) = &self.state.primary.loaded {
+                bench.note_fit(l.output.metrics.fit_seconds);
+            }
             let ui_ms = frame_start.elapsed().as_secs_f64() * 1000.0;
             if bench.frame(ready, drawn, frame_start, ui_ms) {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            ctx.request_repaint();
+            // Until the data are on screen the bench waits like a user would: spinning frames
+            // here would take a core from the fit (llvmpipe paints on the CPU).
+            if ready {
+                ctx.request_repaint();
+            }
         }
         if changed || self.state.playback.needs_repaint() {
             ctx.request_repaint();

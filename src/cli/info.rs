@@ -38,13 +38,19 @@ pub fn run(a: InfoArgs) -> Result<()> {
     for n in &ds.networks {
         let count = n.data.len().max(1) as f64;
         let (mut lo, mut hi, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
-        for &v in n.data.iter() {
+        for v in n.data.values() {
             lo = lo.min(v);
             hi = hi.max(v);
             sum += v;
         }
         let mean = sum / count;
-        let sd = (n.data.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / count).sqrt();
+        let sd = (n
+            .data
+            .values()
+            .map(|v| (v - mean) * (v - mean))
+            .sum::<f64>()
+            / count)
+            .sqrt();
         let shape = format!("{}×{}", n.data.nrows(), n.data.ncols());
         println!(
             "  {:<16} {:>14} {:>7} {:>11.4e} {:>11.4e} {:>11.4e} {:>11.4e}  {}",

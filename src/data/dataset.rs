@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use ndarray::Array2;
+use super::Activations;
 
 use super::class_names::class_name;
 use super::images::ImageSet;
@@ -14,14 +14,27 @@ use super::images::ImageSet;
 pub struct Network {
     /// Display name: the file stem or the npz array name.
     pub name: String,
-    /// Activations, images × units, as f64.
-    pub data: Array2<f64>,
+    /// Activations, images × units, in the stored precision (float32 files stay float32).
+    pub data: Activations,
     /// Where it came from: `path` or `path:array`, for messages.
     pub source: String,
     /// The stored dtype (numpy descr, e.g. `<f4`).
     pub dtype: String,
     /// The stored shape before flattening to 2D.
     pub original_shape: Vec<usize>,
+    /// The stored units `data` holds, in order, when only some were loaded
+    /// ([`super::LoadOptions::keep_units`]); None: all of them.
+    pub units: Option<Vec<usize>>,
+}
+
+impl Network {
+    /// Units per image in the file (`data` may hold fewer, see `units`).
+    pub fn stored_units(&self) -> usize {
+        match &self.units {
+            None => self.data.ncols(),
+            Some(_) => self.original_shape.iter().skip(1).product(),
+        }
+    }
 }
 
 /// Several networks recorded on the same ordered images, plus optional class labels.

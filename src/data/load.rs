@@ -20,6 +20,7 @@ use super::files::{extension, file_kind, open, open_sized};
 use super::limits::{memory_limit, ANNOUNCE_BYTES};
 use super::npy::{self, check_available, read_values, reorder, Header, Kind, Values, Want};
 use super::npz::{drain, member, open_zip};
+use super::Activations;
 
 /// Knobs for [`load_with`].
 #[derive(Clone, Debug)]
@@ -30,6 +31,20 @@ pub struct LoadOptions {
     /// at least `announce_bytes`, so a small compressed file that inflates hugely is no surprise.
     pub announce: Option<fn(&str)>,
     pub announce_bytes: u64,
+    /// Keeps only some units of each network: given (network index, stored units), the sorted
+    /// units to keep, or None for all. The rest are dropped as each array is read, so a viewer
+    /// that analyses 1000 of 4096 units never holds the other 3096.
+    pub keep_units: Option<KeepUnits>,
+}
+
+/// See [`LoadOptions::keep_units`].
+#[derive(Clone)]
+pub struct KeepUnits(pub std::sync::Arc<dyn Fn(usize, usize) -> Option<Vec<usize>> + Send + Sync>);
+
+impl std::fmt::Debug for KeepUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeepUnits(..)")
+    }
 }
 
 impl Default for LoadOptions {
@@ -38,6 +53,7 @@ impl Default for LoadOptions {
             max_bytes: memory_limit(),
             announce: None,
             announce_bytes: ANNOUNCE_BYTES,
+            keep_units: None,
         }
     }
 }
@@ -508,13 +524,40 @@ impl<'o> Loader<'o> {
                         reason: format!("internal error: {e}"),
                     }
                 })?;
-                self.push_network(name, what, &h, data);
+                let units = self.kept_units(n_units);
+                let data = match &units {
+                    Some(cols) => data.select(ndarray::Axis(1), cols),
+                    None => data,
+                };
+                let data = if exact_in_f32(&h) {
+                    // Decoded through f64 from values f32 holds exactly: no rounding.
+                    Activations::F32(data.mapv(|v| v as f32))
+                } else {
+                    Activations::F64(data)
+                };
+                self.push_network(name, what, &h, data, units);
             }
         }
         Ok(())
     }
 
-    fn push_network(&mut self, name: String, what: &str, h: &Header, data: Array2<f64>) {
+    /// The units [`LoadOptions::keep_units`] keeps of the next network (None: all); indices
+    /// beyond the stored count are ignored.
+    fn kept_units(&self, n_units: usize) -> Option<Vec<usize>> {
+        let pick = self.opts.keep_units.as_ref()?;
+        let mut cols = (pick.0)(self.networks.len(), n_units)?;
+        cols.retain(|&c| c < n_units);
+        (cols.len() < n_units).then_some(cols)
+    }
+
+    fn push_network(
+        &mut self,
+        name: String,
+        what: &str,
+        h: &Header,
+        data: Activations,
+        units: Option<Vec<usize>>,
+    ) {
         let mut unique = name.clone();
         let mut k = 2;
         while self.networks.iter().any(|n| n.name == unique) {
@@ -530,12 +573,17 @@ impl<'o> Loader<'o> {
             self.notes.push(format!(
                 "{unique}: flattened {} to {}",
                 npy::fmt_shape(&h.shape),
-                npy::fmt_shape(&[data.nrows(), data.ncols()])
+                npy::fmt_shape(&[data.nrows(), h.shape[1..].iter().product()])
             ));
         }
         if h.descr.kind != Kind::Float {
+            let to = if exact_in_f32(h) {
+                "float32"
+            } else {
+                "float64"
+            };
             self.notes
-                .push(format!("{unique}: converted {} to float64", h.descr_text));
+                .push(format!("{unique}: converted {} to {to}", h.descr_text));
         }
         self.networks.push(Network {
             name: unique,
@@ -543,6 +591,7 @@ impl<'o> Loader<'o> {
             source: what.to_string(),
             dtype: h.descr_text.clone(),
             original_shape: h.shape.clone(),
+            units,
         });
     }
 
@@ -617,8 +666,10 @@ impl<'o> Loader<'o> {
                 });
             }
         }
+        // Only the kept units stay (the whole array passes through while it is read).
+        let kept = self.kept_units(n_units).map_or(n_units, |c| c.len());
         let needed = (n_images as u64)
-            .checked_mul(n_units as u64)
+            .checked_mul(kept as u64)
             .and_then(|c| c.checked_mul(8))
             .filter(|_| n_images.checked_mul(n_units).is_some());
         let Some(needed) = needed else {
@@ -683,6 +734,16 @@ impl<'o> Loader<'o> {
         }
         self.used = total;
         Ok(count)
+    }
+}
+
+/// Whether every value of this dtype is a float32 (float16/32, bools, 8- and 16-bit integers).
+fn exact_in_f32(h: &Header) -> bool {
+    match h.descr.kind {
+        Kind::Float => h.descr.size <= 4,
+        Kind::Bool => true,
+        Kind::Int | Kind::UInt => h.descr.size <= 2,
+        Kind::Unicode => false,
     }
 }
 

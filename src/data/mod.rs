@@ -4,10 +4,12 @@
 //!
 //! Rooms: `npy` (format: header, decoding, reading, writing) and `npz` (zip plumbing, read and
 //! write) are the formats; `files` opens inputs safely, `limits` probes memory; `dataset` holds
-//! the [`Dataset`] type and its naming; `load` turns inputs into a `Dataset`; `embedded` holds the
+//! the [`Dataset`] type and its naming, `activations` a network's values in their stored
+//! precision; `load` turns inputs into a `Dataset`; `embedded` holds the
 //! demo bytes and [`demo`] loads them; `images`, `class_names` and `extras` are the optional
 //! side arrays; [`output`] is the one atomic writer; [`study`] the study manifest.
 
+mod activations;
 mod class_names;
 mod dataset;
 pub mod demo;
@@ -23,6 +25,7 @@ mod npz;
 pub mod output;
 pub mod study;
 
+pub use activations::Activations;
 pub use class_names::{class_name, read_class_names_file};
 pub use dataset::{Dataset, Network};
 pub use demo::{load_demo, DEMOS};
@@ -30,7 +33,7 @@ pub use error::{fmt_bytes, DataError};
 pub use extras::attach;
 pub use images::{read_images_file, ImageSet, MAX_SIDE};
 pub use limits::{memory_limit, ANNOUNCE_BYTES, FALLBACK_MEMORY_LIMIT};
-pub use load::{load, load_npz_bytes, load_with, LoadOptions};
+pub use load::{load, load_npz_bytes, load_with, KeepUnits, LoadOptions};
 pub use npy::{read_npy, read_npy_bytes, write_npy_array_atomic, write_npy_atomic, NpyArray};
 pub use npz::{read_npz, read_npz_bytes, read_npz_f64, write_npz_atomic};
 pub use output::{check_output, output_target, write_atomic, AtomicFile};

@@ -213,7 +213,13 @@ pub fn gram(a: ArrayView2<f64>) -> Array2<f64> {
     g
 }
 
-fn mirror_lower(g: &mut Array2<f64>) {
+/// Lower triangle (diagonal included) of `c += aᵀa`; the upper triangle is left untouched.
+pub fn syrk_lower_add(c: &mut ndarray::ArrayViewMut2<f64>, a: ArrayView2<f64>) {
+    backend::syrk_lower_add(c, a)
+}
+
+/// Copies the lower triangle onto the upper.
+pub fn mirror_lower(g: &mut Array2<f64>) {
     for i in 0..g.nrows() {
         for j in 0..i {
             g[[j, i]] = g[[i, j]];

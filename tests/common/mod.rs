@@ -39,6 +39,7 @@ pub fn planted(m: usize, units: &[usize], k: usize, t: usize, noise: f64, seed: 
                 source: format!("synthetic:net{i}"),
                 dtype: "<f8".into(),
                 original_shape: vec![t, v],
+                units: None,
             }
         })
         .collect();

@@ -88,7 +88,7 @@ fn data_summary(ui: &mut egui::Ui, state: &AppState) {
         );
         return;
     }
-    let units: Vec<usize> = d.networks.iter().map(|n| n.data.ncols()).collect();
+    let units: Vec<usize> = d.networks.iter().map(|n| n.stored_units()).collect();
     let same = units.windows(2).all(|w| w.first() == w.last());
     let units_text = match (same, units.first()) {
         (true, Some(u)) => format!("{u} units each"),
@@ -159,7 +159,7 @@ fn row(ui: &mut egui::Ui, label: &str, tip: &str, add: impl FnOnce(&mut egui::Ui
 }
 
 fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
-    let min_units = loaded.and_then(|l| l.dataset.networks.iter().map(|n| n.data.ncols()).min());
+    let min_units = loaded.and_then(|l| l.dataset.networks.iter().map(|n| n.stored_units()).min());
     egui::Grid::new("settings_grid").num_columns(2).spacing([10.0, 6.0]).striped(false).show(ui, |ui| {
         row(ui, "Algorithm", "How the networks are aligned", |ui, l| {
             egui::ComboBox::from_id_salt("algo").selected_text(s.algo.label()).show_ui(ui, |ui| {

@@ -349,6 +349,29 @@ fn jobs(ui: &mut egui::Ui, worker: &Worker, cmds: &mut Vec<AppCommand>) {
         .on_hover_text(job.status());
     }
     if !jobs.is_empty() {
-        ui.add(egui::Spinner::new());
+        slow_spinner(ui);
     }
+}
+
+/// A busy indicator that redraws 8 times a second. egui's `Spinner` asks for every frame, and
+/// with a software renderer (llvmpipe) those frames took most of a core from the fit it was
+/// waiting for: a 43 s fit took 90 s in the viewer.
+fn slow_spinner(ui: &mut egui::Ui) {
+    const STEP: std::time::Duration = std::time::Duration::from_millis(125);
+    let size = 14.0;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    let t = ui.input(|i| i.time);
+    let steps = (t / STEP.as_secs_f64()).floor();
+    let start = (steps * 0.7) as f32;
+    let points: Vec<egui::Pos2> = (0..=12)
+        .map(|k| {
+            let a = start + k as f32 * 0.35;
+            rect.center() + (size * 0.4) * egui::vec2(a.cos(), a.sin())
+        })
+        .collect();
+    ui.painter().add(egui::Shape::line(
+        points,
+        egui::Stroke::new(2.0, ui.visuals().strong_text_color()),
+    ));
+    ui.ctx().request_repaint_after(STEP);
 }

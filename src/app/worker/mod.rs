@@ -533,6 +533,18 @@ impl Worker {
             move |msg| JobResult::Fitted(slot, Err(format!("internal error: {msg}"))),
             move |progress| {
                 let start = Instant::now();
+                // A model names stored units: read every unit when only some were loaded.
+                let dataset = match crate::analysis::pipeline::require_all_units(&dataset) {
+                    Ok(()) => dataset,
+                    Err(_) => match crate::data::load(&inputs, None) {
+                        Ok(mut full) => {
+                            full.images = dataset.images.clone();
+                            full.class_names = dataset.class_names.clone();
+                            Arc::new(full)
+                        }
+                        Err(e) => return JobResult::Fitted(slot, Err(e.to_string())),
+                    },
+                };
                 let result = crate::analysis::pipeline::apply_model(
                     &dataset,
                     &settings,
@@ -596,7 +608,13 @@ fn load_and_fit(
         Some(d) => d,
         None => {
             progress.stage(Stage::Load, 0.0);
-            let mut d = crate::data::load(&inputs, None).map_err(|e| e.to_string())?;
+            // Only the units this fit uses are read into memory; a refit with other unit
+            // settings reads the files again (see `has_units_for`).
+            let opts = crate::data::LoadOptions {
+                keep_units: Some(crate::analysis::pipeline::keep_units_for(&settings)),
+                ..Default::default()
+            };
+            let mut d = crate::data::load_with(&inputs, None, &opts).map_err(|e| e.to_string())?;
             if let Some(x) = extra {
                 crate::data::attach(&mut d, x.images.as_deref(), x.class_names.as_deref());
             }
