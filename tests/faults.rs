@@ -47,7 +47,7 @@ fn planted_files(dir: &Path, t: usize) -> Vec<String> {
     let mut out = Vec::new();
     for (name, net) in ["a", "b", "c"].iter().zip(&ds.networks) {
         let p = dir.join(format!("{name}.npy"));
-        write_npy_atomic(&p, &net.data).unwrap();
+        write_npy_atomic(&p, &net.data.to_f64()).unwrap();
         out.push(p.display().to_string());
     }
     out
@@ -149,7 +149,7 @@ fn d2_output_that_is_an_input_is_refused() {
     let arrays: Vec<(String, NpyArray)> = ds
         .networks
         .iter()
-        .map(|n| (n.name.clone(), NpyArray::from_f64(&n.data)))
+        .map(|n| (n.name.clone(), NpyArray::from_f64(&n.data.to_f64())))
         .collect();
     write_npz_atomic(&npz, &arrays).unwrap();
     let before = std::fs::read(&npz).unwrap();
@@ -307,7 +307,7 @@ fn d5_degenerate_inputs_are_refused_never_nan() {
     assert!(e.contains("at least 2 units"), "{e}");
     // An all-constant network.
     let mut ds = common::planted(3, &[8], 3, 60, 0.1, 3);
-    ds.networks[1].data.fill(2.5);
+    ds.networks[1].data.as_f64_mut().unwrap().fill(2.5);
     for normalize in [Normalize::Row, Normalize::Unit, Normalize::None] {
         let s = Settings {
             normalize,
@@ -318,7 +318,12 @@ fn d5_degenerate_inputs_are_refused_never_nan() {
     }
     // Row z-scoring of an image that is constant across units.
     let mut ds = common::planted(3, &[8], 3, 60, 0.1, 3);
-    ds.networks[0].data.row_mut(7).fill(1.0);
+    ds.networks[0]
+        .data
+        .as_f64_mut()
+        .unwrap()
+        .row_mut(7)
+        .fill(1.0);
     let e = fit_error(&ds, &Settings::default());
     assert!(e.contains("image 7") && e.contains("--normalize"), "{e}");
     // --max-units 1, through the binary.
@@ -550,7 +555,7 @@ fn d7_interrupt_and_stale_temp_files_leave_nothing() {
     let mut files = Vec::new();
     for (i, net) in ds.networks.iter().enumerate() {
         let p = dir.path().join(format!("n{i}.npy"));
-        write_npy_atomic(&p, &net.data).unwrap();
+        write_npy_atomic(&p, &net.data.to_f64()).unwrap();
         files.push(p.display().to_string());
     }
     // What a KILLed run leaves: a temp file named with a pid that no longer exists.
@@ -833,7 +838,7 @@ fn d11_messages_are_single_exact_and_printable() {
     let mut arrays: Vec<(String, NpyArray)> = ds
         .networks
         .iter()
-        .map(|n| (n.name.clone(), NpyArray::from_f64(&n.data)))
+        .map(|n| (n.name.clone(), NpyArray::from_f64(&n.data.to_f64())))
         .collect();
     let labels = ds.labels.clone().unwrap();
     arrays.push((
@@ -853,7 +858,7 @@ fn d11_messages_are_single_exact_and_printable() {
     std::fs::create_dir(&four).unwrap();
     let four_files = planted_files(&four, 40);
     let d = common::planted(1, &[5], 3, 40, 0.1, 2);
-    write_npy_atomic(&four.join("d.npy"), &d.networks[0].data).unwrap();
+    write_npy_atomic(&four.join("d.npy"), &d.networks[0].data.to_f64()).unwrap();
     let model = dir.path().join("m.npz");
     let o = run(&[
         "fit",
@@ -925,14 +930,17 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
     let train = common::planted(3, &[7, 6, 5], 3, 80, 0.2, 11);
     let mut new = common::planted(3, &[7, 6, 5], 3, 30, 0.2, 12);
     for net in new.networks.iter_mut() {
-        net.data.mapv_inplace(|v| 3.0 * v + 5.0);
+        net.data
+            .as_f64_mut()
+            .unwrap()
+            .mapv_inplace(|v| 3.0 * v + 5.0);
     }
     let write = |ds: &srmscope::data::Dataset, name: &str| -> PathBuf {
         let p = dir.path().join(name);
         let arrays: Vec<(String, NpyArray)> = ds
             .networks
             .iter()
-            .map(|n| (n.name.clone(), NpyArray::from_f64(&n.data)))
+            .map(|n| (n.name.clone(), NpyArray::from_f64(&n.data.to_f64())))
             .collect();
         write_npz_atomic(&p, &arrays).unwrap();
         p
@@ -961,7 +969,10 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
     // Training split as the fit made it, then plain arithmetic.
     let (train_idx, _) = srmscope::analysis::preprocess::split(80, None, 0.2, 0);
     for (i, net) in new.networks.iter().enumerate() {
-        let tr = train.networks[i].data.select(ndarray::Axis(0), &train_idx);
+        let tr = train.networks[i]
+            .data
+            .view_f64()
+            .select(ndarray::Axis(0), &train_idx);
         let n = tr.nrows() as f64;
         let mean = tr.mean_axis(ndarray::Axis(0)).unwrap();
         let std = tr.map_axis(ndarray::Axis(0), |c| {
@@ -971,7 +982,7 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
         let stored = mf.model.unit_norm[i].as_ref().unwrap();
         approx::assert_abs_diff_eq!(stored.mean, mean, epsilon = 1e-10);
         approx::assert_abs_diff_eq!(stored.std, std, epsilon = 1e-10);
-        let z = (&net.data - &mean) / &std;
+        let z = (&net.data.view_f64() - &mean) / &std;
         let expect = (&z - &mf.model.mu[i]).dot(&mf.model.w[i]);
         let got = cli
             .iter()
@@ -994,7 +1005,7 @@ fn transform_uses_training_unit_statistics_in_cli_and_viewer() {
             &mf.model,
             settings.normalize,
             i,
-            &net.data.view(),
+            &net.data.view_f64().view(),
             &net.source,
         )
         .unwrap();
@@ -1098,6 +1109,7 @@ fn d12_large_arrays_are_announced_before_inflating() {
         announce: Some(remember),
         announce_bytes: 100_000,
         max_bytes: 300_000,
+        keep_units: None,
     };
     // a fits and is announced; b would pass the cap and is refused before it is inflated.
     let e = srmscope::data::load_with(&[s(&npz).to_string()], None, &opts).unwrap_err();

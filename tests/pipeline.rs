@@ -169,7 +169,8 @@ fn one_network_is_refused() {
 #[test]
 fn transform_subject_maps_a_left_out_network() {
     let ds = common::planted(4, &[30], 5, 400, 0.3, 8);
-    let train: Vec<_> = ds.networks[1..].iter().map(|n| n.data.view()).collect();
+    let owned: Vec<_> = ds.networks[1..].iter().map(|n| n.data.view_f64()).collect();
+    let train: Vec<_> = owned.iter().map(|x| x.view()).collect();
     let names: Vec<String> = ds.networks[1..].iter().map(|n| n.name.clone()).collect();
     let opts = srmscope::align::AlignOptions {
         algo: Algo::Prob,
@@ -181,13 +182,19 @@ fn transform_subject_maps_a_left_out_network() {
         center: Center::On,
     };
     let model = silent(|p| srmscope::align::fit(&names, &train, &opts, String::new(), p)).unwrap();
-    let w0 = srmscope::align::srm::transform_subject(ds.networks[0].data.view(), &model.s, true)
-        .unwrap();
+    let w0 = srmscope::align::srm::transform_subject(
+        ds.networks[0].data.view_f64().view(),
+        &model.s,
+        true,
+    )
+    .unwrap();
     assert_orthonormal(&w0);
-    let x0 = &ds.networks[0].data;
+    let x0 = &ds.networks[0].data.to_f64();
     let mu0 = x0.mean_axis(ndarray::Axis(0)).unwrap();
     let y0 = (x0 - &mu0).dot(&w0);
-    let y1 = model.transform(0, ds.networks[1].data.view()).unwrap();
+    let y1 = model
+        .transform(0, ds.networks[1].data.view_f64().view())
+        .unwrap();
     let isc = srmscope::analysis::metrics::isc_loo(&[y0.view(), y1.view()]);
     assert!(isc > 0.9, "left-out network ISC {isc}");
 }
@@ -321,4 +328,66 @@ fn streamed_and_tiled_metrics_equal_the_dense_formulas() {
         owned.metrics.variance_explained.test,
         out.metrics.variance_explained.test
     );
+}
+
+#[test]
+fn loading_only_the_fitted_units_gives_the_same_fit() {
+    // 3 networks of 24 units; the fit keeps 10 of each, so the viewer reads only those.
+    let ds = common::planted(3, &[24], 4, 300, 0.3, 21);
+    let tmp = tempfile::tempdir().unwrap();
+    let files: Vec<String> = ds
+        .networks
+        .iter()
+        .map(|n| {
+            let p = tmp.path().join(format!("{}.npy", n.name));
+            srmscope::data::write_npy_atomic(&p, &n.data.to_f64()).unwrap();
+            p.to_string_lossy().into_owned()
+        })
+        .collect();
+    let s = Settings {
+        max_units: Some(10),
+        bootstrap: 20,
+        ..Settings::default()
+    };
+    let opts = srmscope::data::LoadOptions {
+        keep_units: Some(analysis::pipeline::keep_units_for(&s)),
+        ..Default::default()
+    };
+    let part = srmscope::data::load_with(&files, None, &opts).unwrap();
+    let full = srmscope::data::load(&files, None).unwrap();
+    for (i, (p, f)) in part.networks.iter().zip(&full.networks).enumerate() {
+        let kept = p.units.clone().expect("units kept at load");
+        assert_eq!(p.data.dim(), (300, 10));
+        assert_eq!((p.stored_units(), f.stored_units()), (24, 24));
+        let want = f.data.view_f64().select(ndarray::Axis(1), &kept);
+        assert_eq!(p.data.view_f64(), want, "network {i}");
+    }
+    let a = silent(|p| analysis::run(&part, &s, p)).unwrap();
+    let b = silent(|p| analysis::run(&full, &s, p)).unwrap();
+    assert_eq!(a.units_kept, b.units_kept);
+    // Equal data; only the products' memory alignment (and so rounding) may differ.
+    for (wa, wb) in a.model.w.iter().zip(&b.model.w) {
+        approx::assert_abs_diff_eq!(wa, wb, epsilon = 1e-10);
+    }
+    approx::assert_abs_diff_eq!(a.metrics.isc.shared, b.metrics.isc.shared, epsilon = 1e-10);
+    approx::assert_abs_diff_eq!(a.metrics.rsa.shared, b.metrics.rsa.shared, epsilon = 1e-10);
+    // Other unit settings need the files again; a saved model needs every unit.
+    assert!(analysis::pipeline::has_units_for(&part, &s));
+    let other = Settings {
+        seed: 5,
+        ..s.clone()
+    };
+    assert!(!analysis::pipeline::has_units_for(&part, &other));
+    assert!(analysis::pipeline::has_units_for(&full, &other));
+    let e = silent(|p| analysis::run(&part, &other, p))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("were loaded") && e.contains("open the files again"),
+        "{e}"
+    );
+    let e = silent(|p| analysis::pipeline::apply_model(&part, &s, b.model.clone(), p))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a saved model needs all of them"), "{e}");
 }

@@ -51,7 +51,7 @@ fn planted_data(units: &[usize], k: usize, t: usize, seed: u64) -> Vec<Array2<f6
     common::planted(units.len(), units, k, t, 0.3, seed)
         .networks
         .into_iter()
-        .map(|n| n.data)
+        .map(|n| n.data.into_f64())
         .collect()
 }
 

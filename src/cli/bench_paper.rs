@@ -55,8 +55,8 @@ pub(super) fn measure(mut cmd: Command) -> Result<Run> {
     }
     Ok(Run {
         seconds,
-        // Linux reports ru_maxrss in kB.
-        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        // ru_maxrss is in KiB; reported in MB (10⁶ bytes) like the data sizes beside it.
+        peak_rss_mb: usage.ru_maxrss as f64 * 1024.0 / 1e6,
         stdout,
     })
 }

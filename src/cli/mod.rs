@@ -247,8 +247,8 @@ pub fn peak_rss_mb() -> f64 {
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
         return 0.0;
     }
-    // Linux reports ru_maxrss in kB.
-    usage.ru_maxrss as f64 / 1024.0
+    // Linux reports ru_maxrss in KiB; this is MB (10⁶ bytes), like the data sizes printed.
+    usage.ru_maxrss as f64 * 1024.0 / 1e6
 }
 
 impl Bar {

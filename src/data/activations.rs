@@ -68,6 +68,27 @@ impl Activations {
         }
     }
 
+    /// An owned f64 copy.
+    pub fn to_f64(&self) -> Array2<f64> {
+        self.view_f64().into_owned()
+    }
+
+    /// The values as an owned f64 matrix (no copy when stored as f64).
+    pub fn into_f64(self) -> Array2<f64> {
+        match self {
+            Activations::F64(a) => a,
+            Activations::F32(a) => a.mapv(f64::from),
+        }
+    }
+
+    /// The f64 matrix, to change in place; None when stored as f32.
+    pub fn as_f64_mut(&mut self) -> Option<&mut Array2<f64>> {
+        match self {
+            Activations::F64(a) => Some(a),
+            Activations::F32(_) => None,
+        }
+    }
+
     /// Rows `rows` and (when given) units `cols`, as f64, converting only what is taken.
     pub fn select_f64(&self, rows: &[usize], cols: Option<&[usize]>) -> Array2<f64> {
         fn pick<T: Copy>(a: ArrayView2<T>, rows: &[usize], cols: Option<&[usize]>) -> Array2<T> {

@@ -35,7 +35,7 @@ pub fn planted(m: usize, units: &[usize], k: usize, t: usize, noise: f64, seed: 
             }
             Network {
                 name: format!("net{i}"),
-                data: x,
+                data: x.into(),
                 source: format!("synthetic:net{i}"),
                 dtype: "<f8".into(),
                 original_shape: vec![t, v],
