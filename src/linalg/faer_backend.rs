@@ -78,8 +78,6 @@ pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, a
     }
     rayon::scope(|scope| {
         for (j0, mut blk) in blocks {
-            let at = at;
-            let bt = bt;
             scope.spawn(move |_| {
                 let (r, len) = blk.dim();
                 let rs = blk.strides()[0];
