@@ -387,7 +387,7 @@ fn fit_prepared(
     prep: Prepared,
     progress: &Progress,
 ) -> Result<PipelineOutput, AnalysisError> {
-    fit_prepared_inspect(ds, s, prep, progress, None)
+    fit_prepared_inspect(ds, s, prep, progress, None, None)
 }
 
 fn fit_prepared_inspect(
@@ -396,6 +396,7 @@ fn fit_prepared_inspect(
     prep: Prepared,
     progress: &Progress,
     inspect: Option<Inspect<'_>>,
+    preview: Option<Preview<'_>>,
 ) -> Result<PipelineOutput, AnalysisError> {
     let names = ds.names();
     let min_units = prep.train.iter().map(|x| x.ncols()).min().unwrap_or(0);
@@ -458,7 +459,7 @@ fn fit_prepared_inspect(
         return Err(AnalysisError::Cancelled);
     }
     let mut out = check_finite_results(
-        finish_inspect(ds, s, prep, model, fit_seconds, progress, inspect)?,
+        finish_inspect(ds, s, prep, model, fit_seconds, progress, inspect, preview)?,
         &ds.name,
     )?;
     out.notes.extend(s.notes());
@@ -528,7 +529,7 @@ pub fn apply_model_inspect(
         unit_norm: model.unit_norm.clone(),
     };
     let mut out = check_finite_results(
-        finish_inspect(ds, s, prep, model, 0.0, progress, inspect)?,
+        finish_inspect(ds, s, prep, model, 0.0, progress, inspect, None)?,
         &ds.name,
     )?;
     out.notes.extend(notes);
@@ -549,6 +550,23 @@ pub struct TestSpaces<'a> {
 /// Called once per run with the held-out data, for measures beyond METRICS.json (studies).
 pub type Inspect<'i> = &'i mut dyn FnMut(&TestSpaces<'_>);
 
+/// Called once with the scene, before the measures: an output whose `metrics` hold only the
+/// objective, the fit time and the PCA variances, and whose `model` is empty.
+pub type Preview<'p> = &'p mut dyn FnMut(PipelineOutput);
+
+/// As [`run`], handing the trajectories to `preview` as soon as they exist (the viewer draws
+/// them while the measures, most of the time after a large fit, are computed).
+pub fn run_preview(
+    ds: &Dataset,
+    s: &Settings,
+    progress: &Progress,
+    preview: Preview<'_>,
+) -> Result<PipelineOutput, AnalysisError> {
+    progress.stage(Stage::Preprocess, 0.0);
+    let prep = prepare(ds, s)?;
+    fit_prepared_inspect(ds, s, prep, progress, None, Some(preview))
+}
+
 /// As [`run_owned`], handing the held-out data to `inspect` before it is freed.
 pub fn run_owned_inspect(
     mut ds: Dataset,
@@ -558,7 +576,7 @@ pub fn run_owned_inspect(
 ) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Preprocess, 0.0);
     let prep = prepare_releasing(&mut ds, s)?;
-    fit_prepared_inspect(&ds, s, prep, progress, Some(inspect))
+    fit_prepared_inspect(&ds, s, prep, progress, Some(inspect), None)
 }
 
 /// The held-out data of every network as the metrics' native space sees it (preprocessed,
@@ -586,9 +604,10 @@ pub fn finish(
     fit_seconds: f64,
     progress: &Progress,
 ) -> Result<PipelineOutput, AnalysisError> {
-    finish_inspect(ds, s, prep, model, fit_seconds, progress, None)
+    finish_inspect(ds, s, prep, model, fit_seconds, progress, None, None)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish_inspect(
     ds: &Dataset,
     s: &Settings,
@@ -597,6 +616,7 @@ fn finish_inspect(
     fit_seconds: f64,
     progress: &Progress,
     inspect: Option<Inspect<'_>>,
+    preview: Option<Preview<'_>>,
 ) -> Result<PipelineOutput, AnalysisError> {
     next_step(progress, Stage::Metrics, 0.0);
     let mut notes = Vec::new();
@@ -660,6 +680,44 @@ fn finish_inspect(
         .enumerate()
         .map(|(i, x)| project(i, x))
         .collect::<Result<Vec<_>, _>>()?;
+    // A viewer shows the trajectories as soon as they exist (after the training data are
+    // freed, so they do not add to the peak); the measures follow.
+    let early_scene = match preview {
+        Some(show) => {
+            next_step(progress, Stage::Pca, 0.0);
+            let scene = build_scene(
+                ds,
+                s,
+                &model.networks,
+                &test,
+                &mus,
+                &y_test,
+                &test_idx,
+                &mut notes,
+            )?;
+            show(PipelineOutput {
+                model: Model::default(),
+                metrics: Metrics {
+                    objective: model.objective.clone(),
+                    fit_seconds,
+                    pca_explained_variance: BeforeAfter {
+                        before: scene.evr_before,
+                        after: scene.evr_after,
+                    },
+                    ..Default::default()
+                },
+                scene: scene.clone(),
+                train_idx: train_idx.clone(),
+                test_idx: test_idx.clone(),
+                units_kept: units_kept.clone(),
+                k: model.k(),
+                notes: notes.clone(),
+            });
+            next_step(progress, Stage::Metrics, 0.0);
+            Some(scene)
+        }
+        None => None,
+    };
     let test_sq = sq_of(&test);
     let ve_test = metrics::variance_explained(&views(&test), &test_sq, &views(&y_test));
 
@@ -791,86 +849,23 @@ fn finish_inspect(
         return Err(AnalysisError::Cancelled);
     }
 
-    next_step(progress, Stage::Pca, 0.0);
-    let w = s.smooth.max(1).min(n_test);
-    if w < s.smooth {
-        notes.push(format!(
-            "smoothing window clipped from {} to {w} ({n_test} test images)",
-            s.smooth
-        ));
-    }
-    // Centre each network with its training means (as the aligned view is) so that "before"
-    // shows differences of orientation, not each network's constant offset.
-    let native_s: Vec<Array2<f64>> = test
-        .iter()
-        .zip(&mus)
-        .map(|(x, mu)| moving_average(&centered(x, *mu).view(), w))
-        .collect();
-    drop(test);
-    let shared_s: Vec<Array2<f64>> = y_test
-        .iter()
-        .map(|y| moving_average(&y.view(), w))
-        .collect();
-    drop(y_test);
-    let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
-    let before_padded = !same_width;
-    if before_padded {
-        notes.push(
-            "networks have different unit counts: the \"before\" PCA zero-pads them to the widest"
-                .into(),
-        );
-    }
-    let pca_b = fit_joint(&views(&native_s), 3).map_err(lin)?;
-    let pca_a = fit_joint(&views(&shared_s), 3).map_err(lin)?;
-    let sb: Vec<Array2<f64>> = native_s
-        .iter()
-        .map(|x| pca_b.transform(&x.view()))
-        .collect();
-    let mut sa: Vec<Array2<f64>> = shared_s
-        .iter()
-        .map(|x| pca_a.transform(&x.view()))
-        .collect();
-    // Turn the "after" view rigidly to face like the "before" view so the morph between them
-    // shows the alignment, not an arbitrary change of PCA basis.
-    if let Some(r) = view_rotation(&sa, &sb) {
-        for x in sa.iter_mut() {
-            *x = x.dot(&r);
+    let scene = match early_scene {
+        Some(scene) => scene,
+        None => {
+            next_step(progress, Stage::Pca, 0.0);
+            build_scene(
+                ds,
+                s,
+                &model.networks,
+                &test,
+                &mus,
+                &y_test,
+                &test_idx,
+                &mut notes,
+            )?
         }
-    }
-    let (gb, ga) = (pca::global_scale(&sb), pca::global_scale(&sa));
-    let trajectories: Vec<Trajectory> = model
-        .networks
-        .iter()
-        .zip(sb.iter().zip(&sa))
-        .map(|(name, (b, a))| Trajectory {
-            name: name.clone(),
-            before: pca::to_points(b, gb),
-            after: pca::to_points(a, ga),
-        })
-        .collect();
-    let n_frames = trajectories.first().map_or(0, |t| t.before.len());
-    let image_index: Vec<usize> = (0..n_frames).map(|t| test_idx[t]).collect();
-    let labels = ds.labels.as_ref().map(|l| {
-        (0..n_frames)
-            .map(|t| l[test_idx[(t + w / 2).min(n_test - 1)]])
-            .collect()
-    });
-    let before_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.before.as_slice()).collect();
-    let after_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.after.as_slice()).collect();
-    let evr = |p: &pca::JointPca| -> [f64; 3] {
-        let g = |i: usize| p.explained_variance_ratio.get(i).copied().unwrap_or(0.0);
-        [g(0), g(1), g(2)]
     };
-    let scene = SceneData {
-        disagreement_before: metrics::disagreement(&before_pts),
-        disagreement_after: metrics::disagreement(&after_pts),
-        trajectories,
-        image_index,
-        labels,
-        evr_before: evr(&pca_b),
-        evr_after: evr(&pca_a),
-        before_padded,
-    };
+    drop((test, y_test));
     let metrics = Metrics {
         objective: model.objective.clone(),
         variance_explained: TrainTest {
@@ -907,6 +902,102 @@ fn finish_inspect(
         units_kept,
         notes,
     })
+}
+
+/// Smoothing, the joint 3D PCA of the native and aligned held-out data, and the scene.
+#[allow(clippy::too_many_arguments)]
+fn build_scene(
+    ds: &Dataset,
+    s: &Settings,
+    names: &[String],
+    test: &[Array2<f64>],
+    mus: &[Option<&ndarray::Array1<f64>>],
+    y_test: &[Array2<f64>],
+    test_idx: &[usize],
+    notes: &mut Vec<String>,
+) -> Result<SceneData, AnalysisError> {
+    let n_test = test_idx.len();
+    let same_width = test.iter().all(|x| x.ncols() == test[0].ncols());
+    let w = s.smooth.max(1).min(n_test);
+    if w < s.smooth {
+        notes.push(format!(
+            "smoothing window clipped from {} to {w} ({n_test} test images)",
+            s.smooth
+        ));
+    }
+    // Centre each network with its training means (as the aligned view is) so that "before"
+    // shows differences of orientation, not each network's constant offset.
+    let native_s: Vec<Array2<f64>> = test
+        .iter()
+        .zip(mus)
+        .map(|(x, mu)| moving_average(&centered(x, *mu).view(), w))
+        .collect();
+    let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
+    let before_padded = !same_width;
+    if before_padded {
+        notes.push(
+            "networks have different unit counts: the \"before\" PCA zero-pads them to the widest"
+                .into(),
+        );
+    }
+    // One space's smoothed copies at a time.
+    let pca_b = fit_joint(&views(&native_s), 3).map_err(lin)?;
+    let sb: Vec<Array2<f64>> = native_s
+        .iter()
+        .map(|x| pca_b.transform(&x.view()))
+        .collect();
+    drop(native_s);
+    let shared_s: Vec<Array2<f64>> = y_test
+        .iter()
+        .map(|y| moving_average(&y.view(), w))
+        .collect();
+    let pca_a = fit_joint(&views(&shared_s), 3).map_err(lin)?;
+    let mut sa: Vec<Array2<f64>> = shared_s
+        .iter()
+        .map(|x| pca_a.transform(&x.view()))
+        .collect();
+    drop(shared_s);
+    // Turn the "after" view rigidly to face like the "before" view so the morph between them
+    // shows the alignment, not an arbitrary change of PCA basis.
+    if let Some(r) = view_rotation(&sa, &sb) {
+        for x in sa.iter_mut() {
+            *x = x.dot(&r);
+        }
+    }
+    let (gb, ga) = (pca::global_scale(&sb), pca::global_scale(&sa));
+    let trajectories: Vec<Trajectory> = names
+        .iter()
+        .zip(sb.iter().zip(&sa))
+        .map(|(name, (b, a))| Trajectory {
+            name: name.clone(),
+            before: pca::to_points(b, gb),
+            after: pca::to_points(a, ga),
+        })
+        .collect();
+    let n_frames = trajectories.first().map_or(0, |t| t.before.len());
+    let image_index: Vec<usize> = (0..n_frames).map(|t| test_idx[t]).collect();
+    let labels = ds.labels.as_ref().map(|l| {
+        (0..n_frames)
+            .map(|t| l[test_idx[(t + w / 2).min(n_test - 1)]])
+            .collect()
+    });
+    let before_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.before.as_slice()).collect();
+    let after_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.after.as_slice()).collect();
+    let evr = |p: &pca::JointPca| -> [f64; 3] {
+        let g = |i: usize| p.explained_variance_ratio.get(i).copied().unwrap_or(0.0);
+        [g(0), g(1), g(2)]
+    };
+    let scene = SceneData {
+        disagreement_before: metrics::disagreement(&before_pts),
+        disagreement_after: metrics::disagreement(&after_pts),
+        trajectories,
+        image_index,
+        labels,
+        evr_before: evr(&pca_b),
+        evr_after: evr(&pca_a),
+        before_padded,
+    };
+    Ok(scene)
 }
 
 /// The image × image RSMs behind the headline RSA and its intervals.

@@ -58,6 +58,8 @@ pub struct Loaded {
     pub fit_seconds: f64,
     /// Changes whenever the scene does, so the GL side knows to rebuild its buffers.
     pub generation: u64,
+    /// The trajectories are shown but the measures are still being computed.
+    pub measuring: bool,
 }
 
 impl Loaded {
@@ -70,6 +72,7 @@ impl Loaded {
             settings: f.settings,
             fit_seconds: f.seconds,
             generation,
+            measuring: f.measuring,
         }
     }
 
@@ -309,6 +312,25 @@ impl AppState {
     }
 
     /// Put a successful fit into a slot; the time axis follows the primary slot.
+    /// The measures for the trajectories on screen arrived: they join them without a new
+    /// scene, so playback, camera and GL buffers carry on. False (nothing changed) when the slot
+    /// does not show that fit's trajectories.
+    pub fn finish_measuring(&mut self, slot: SlotId, fitted: &Fitted) -> bool {
+        let Some(l) = self.slot_mut(slot).loaded.as_mut() else {
+            return false;
+        };
+        let same = l.measuring
+            && l.inputs == fitted.inputs
+            && l.scene.n_frames() == fitted.output.scene.n_frames()
+            && l.scene.trajectories.len() == fitted.output.scene.trajectories.len();
+        if same {
+            l.output = fitted.output.clone();
+            l.fit_seconds = fitted.seconds;
+            l.measuring = false;
+        }
+        same
+    }
+
     pub fn install(&mut self, slot: SlotId, fitted: Fitted) {
         let generation = self.next_generation();
         let loaded = Loaded::from_fitted(fitted, generation);
@@ -419,6 +441,7 @@ mod tests {
         Fitted {
             inputs: vec!["demo:test".into()],
             dataset: Arc::new(Dataset::default()),
+            measuring: false,
             output: Arc::new(PipelineOutput {
                 model: Model::default(),
                 metrics: Metrics::default(),

@@ -326,6 +326,7 @@ impl ViewerApp {
             settings: self.state.settings.clone(),
             fit_seconds: result.metrics.fit_seconds,
             generation,
+            measuring: false,
         };
         if let Some(st) = &mut self.state.study {
             st.selected = Some(index);
@@ -545,6 +546,13 @@ impl ViewerApp {
             );
             return;
         }
+        if loaded.measuring {
+            self.state.banner(
+                BannerKind::Warning,
+                "The model can be saved when the measures are done (see the top bar).",
+            );
+            return;
+        }
         let output = loaded.output.clone();
         let settings = self.state.settings.clone();
         self.worker
@@ -611,11 +619,20 @@ impl ViewerApp {
 
     fn handle(&mut self, job: Job, result: JobResult) {
         match result {
+            JobResult::Fitted(slot, Ok(fitted)) if self.state.finish_measuring(slot, &fitted) => {
+                let name = fitted.dataset.name.clone();
+                let secs = fitted.seconds;
+                self.state.banner(
+                    BannerKind::Info,
+                    format!("{name}: measures done in {secs:.1} s"),
+                );
+            }
             JobResult::Fitted(slot, Ok(fitted)) => {
                 let first = self.state.loaded(slot).is_none();
                 let name = fitted.dataset.name.clone();
                 let secs = fitted.seconds;
                 let notes = fitted.dataset.notes.clone();
+                let fitted_measuring = fitted.measuring;
                 self.state.install(slot, *fitted);
                 if slot == SlotId::Primary {
                     self.settings_panel.draft = self.state.settings.clone();
@@ -624,8 +641,13 @@ impl ViewerApp {
                     // Start like the demo GIFs: playing, aligned view morphing in from native.
                     self.state.playback.apply(PlaybackCommand::Play);
                 }
+                let what = if fitted_measuring {
+                    "fitted; measuring"
+                } else {
+                    "fitted"
+                };
                 self.state
-                    .banner(BannerKind::Info, format!("{name}: fitted in {secs:.1} s"));
+                    .banner(BannerKind::Info, format!("{name}: {what} in {secs:.1} s"));
                 for n in notes {
                     self.state.banner(BannerKind::Info, format!("{name}: {n}"));
                 }
@@ -857,12 +879,19 @@ impl ViewerApp {
 
         if let Some(bench) = &mut self.bench {
             let drawn = render_glue::lock(&self.gl).frames_drawn;
-            let ready = self.state.primary.loaded.is_some();
+            if let Some(l) = &self.state.primary.loaded {
+                bench.shown(frame_start);
+                bench.note_fit(l.output.metrics.fit_seconds);
+            }
+            // Frames are timed with everything computed, as a user scrubbing later sees them.
+            let ready = self
+                .state
+                .primary
+                .loaded
+                .as_ref()
+                .is_some_and(|l| !l.measuring);
             if ready && !self.state.playback.playing() {
                 self.state.playback.apply(PlaybackCommand::Play);
-            }
-            if let Some(l) = &self.state.primary.loaded {
-                bench.note_fit(l.output.metrics.fit_seconds);
             }
             let ui_ms = frame_start.elapsed().as_secs_f64() * 1000.0;
             if bench.frame(ready, drawn, frame_start, ui_ms) {

@@ -31,9 +31,18 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
             let m = &l.output.metrics;
             fit_summary(ui, l);
             ui.separator();
-            quality(ui, m, l);
-            ui.separator();
-            pairs_heatmap(ui, m, l);
+            if l.measuring {
+                heading(ui, "Measures");
+                hint(
+                    ui,
+                    "Computing ISC, RSA, variance explained, their intervals and the pairwise \
+                     measures; the trajectories are final.",
+                );
+            } else {
+                quality(ui, m, l);
+                ui.separator();
+                pairs_heatmap(ui, m, l);
+            }
             ui.separator();
             pca(ui, l);
             ui.separator();
@@ -43,9 +52,16 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
                 _ => &m.objective,
             };
             convergence(ui, objective, live);
-            ui.separator();
-            variance_explained(ui, m, l);
-            if let Some(c) = state.compare.as_ref().and_then(|c| c.loaded.as_ref()) {
+            if !l.measuring {
+                ui.separator();
+                variance_explained(ui, m, l);
+            }
+            if let Some(c) = state
+                .compare
+                .as_ref()
+                .and_then(|c| c.loaded.as_ref())
+                .filter(|c| !c.measuring)
+            {
                 ui.separator();
                 heading(ui, &format!("Beside: {}", c.dataset.name));
                 quality(ui, &c.output.metrics, c);

@@ -56,6 +56,9 @@ pub struct Fitted {
     pub output: Arc<PipelineOutput>,
     pub settings: Settings,
     pub seconds: f64,
+    /// The trajectories only, sent ahead while the measures are computed (the job's final
+    /// result follows with everything).
+    pub measuring: bool,
 }
 
 /// What a finished job hands back.
@@ -431,14 +434,16 @@ impl Worker {
             Some(d) => format!("Fitting {}", d.name),
             None => format!("Loading {}", short_inputs(&inputs)),
         };
-        self.spawn(
+        self.spawn_live(
             JobKind::Fit(slot),
             title,
             move |msg| JobResult::Fitted(slot, Err(format!("internal error: {msg}"))),
-            move |progress| {
+            move |progress, live| {
+                let preview = |f: Fitted| live.send(JobResult::Fitted(slot, Ok(Box::new(f))));
                 JobResult::Fitted(
                     slot,
-                    load_and_fit(inputs, dataset, settings, extra, progress).map(Box::new),
+                    load_and_fit(inputs, dataset, settings, extra, progress, &preview)
+                        .map(Box::new),
                 )
             },
         )
@@ -559,6 +564,7 @@ impl Worker {
                         output: Arc::new(output),
                         settings,
                         seconds: start.elapsed().as_secs_f64(),
+                        measuring: false,
                     })
                 });
                 JobResult::Fitted(slot, result)
@@ -602,6 +608,7 @@ fn load_and_fit(
     settings: Settings,
     extra: Option<ExtraFiles>,
     progress: &Progress,
+    preview: &dyn Fn(Fitted),
 ) -> Result<Fitted, String> {
     let start = Instant::now();
     let dataset = match dataset {
@@ -625,13 +632,25 @@ fn load_and_fit(
     if progress.cancelled() {
         return Err("cancelled".into());
     }
-    let output = crate::analysis::run(&dataset, &settings, progress).map_err(|e| e.to_string())?;
+    let mut show = |output: crate::analysis::PipelineOutput| {
+        preview(Fitted {
+            inputs: inputs.clone(),
+            dataset: dataset.clone(),
+            output: Arc::new(output),
+            settings: settings.clone(),
+            seconds: start.elapsed().as_secs_f64(),
+            measuring: true,
+        })
+    };
+    let output = crate::analysis::pipeline::run_preview(&dataset, &settings, progress, &mut show)
+        .map_err(|e| e.to_string())?;
     Ok(Fitted {
         inputs,
         dataset,
         output: Arc::new(output),
         settings,
         seconds: start.elapsed().as_secs_f64(),
+        measuring: false,
     })
 }
 
