@@ -391,3 +391,35 @@ fn loading_only_the_fitted_units_gives_the_same_fit() {
         .to_string();
     assert!(e.contains("a saved model needs all of them"), "{e}");
 }
+
+#[test]
+fn preview_hands_over_the_final_trajectories_before_the_measures() {
+    let ds = common::planted(3, &[12], 3, 200, 0.3, 4);
+    let s = Settings {
+        bootstrap: 10,
+        ..Settings::default()
+    };
+    let mut previews = Vec::new();
+    let out =
+        silent(|p| analysis::pipeline::run_preview(&ds, &s, p, &mut |o| previews.push(o))).unwrap();
+    assert_eq!(previews.len(), 1);
+    let pre = &previews[0];
+    assert_eq!(pre.scene.trajectories.len(), 3);
+    for (a, b) in pre.scene.trajectories.iter().zip(&out.scene.trajectories) {
+        assert_eq!(
+            (&a.name, &a.before, &a.after),
+            (&b.name, &b.before, &b.after)
+        );
+    }
+    assert_eq!(pre.test_idx, out.test_idx);
+    assert_eq!(pre.metrics.objective, out.metrics.objective);
+    assert_eq!(pre.metrics.fit_seconds, out.metrics.fit_seconds);
+    // The measures come only with the final output.
+    assert!(pre.metrics.rsa.ci95.is_none() && out.metrics.rsa.ci95.is_some());
+    let plain = silent(|p| analysis::run(&ds, &s, p)).unwrap();
+    approx::assert_abs_diff_eq!(
+        plain.metrics.isc.shared,
+        out.metrics.isc.shared,
+        epsilon = 1e-12
+    );
+}

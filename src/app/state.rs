@@ -469,6 +469,31 @@ mod tests {
     }
 
     #[test]
+    fn measures_join_the_trajectories_on_screen() {
+        let mut s = AppState::new(Persisted::default());
+        let preview = Fitted {
+            measuring: true,
+            ..fitted(&["a", "b"], 40)
+        };
+        // Nothing on screen yet: the final result installs normally.
+        assert!(!s.finish_measuring(SlotId::Primary, &fitted(&["a", "b"], 40)));
+        s.install(SlotId::Primary, preview);
+        s.playback
+            .apply(super::super::playback::PlaybackCommand::Seek(17.0));
+        let generation = s.primary.loaded.as_ref().map(|l| l.generation);
+        let mut done = fitted(&["a", "b"], 40);
+        done.seconds = 9.0;
+        assert!(s.finish_measuring(SlotId::Primary, &done));
+        let l = s.primary.loaded.as_ref().unwrap();
+        assert!(!l.measuring);
+        assert_eq!(l.fit_seconds, 9.0);
+        assert_eq!(Some(l.generation), generation, "same scene, no GL rebuild");
+        assert_eq!(s.playback.frame(), 17, "playback carries on");
+        // Once measured, a later result is a new fit.
+        assert!(!s.finish_measuring(SlotId::Primary, &fitted(&["a", "b"], 40)));
+    }
+
+    #[test]
     fn visibility_survives_refit_of_same_networks() {
         let mut s = AppState::new(Persisted::default());
         s.install(SlotId::Primary, fitted(&["a", "b", "c"], 10));
