@@ -622,9 +622,14 @@ impl ViewerApp {
             JobResult::Fitted(slot, Ok(fitted)) if self.state.finish_measuring(slot, &fitted) => {
                 let name = fitted.dataset.name.clone();
                 let secs = fitted.seconds;
+                // One banner per fit: the "measuring" one gives way to the finished one.
+                let measuring = format!("{name}: fitted; measuring in ");
+                self.state
+                    .banners
+                    .retain(|b| !b.text.starts_with(&measuring));
                 self.state.banner(
                     BannerKind::Info,
-                    format!("{name}: measures done in {secs:.1} s"),
+                    format!("{name}: fitted and measured in {secs:.1} s"),
                 );
             }
             JobResult::Fitted(slot, Ok(fitted)) => {
