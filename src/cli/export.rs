@@ -240,7 +240,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
     } else {
         super::check_output("--out", &a.out, &inputs, None)?;
     }
-    let ds = super::load_fit(&a.files, &a.fit)?;
+    let ds = super::load_fit(&a.files, &a.fit, &settings)?;
     if a.show_image && ds.images.is_none() {
         eprintln!(
             "note: --show-image: {} has no images (give --images FILE); exporting without",

@@ -40,7 +40,7 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
         }
     }
     let t_load = std::time::Instant::now();
-    let ds = super::load_fit(&a.files, &a.fit)?;
+    let ds = super::load_fit(&a.files, &a.fit, &settings)?;
     let (load_seconds, load_rss) = (t_load.elapsed().as_secs_f64(), super::peak_rss_mb());
     let bar = Bar::new();
     let report = |e| bar.report(e);

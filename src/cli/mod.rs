@@ -127,9 +127,11 @@ impl FitArgs {
     }
 }
 
-/// [`load`] with the fit options' labels, images and class names.
-pub fn load_fit(files: &[String], fit: &FitArgs) -> Result<Dataset> {
-    let mut ds = load_quiet(files, fit.labels.as_deref())?;
+/// [`load`] with the fit options' labels, images and class names, reading only the units a fit
+/// with `settings` uses (`--max-units`).
+pub fn load_fit(files: &[String], fit: &FitArgs, settings: &Settings) -> Result<Dataset> {
+    let keep = srmscope::analysis::pipeline::keep_units_for(settings);
+    let mut ds = load_with_units(files, fit.labels.as_deref(), Some(keep))?;
     srmscope::data::attach(&mut ds, fit.images.as_deref(), fit.class_names.as_deref());
     for note in &ds.notes {
         eprintln!("note: {note}");
@@ -173,8 +175,17 @@ fn announce(msg: &str) {
 
 /// Loads with this run's memory cap and announcements; the notes are left to the caller.
 fn load_quiet(files: &[String], labels: Option<&Path>) -> Result<Dataset> {
+    load_with_units(files, labels, None)
+}
+
+fn load_with_units(
+    files: &[String],
+    labels: Option<&Path>,
+    keep_units: Option<srmscope::data::KeepUnits>,
+) -> Result<Dataset> {
     let mut opts = srmscope::data::LoadOptions {
         announce: Some(announce),
+        keep_units,
         ..Default::default()
     };
     if let Some(&m) = MAX_MEMORY.get() {

@@ -503,6 +503,20 @@ impl<'o> Loader<'o> {
                 let (n_images, n_units) = self.check_network_header(&h, what)?;
                 check_available(&h, what, available)?;
                 let count = n_images * n_units;
+                if !h.fortran {
+                    let units = self.kept_units(n_units);
+                    let (data, non_finite) =
+                        read_rows(r, &h, n_images, n_units, units.as_deref(), what)?;
+                    if member {
+                        // The zip checksum is verified before the values are complained about.
+                        drain(r, what)?;
+                    }
+                    if let Some(e) = non_finite {
+                        return Err(e);
+                    }
+                    self.push_network(name, what, &h, data, units);
+                    return Ok(());
+                }
                 let values = read_values(r, &h, count, Want::F64, what)?;
                 if member {
                     // Verify the zip checksum before trusting (or complaining about) the values.
@@ -735,6 +749,75 @@ impl<'o> Loader<'o> {
         self.used = total;
         Ok(count)
     }
+}
+
+/// Rows read in blocks of about this many values: the whole array never exists as f64.
+const READ_BLOCK_VALUES: usize = 1 << 20;
+
+/// A C-order network array, decoded a block of rows at a time into its stored precision,
+/// keeping `cols` (all when None). Every value is checked to be finite, kept or not: the
+/// second value is the error for the first that is not (returned once the stream is drained).
+fn read_rows(
+    r: &mut impl Read,
+    h: &Header,
+    n_images: usize,
+    n_units: usize,
+    cols: Option<&[usize]>,
+    what: &str,
+) -> Result<(Activations, Option<DataError>), DataError> {
+    let width = cols.map_or(n_units, <[usize]>::len);
+    let narrow = exact_in_f32(h);
+    let (mut out32, mut out64) = (Vec::new(), Vec::new());
+    if narrow {
+        out32.reserve_exact(n_images * width);
+    } else {
+        out64.reserve_exact(n_images * width);
+    }
+    let rows_per_block = (READ_BLOCK_VALUES / n_units.max(1)).max(1);
+    let (mut bad, mut first_bad) = (0usize, None);
+    let mut row = 0;
+    while row < n_images {
+        let rows = rows_per_block.min(n_images - row);
+        let Values::F64(block) = read_values(r, h, rows * n_units, Want::F64, what)? else {
+            return Err(DataError::Corrupt {
+                what: what.to_string(),
+                reason: "internal error: the data did not decode as numbers".into(),
+            });
+        };
+        for (k, x) in block.iter().enumerate() {
+            if !x.is_finite() {
+                bad += 1;
+                first_bad.get_or_insert(row * n_units + k);
+            }
+        }
+        for values in block.chunks_exact(n_units.max(1)) {
+            let kept = |j: &usize| values[*j];
+            match (cols, narrow) {
+                // Exact: these dtypes hold only values float32 represents.
+                (Some(c), true) => out32.extend(c.iter().map(|j| kept(j) as f32)),
+                (None, true) => out32.extend(values.iter().map(|&v| v as f32)),
+                (Some(c), false) => out64.extend(c.iter().map(kept)),
+                (None, false) => out64.extend_from_slice(values),
+            }
+        }
+        row += rows;
+    }
+    let non_finite = first_bad.map(|k| DataError::NonFinite {
+        what: what.to_string(),
+        count: bad,
+        image: k / n_units.max(1),
+        unit: k % n_units.max(1),
+    });
+    let shape_err = |e: ndarray::ShapeError| DataError::Corrupt {
+        what: what.to_string(),
+        reason: format!("internal error: {e}"),
+    };
+    let data = if narrow {
+        Activations::F32(Array2::from_shape_vec((n_images, width), out32).map_err(shape_err)?)
+    } else {
+        Activations::F64(Array2::from_shape_vec((n_images, width), out64).map_err(shape_err)?)
+    };
+    Ok((data, non_finite))
 }
 
 /// Whether every value of this dtype is a float32 (float16/32, bools, 8- and 16-bit integers).
