@@ -680,21 +680,24 @@ fn finish_inspect(
         .enumerate()
         .map(|(i, x)| project(i, x))
         .collect::<Result<Vec<_>, _>>()?;
+    let scene_now = |notes: &mut Vec<String>| {
+        next_step(progress, Stage::Pca, 0.0);
+        build_scene(
+            ds,
+            s,
+            &model.networks,
+            &test,
+            &mus,
+            &y_test,
+            &test_idx,
+            notes,
+        )
+    };
     // A viewer shows the trajectories as soon as they exist (after the training data are
     // freed, so they do not add to the peak); the measures follow.
     let early_scene = match preview {
         Some(show) => {
-            next_step(progress, Stage::Pca, 0.0);
-            let scene = build_scene(
-                ds,
-                s,
-                &model.networks,
-                &test,
-                &mus,
-                &y_test,
-                &test_idx,
-                &mut notes,
-            )?;
+            let scene = scene_now(&mut notes)?;
             show(PipelineOutput {
                 model: Model::default(),
                 metrics: Metrics {
@@ -851,19 +854,7 @@ fn finish_inspect(
 
     let scene = match early_scene {
         Some(scene) => scene,
-        None => {
-            next_step(progress, Stage::Pca, 0.0);
-            build_scene(
-                ds,
-                s,
-                &model.networks,
-                &test,
-                &mus,
-                &y_test,
-                &test_idx,
-                &mut notes,
-            )?
-        }
+        None => scene_now(&mut notes)?,
     };
     drop((test, y_test));
     let metrics = Metrics {

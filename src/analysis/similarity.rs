@@ -346,21 +346,23 @@ impl Summary {
     }
 }
 
+/// An integer whose unsigned order is the order of the (non-NaN) floats.
+fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
 /// Twice the average rank (1-based) of each value; ties share their mean rank.
 fn average_ranks2(v: &[f64]) -> Vec<u32> {
     // Sort (order-preserving integer key, index) pairs: contiguous, so cache-friendly.
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 {
-            !b
-        } else {
-            b | (1 << 63)
-        }
-    };
     let mut idx: Vec<(u64, u32)> = v
         .iter()
         .enumerate()
-        .map(|(i, &x)| (key(x), i as u32))
+        .map(|(i, &x)| (order_key(x), i as u32))
         .collect();
     radix_sort(&mut idx);
     let mut out = vec![0u32; v.len()];
@@ -718,18 +720,10 @@ mod tests {
                 _ => rng.random_range(-1.0..1.0),
             })
             .collect();
-        let key = |x: f64| {
-            let b = x.to_bits();
-            if b >> 63 == 1 {
-                !b
-            } else {
-                b | (1 << 63)
-            }
-        };
         let mut a: Vec<(u64, u32)> = vals
             .iter()
             .enumerate()
-            .map(|(i, &x)| (key(x), i as u32))
+            .map(|(i, &x)| (order_key(x), i as u32))
             .collect();
         let mut b = a.clone();
         radix_sort(&mut a);
