@@ -92,28 +92,26 @@ fn interpret(shown: &str, loaded: LoadedModel) -> Result<ModelFile, AnalysisErro
     })
 }
 
-/// The columns of network `i` the model uses, checked against the data's width.
-fn select_units(
-    model: &Model,
+/// The units of network `i` the model uses (None: all), checked against its `n_units`.
+fn unit_columns<'m>(
+    model: &'m Model,
     i: usize,
-    x: &ArrayView2<f64>,
+    n_units: usize,
     source: &str,
-) -> Result<Array2<f64>, AnalysisError> {
+) -> Result<Option<&'m [usize]>, AnalysisError> {
     let want = model.w.get(i).map_or(0, |w| w.nrows());
-    match model.units_kept.get(i).and_then(|u| u.as_ref()) {
+    match model.units_kept.get(i).and_then(|u| u.as_deref()) {
         Some(cols) => {
-            if let Some(&bad) = cols.iter().find(|&&c| c >= x.ncols()) {
+            if let Some(&bad) = cols.iter().find(|&&c| c >= n_units) {
                 return Err(AnalysisError::Invalid(format!(
-                    "{source}: the model uses unit {bad} but the network has {} units",
-                    x.ncols()
+                    "{source}: the model uses unit {bad} but the network has {n_units} units"
                 )));
             }
-            Ok(x.select(Axis(1), cols))
+            Ok(Some(cols))
         }
-        None if x.ncols() == want => Ok(x.to_owned()),
+        None if n_units == want => Ok(None),
         None => Err(AnalysisError::Invalid(format!(
-            "{source}: the model maps {want} units but the network has {}",
-            x.ncols()
+            "{source}: the model maps {want} units but the network has {n_units}"
         ))),
     }
 }
@@ -135,11 +133,8 @@ pub fn fill_missing_unit_norm(
         if model.unit_norm[i].is_some() {
             continue;
         }
-        let x = select_units(model, i, &net.data.view_f64().view(), &net.source)?;
-        let x = match rows {
-            Some(r) => x.select(Axis(0), r),
-            None => x,
-        };
+        let cols = unit_columns(model, i, net.data.ncols(), &net.source)?;
+        let x = net.data.select_f64(rows, cols);
         let (mean, std) = unit_stats(&x.view());
         model.unit_norm[i] = Some(UnitNorm { mean, std });
         filled = true;
@@ -157,7 +152,40 @@ pub fn model_input(
     x: &ArrayView2<f64>,
     source: &str,
 ) -> Result<Array2<f64>, AnalysisError> {
-    let mut x = select_units(model, i, x, source)?;
+    let x = match unit_columns(model, i, x.ncols(), source)? {
+        Some(cols) => x.select(Axis(1), cols),
+        None => x.to_owned(),
+    };
+    normalized(model, normalize, i, x, source)
+}
+
+/// [`model_input`] of `rows` (all when None) of a dataset network, taking only those rows and
+/// the model's units out of its stored activations.
+pub fn network_input(
+    model: &Model,
+    normalize: Normalize,
+    i: usize,
+    net: &crate::data::Network,
+    rows: Option<&[usize]>,
+) -> Result<Array2<f64>, AnalysisError> {
+    let cols = unit_columns(model, i, net.data.ncols(), &net.source)?;
+    normalized(
+        model,
+        normalize,
+        i,
+        net.data.select_f64(rows, cols),
+        &net.source,
+    )
+}
+
+/// The fit's normalisation of network `i`'s kept units.
+fn normalized(
+    model: &Model,
+    normalize: Normalize,
+    i: usize,
+    mut x: Array2<f64>,
+    source: &str,
+) -> Result<Array2<f64>, AnalysisError> {
     match normalize {
         Normalize::None => {}
         Normalize::Row => zscore_rows(&mut x),
@@ -258,13 +286,7 @@ pub fn transform_dataset(
     }
     let mut out = Vec::with_capacity(ordered.networks.len());
     for (i, net) in ordered.networks.iter().enumerate() {
-        let x = model_input(
-            &model,
-            mf.settings.normalize,
-            i,
-            &net.data.view_f64().view(),
-            &net.source,
-        )?;
+        let x = network_input(&model, mf.settings.normalize, i, net, None)?;
         let y = model
             .transform(i, x.view())
             .map_err(|e| AnalysisError::Invalid(format!("{}: {e}", net.source)))?;

@@ -147,8 +147,8 @@ fn prepare_network(
         )));
     }
     let cols = loaded_columns(net, drawn.as_deref())?;
-    let mut tr = net.data.select_f64(&prep.train_idx, cols.as_deref());
-    let mut te = net.data.select_f64(&prep.test_idx, cols.as_deref());
+    let mut tr = net.data.select_f64(Some(&prep.train_idx), cols.as_deref());
+    let mut te = net.data.select_f64(Some(&prep.test_idx), cols.as_deref());
     check_degenerate(
         &tr,
         &te,
@@ -510,13 +510,12 @@ pub fn apply_model_inspect(
     let mut test = Vec::new();
     for (i, net) in ds.networks.iter().enumerate() {
         for (rows, out) in [(&train_idx, &mut train), (&test_idx, &mut test)] {
-            let raw = net.data.select_f64(rows, None);
-            out.push(model_file::model_input(
+            out.push(model_file::network_input(
                 &model,
                 s.normalize,
                 i,
-                &raw.view(),
-                &net.source,
+                net,
+                Some(rows),
             )?);
         }
     }

@@ -89,13 +89,18 @@ impl Activations {
         }
     }
 
-    /// Rows `rows` and (when given) units `cols`, as f64, converting only what is taken.
-    pub fn select_f64(&self, rows: &[usize], cols: Option<&[usize]>) -> Array2<f64> {
-        fn pick<T: Copy>(a: ArrayView2<T>, rows: &[usize], cols: Option<&[usize]>) -> Array2<T> {
-            let r = a.select(Axis(0), rows);
-            match cols {
-                Some(c) => r.select(Axis(1), c),
-                None => r,
+    /// Rows `rows` and units `cols` (all when None), as f64, converting only what is taken.
+    pub fn select_f64(&self, rows: Option<&[usize]>, cols: Option<&[usize]>) -> Array2<f64> {
+        fn pick<T: Copy>(
+            a: ArrayView2<T>,
+            rows: Option<&[usize]>,
+            cols: Option<&[usize]>,
+        ) -> Array2<T> {
+            match (rows, cols) {
+                (Some(r), Some(c)) => a.select(Axis(0), r).select(Axis(1), c),
+                (Some(r), None) => a.select(Axis(0), r),
+                (None, Some(c)) => a.select(Axis(1), c),
+                (None, None) => a.to_owned(),
             }
         }
         match self {
@@ -125,7 +130,7 @@ mod tests {
         let want = a.mapv(f64::from);
         assert_eq!(x.view_f64().to_owned(), want);
         assert_eq!(
-            x.select_f64(&[2, 0], Some(&[1, 3])),
+            x.select_f64(Some(&[2, 0]), Some(&[1, 3])),
             ndarray::array![[want[[2, 1]], want[[2, 3]]], [want[[0, 1]], want[[0, 3]]]]
         );
         assert_eq!(
