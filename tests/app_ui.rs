@@ -13,7 +13,8 @@ use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use srmscope::analysis::Settings;
-use srmscope::app::state::BannerKind;
+use srmscope::app::state::{BannerKind, Loaded};
+use srmscope::app::worker::Phase;
 use srmscope::app::ViewerOptions;
 use srmscope::app::{AppCommand, PlaybackCommand, SlotId, ViewerApp};
 
@@ -51,10 +52,15 @@ fn step_until(h: &mut Harness<'_, ViewerApp>, what: &str, done: impl Fn(&ViewerA
     h.step();
 }
 
+/// A slot's fit is on screen with its measures (not a preview while it runs).
+fn fitted(l: Option<&Loaded>) -> bool {
+    l.is_some_and(|l| l.phase == Phase::Done)
+}
+
 fn loaded_demo() -> Harness<'static, ViewerApp> {
     let mut h = harness(ViewerOptions::default());
     step_until(&mut h, "the demo to load", |a| {
-        a.state.primary.loaded.is_some()
+        fitted(a.state.primary.loaded.as_ref())
     });
     // Tests start from a known, paused state.
     h.state_mut().apply(PlaybackCommand::Pause.into());
@@ -371,8 +377,11 @@ fn comparison_opens_beside_with_shared_time_and_camera() {
         ..Default::default()
     });
     step_until(&mut h, "both datasets", |a| {
-        a.state.primary.loaded.is_some()
-            && a.state.compare.as_ref().is_some_and(|c| c.loaded.is_some())
+        fitted(a.state.primary.loaded.as_ref())
+            && a.state
+                .compare
+                .as_ref()
+                .is_some_and(|c| fitted(c.loaded.as_ref()))
     });
     let app = h.state();
     let c = app

@@ -400,10 +400,33 @@ fn preview_hands_over_the_final_trajectories_before_the_measures() {
         ..Settings::default()
     };
     let mut previews = Vec::new();
-    let out =
-        silent(|p| analysis::pipeline::run_preview(&ds, &s, p, &mut |o| previews.push(o))).unwrap();
-    assert_eq!(previews.len(), 1);
-    let pre = &previews[0];
+    let out = silent(|p| {
+        analysis::pipeline::run_preview(&ds, &s, p, &mut |part, o| previews.push((part, o)))
+    })
+    .unwrap();
+    use analysis::pipeline::Partial;
+    let parts: Vec<Partial> = previews.iter().map(|(p, _)| *p).collect();
+    assert_eq!(parts, [Partial::Native, Partial::Aligned]);
+    // While the fit runs: the final "before" view, shown in both views.
+    let native = &previews[0].1;
+    for (a, b) in native
+        .scene
+        .trajectories
+        .iter()
+        .zip(&out.scene.trajectories)
+    {
+        assert_eq!((&a.name, &a.before), (&b.name, &b.before));
+        assert_eq!(a.after, a.before);
+    }
+    assert!(native.scene.disagreement_after.is_empty());
+    assert_eq!(
+        native.scene.disagreement_before,
+        out.scene.disagreement_before
+    );
+    assert_eq!(native.scene.evr_before, out.scene.evr_before);
+    assert_eq!(native.test_idx, out.test_idx);
+    assert!(native.metrics.objective.is_empty());
+    let pre = &previews[1].1;
     assert_eq!(pre.scene.trajectories.len(), 3);
     for (a, b) in pre.scene.trajectories.iter().zip(&out.scene.trajectories) {
         assert_eq!(

@@ -10,6 +10,9 @@ pub mod model_io;
 pub mod procrustes;
 pub mod srm;
 
+/// Each unit's mean over images: the training means a model centres with.
+pub use srm::column_means;
+
 use crate::progress::Progress;
 use srm::{FitOptions, TraceMode};
 
@@ -169,13 +172,7 @@ pub fn fit(
         route: srm::Route::Auto,
     };
     let center = opts.center == Center::On;
-    let mu: Vec<Array1<f64>> = xs
-        .iter()
-        .map(|x| {
-            x.mean_axis(ndarray::Axis(0))
-                .unwrap_or_else(|| Array1::zeros(x.ncols()))
-        })
-        .collect();
+    let mu: Vec<Array1<f64>> = xs.iter().map(srm::column_means).collect();
     let mut model = Model {
         networks: names.to_vec(),
         center_transform: center,

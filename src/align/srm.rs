@@ -135,7 +135,7 @@ pub(super) fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
     a
 }
 
-pub(super) fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
+pub fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
     x.mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(x.ncols()))
 }

@@ -1,7 +1,7 @@
 //! Joint PCA to 3D of several networks stacked (one basis for all, as HyperTools' `reduce`),
 //! moving-average smoothing, and scene scaling.
 
-use crate::linalg::{matmul, sym_eigh, LinalgError};
+use crate::linalg::{matmul, mirror_lower, sym_eigh, syrk_lower_add, LinalgError};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 
 /// 'valid' moving average over rows with window w (T → T − w + 1). w ≤ 1 returns a copy.
@@ -12,11 +12,15 @@ pub fn moving_average(x: &ArrayView2<f64>, w: usize) -> Array2<f64> {
     let n = x.nrows() - w + 1;
     let mut out = Array2::<f64>::zeros((n, x.ncols()));
     let mut acc = x.slice(s![..w, ..]).sum_axis(Axis(0));
-    out.row_mut(0).assign(&(&acc / w as f64));
-    for t in 1..n {
-        acc += &x.row(t + w - 1);
-        acc -= &x.row(t - 1);
-        out.row_mut(t).assign(&(&acc / w as f64));
+    let inv = 1.0 / w as f64;
+    for t in 0..n {
+        if t > 0 {
+            ndarray::Zip::from(&mut acc)
+                .and(&x.row(t + w - 1))
+                .and(&x.row(t - 1))
+                .for_each(|a, &add, &sub| *a += add - sub);
+        }
+        out.row_mut(t).zip_mut_with(&acc, |o, &a| *o = a * inv);
     }
     out
 }
@@ -34,24 +38,43 @@ pub struct JointPca {
 pub fn fit_joint(xs: &[ArrayView2<f64>], n_comp: usize) -> Result<JointPca, LinalgError> {
     let d = xs.iter().map(|x| x.ncols()).max().unwrap_or(0);
     let n: usize = xs.iter().map(|x| x.nrows()).sum();
-    let mut z = Array2::<f64>::zeros((n, d));
-    let mut r = 0;
+    let mut mean = Array1::<f64>::zeros(d);
     for x in xs {
-        z.slice_mut(s![r..r + x.nrows(), ..x.ncols()]).assign(x);
-        r += x.nrows();
+        let mut m = mean.slice_mut(s![..x.ncols()]);
+        m += &x.sum_axis(Axis(0));
     }
-    let mean = z.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
-    z -= &mean;
+    if n > 0 {
+        mean /= n as f64;
+    }
+    // One network's rows, zero-padded to d and centred with the joint mean.
+    let centred = |x: &ArrayView2<f64>| {
+        let mut z = Array2::<f64>::zeros((x.nrows(), d));
+        z.slice_mut(s![.., ..x.ncols()]).assign(x);
+        z -= &mean;
+        z
+    };
     let n_comp = n_comp.min(d).min(n);
     let (components, top, total) = if d <= n {
-        let cov = matmul(z.t(), z.view());
+        // The covariance summed network by network: no stacked copy of all the rows.
+        let mut cov = Array2::<f64>::zeros((d, d));
+        for x in xs {
+            syrk_lower_add(&mut cov.view_mut(), centred(x).view());
+        }
+        mirror_lower(&mut cov);
         let total = cov.diag().sum();
         let (vals, vecs) = sym_eigh(cov.view())?;
         let comps = top_columns(&vecs, n_comp);
         let top: Vec<f64> = (0..n_comp).map(|i| vals[vals.len() - 1 - i]).collect();
         (comps, top, total)
     } else {
-        // Gram trick: eigenvectors of Z Zᵀ give scores; components = Zᵀu / σ.
+        // Gram trick (fewer rows than dims, so the stacked copy is small): eigenvectors of
+        // Z Zᵀ give scores; components = Zᵀu / σ.
+        let mut z = Array2::<f64>::zeros((n, d));
+        let mut r = 0;
+        for x in xs {
+            z.slice_mut(s![r..r + x.nrows(), ..]).assign(&centred(x));
+            r += x.nrows();
+        }
         let gram = matmul(z.view(), z.t());
         let total = gram.diag().sum();
         let (vals, vecs) = sym_eigh(gram.view())?;

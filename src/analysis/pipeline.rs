@@ -10,6 +10,7 @@ use crate::align::{self, AlignOptions, Model, UnitNorm};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -91,9 +92,13 @@ pub fn prepare_with_units(
     units: Option<&[Option<Vec<usize>>]>,
 ) -> Result<Prepared, AnalysisError> {
     let mut prep = start_prepared(ds, s)?;
-    for (i, net) in ds.networks.iter().enumerate() {
-        prepare_network(&mut prep, net, i, s, units)?;
-    }
+    let parts: Vec<_> = ds
+        .networks
+        .par_iter()
+        .enumerate()
+        .map(|(i, net)| prepare_network(&prep, net, i, s, units))
+        .collect();
+    prep.extend(parts)?;
     Ok(prep)
 }
 
@@ -101,10 +106,17 @@ pub fn prepare_with_units(
 /// made, so that about one copy of the data is held at a time.
 pub fn prepare_releasing(ds: &mut Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
     let mut prep = start_prepared(ds, s)?;
-    for i in 0..ds.networks.len() {
-        prepare_network(&mut prep, &ds.networks[i], i, s, None)?;
-        ds.networks[i].data = Default::default();
-    }
+    let parts: Vec<_> = ds
+        .networks
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, net)| {
+            let part = prepare_network(&prep, net, i, s, None);
+            net.data = Default::default();
+            part
+        })
+        .collect();
+    prep.extend(parts)?;
     Ok(prep)
 }
 
@@ -123,15 +135,40 @@ fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError>
     })
 }
 
-/// Subsamples, splits and normalises network `i` into `prep` (unit statistics from the
-/// training images only, kept for the model file).
+/// One network's part of [`Prepared`]: train, test, units kept and unit statistics.
+type NetworkPart = (
+    Array2<f64>,
+    Array2<f64>,
+    Option<Vec<usize>>,
+    Option<UnitNorm>,
+);
+
+impl Prepared {
+    /// Appends the networks' parts in order; the first error (in network order) wins.
+    fn extend(
+        &mut self,
+        parts: Vec<Result<NetworkPart, AnalysisError>>,
+    ) -> Result<(), AnalysisError> {
+        for part in parts {
+            let (tr, te, drawn, norm) = part?;
+            self.train.push(tr);
+            self.test.push(te);
+            self.units_kept.push(drawn);
+            self.unit_norm.push(norm);
+        }
+        Ok(())
+    }
+}
+
+/// Subsamples, splits and normalises network `i` with the split of `prep` (unit statistics
+/// from the training images only, kept for the model file).
 fn prepare_network(
-    prep: &mut Prepared,
+    prep: &Prepared,
     net: &crate::data::Network,
     i: usize,
     s: &Settings,
     units: Option<&[Option<Vec<usize>>]>,
-) -> Result<(), AnalysisError> {
+) -> Result<NetworkPart, AnalysisError> {
     let stored = net.stored_units();
     let drawn = match units {
         Some(u) => u.get(i).cloned().flatten(),
@@ -171,11 +208,7 @@ fn prepare_network(
             None
         }
     };
-    prep.train.push(tr);
-    prep.test.push(te);
-    prep.units_kept.push(drawn);
-    prep.unit_norm.push(norm);
-    Ok(())
+    Ok((tr, te, drawn, norm))
 }
 
 /// The columns of `net.data` that hold the stored units `drawn` (None: all of them), when only
@@ -444,6 +477,45 @@ fn fit_prepared_inspect(
         init: s.init,
         center: s.center,
     };
+    // A viewer shows the native trajectories while the fit runs; the same view is the final
+    // scene's "before" half.
+    let mut preview = preview;
+    let native = match preview.as_mut() {
+        Some(show) => {
+            next_step(progress, Stage::Pca, 0.0);
+            let mus: Vec<Option<ndarray::Array1<f64>>> = prep
+                .train
+                .iter()
+                .map(|x| (s.center == align::Center::On).then(|| align::column_means(&x.view())))
+                .collect();
+            let mus: Vec<Option<&ndarray::Array1<f64>>> = mus.iter().map(Option::as_ref).collect();
+            let view = native_view(s, &prep.test, &mus)?;
+            show(
+                Partial::Native,
+                PipelineOutput {
+                    model: Model::default(),
+                    metrics: Metrics {
+                        pca_explained_variance: BeforeAfter {
+                            before: view.evr,
+                            after: view.evr,
+                        },
+                        ..Default::default()
+                    },
+                    scene: assemble_scene(ds, &names, &view, None, &prep.test_idx)?,
+                    train_idx: prep.train_idx.clone(),
+                    test_idx: prep.test_idx.clone(),
+                    units_kept: prep.units_kept.clone(),
+                    k,
+                    notes: view.notes.clone(),
+                },
+            );
+            Some(view)
+        }
+        None => None,
+    };
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
     next_step(progress, Stage::Fit, 0.0);
     let t0 = Instant::now();
     let model =
@@ -459,7 +531,16 @@ fn fit_prepared_inspect(
         return Err(AnalysisError::Cancelled);
     }
     let mut out = check_finite_results(
-        finish_inspect(ds, s, prep, model, fit_seconds, progress, inspect, preview)?,
+        finish_inspect(
+            ds,
+            s,
+            prep,
+            model,
+            fit_seconds,
+            progress,
+            inspect,
+            preview.map(|show| (show, native)),
+        )?,
         &ds.name,
     )?;
     out.notes.extend(s.notes());
@@ -549,9 +630,20 @@ pub struct TestSpaces<'a> {
 /// Called once per run with the held-out data, for measures beyond METRICS.json (studies).
 pub type Inspect<'i> = &'i mut dyn FnMut(&TestSpaces<'_>);
 
-/// Called once with the scene, before the measures: an output whose `metrics` hold only the
-/// objective, the fit time and the PCA variances, and whose `model` is empty.
-pub type Preview<'p> = &'p mut dyn FnMut(PipelineOutput);
+/// What a preview hands over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partial {
+    /// Before the fit: both views show the native trajectories (the aligned ones do not exist
+    /// yet); `metrics` is empty.
+    Native,
+    /// After the fit, before the measures: the final scene; `metrics` holds only the
+    /// objective, the fit time and the PCA variances.
+    Aligned,
+}
+
+/// Called with [`Partial::Native`] and then [`Partial::Aligned`] outputs, whose `model` is
+/// empty, before the final output.
+pub type Preview<'p> = &'p mut dyn FnMut(Partial, PipelineOutput);
 
 /// As [`run`], handing the trajectories to `preview` as soon as they exist (the viewer draws
 /// them while the measures, most of the time after a large fit, are computed).
@@ -615,7 +707,7 @@ fn finish_inspect(
     fit_seconds: f64,
     progress: &Progress,
     inspect: Option<Inspect<'_>>,
-    preview: Option<Preview<'_>>,
+    preview: Option<(Preview<'_>, Option<NativeView>)>,
 ) -> Result<PipelineOutput, AnalysisError> {
     next_step(progress, Stage::Metrics, 0.0);
     let mut notes = Vec::new();
@@ -643,7 +735,7 @@ fn finish_inspect(
     } = prep;
     // Training VE in two passes (the mean shared response, then each network against it), so
     // that only one training projection is held at a time; then the training data go.
-    let ve_train = {
+    let training_ve = |train: Vec<Array2<f64>>| -> Result<Vec<f64>, AnalysisError> {
         let mut sbar: Option<Array2<f64>> = None;
         for (i, x) in train.iter().enumerate() {
             let y = project(i, x)?;
@@ -662,15 +754,22 @@ fn finish_inspect(
             .iter()
             .map(|x| metrics::entry_variance(&x.view()))
             .collect();
-        metrics::variance_explained_from(
+        let ve = metrics::variance_explained_from(
             &stats,
             &sq_of(&train),
             &dots,
             metrics::frob(&sbar.view(), &sbar.view()),
-        )
+        );
+        drop(train);
+        crate::memory::release_free();
+        Ok(ve)
     };
-    drop(train);
-    crate::memory::release_free();
+    // Without a viewer waiting, the training data go first (they would add to every later
+    // step's peak); with one, the aligned trajectories come first.
+    let (mut train, mut ve_train) = (Some(train), None);
+    if preview.is_none() {
+        ve_train = train.take().map(&training_ve).transpose()?;
+    }
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -679,47 +778,51 @@ fn finish_inspect(
         .enumerate()
         .map(|(i, x)| project(i, x))
         .collect::<Result<Vec<_>, _>>()?;
-    let scene_now = |notes: &mut Vec<String>| {
+    let scene_now = |native: Option<NativeView>, notes: &mut Vec<String>| {
         next_step(progress, Stage::Pca, 0.0);
-        build_scene(
-            ds,
-            s,
-            &model.networks,
-            &test,
-            &mus,
-            &y_test,
-            &test_idx,
-            notes,
-        )
+        let native = match native {
+            Some(v) => v,
+            None => native_view(s, &test, &mus)?,
+        };
+        notes.extend(native.notes.iter().cloned());
+        assemble_scene(ds, &model.networks, &native, Some(&y_test), &test_idx)
     };
-    // A viewer shows the trajectories as soon as they exist (after the training data are
-    // freed, so they do not add to the peak); the measures follow.
     let early_scene = match preview {
-        Some(show) => {
-            let scene = scene_now(&mut notes)?;
-            show(PipelineOutput {
-                model: Model::default(),
-                metrics: Metrics {
-                    objective: model.objective.clone(),
-                    fit_seconds,
-                    pca_explained_variance: BeforeAfter {
-                        before: scene.evr_before,
-                        after: scene.evr_after,
+        Some((show, native)) => {
+            let scene = scene_now(native, &mut notes)?;
+            show(
+                Partial::Aligned,
+                PipelineOutput {
+                    model: Model::default(),
+                    metrics: Metrics {
+                        objective: model.objective.clone(),
+                        fit_seconds,
+                        pca_explained_variance: BeforeAfter {
+                            before: scene.evr_before,
+                            after: scene.evr_after,
+                        },
+                        ..Default::default()
                     },
-                    ..Default::default()
+                    scene: scene.clone(),
+                    train_idx: train_idx.clone(),
+                    test_idx: test_idx.clone(),
+                    units_kept: units_kept.clone(),
+                    k: model.k(),
+                    notes: notes.clone(),
                 },
-                scene: scene.clone(),
-                train_idx: train_idx.clone(),
-                test_idx: test_idx.clone(),
-                units_kept: units_kept.clone(),
-                k: model.k(),
-                notes: notes.clone(),
-            });
+            );
             next_step(progress, Stage::Metrics, 0.0);
             Some(scene)
         }
         None => None,
     };
+    if let Some(t) = train.take() {
+        ve_train = Some(training_ve(t)?);
+    }
+    let ve_train = ve_train.unwrap_or_default();
+    if progress.cancelled() {
+        return Err(AnalysisError::Cancelled);
+    }
     let test_sq = sq_of(&test);
     let ve_test = metrics::variance_explained(&views(&test), &test_sq, &views(&y_test));
 
@@ -853,7 +956,7 @@ fn finish_inspect(
 
     let scene = match early_scene {
         Some(scene) => scene,
-        None => scene_now(&mut notes)?,
+        None => scene_now(None, &mut notes)?,
     };
     drop((test, y_test));
     let metrics = Metrics {
@@ -894,20 +997,37 @@ fn finish_inspect(
     })
 }
 
-/// Smoothing, the joint 3D PCA of the native and aligned held-out data, and the scene.
-#[allow(clippy::too_many_arguments)]
-fn build_scene(
-    ds: &Dataset,
+/// The "before" half of the scene: the joint 3D PCA of the smoothed native held-out data. It
+/// needs no fit, so a viewer can show it while the fit runs.
+pub(crate) struct NativeView {
+    /// n_frames × 3 scores per network, before the view's global scaling.
+    scores: Vec<Array2<f64>>,
+    evr: [f64; 3],
+    padded: bool,
+    /// The smoothing window actually used.
+    window: usize,
+    notes: Vec<String>,
+}
+
+fn evr3(p: &pca::JointPca) -> [f64; 3] {
+    let g = |i: usize| p.explained_variance_ratio.get(i).copied().unwrap_or(0.0);
+    [g(0), g(1), g(2)]
+}
+
+fn pca_failed(e: crate::linalg::LinalgError) -> AnalysisError {
+    AnalysisError::Invalid(format!("PCA failed: {e}"))
+}
+
+/// Smoothing and the joint 3D PCA of the native held-out data, each network centred with its
+/// training means (as the aligned view is) so that "before" shows differences of orientation,
+/// not each network's constant offset.
+fn native_view(
     s: &Settings,
-    names: &[String],
     test: &[Array2<f64>],
     mus: &[Option<&ndarray::Array1<f64>>],
-    y_test: &[Array2<f64>],
-    test_idx: &[usize],
-    notes: &mut Vec<String>,
-) -> Result<SceneData, AnalysisError> {
-    let n_test = test_idx.len();
-    let same_width = test.iter().all(|x| x.ncols() == test[0].ncols());
+) -> Result<NativeView, AnalysisError> {
+    let n_test = test.first().map_or(0, |x| x.nrows());
+    let mut notes = Vec::new();
     let w = s.smooth.max(1).min(n_test);
     if w < s.smooth {
         notes.push(format!(
@@ -915,53 +1035,85 @@ fn build_scene(
             s.smooth
         ));
     }
-    // Centre each network with its training means (as the aligned view is) so that "before"
-    // shows differences of orientation, not each network's constant offset.
-    let native_s: Vec<Array2<f64>> = test
-        .iter()
-        .zip(mus)
-        .map(|(x, mu)| moving_average(&centered(x, *mu).view(), w))
-        .collect();
-    let lin = |e: crate::linalg::LinalgError| AnalysisError::Invalid(format!("PCA failed: {e}"));
-    let before_padded = !same_width;
-    if before_padded {
+    let padded = !test.iter().all(|x| x.ncols() == test[0].ncols());
+    if padded {
         notes.push(
             "networks have different unit counts: the \"before\" PCA zero-pads them to the widest"
                 .into(),
         );
     }
-    // One space's smoothed copies at a time.
-    let pca_b = fit_joint(&views(&native_s), 3).map_err(lin)?;
-    let sb: Vec<Array2<f64>> = native_s
-        .iter()
-        .map(|x| pca_b.transform(&x.view()))
+    // The average of x − μ is the average of x, less μ: no centred copy.
+    let smoothed: Vec<Array2<f64>> = test
+        .par_iter()
+        .zip(mus)
+        .map(|(x, mu)| {
+            let mut m = moving_average(&x.view(), w);
+            if let Some(mu) = mu {
+                m -= *mu;
+            }
+            m
+        })
         .collect();
-    drop(native_s);
-    let shared_s: Vec<Array2<f64>> = y_test
-        .iter()
-        .map(|y| moving_average(&y.view(), w))
-        .collect();
-    let pca_a = fit_joint(&views(&shared_s), 3).map_err(lin)?;
-    let mut sa: Vec<Array2<f64>> = shared_s
-        .iter()
-        .map(|x| pca_a.transform(&x.view()))
-        .collect();
-    drop(shared_s);
-    // Turn the "after" view rigidly to face like the "before" view so the morph between them
-    // shows the alignment, not an arbitrary change of PCA basis.
-    if let Some(r) = view_rotation(&sa, &sb) {
-        for x in sa.iter_mut() {
-            *x = x.dot(&r);
+    let p = fit_joint(&views(&smoothed), 3).map_err(pca_failed)?;
+    Ok(NativeView {
+        scores: smoothed.iter().map(|x| p.transform(&x.view())).collect(),
+        evr: evr3(&p),
+        padded,
+        window: w,
+        notes,
+    })
+}
+
+/// The aligned half (the joint 3D PCA of the smoothed shared responses) joined to `native` in
+/// one scene. Without `y_test` (the fit is still running) both views show the native data and
+/// there is no "after" disagreement.
+fn assemble_scene(
+    ds: &Dataset,
+    names: &[String],
+    native: &NativeView,
+    y_test: Option<&[Array2<f64>]>,
+    test_idx: &[usize],
+) -> Result<SceneData, AnalysisError> {
+    let n_test = test_idx.len();
+    let w = native.window;
+    let sb = &native.scores;
+    let (sa, evr_after) = match y_test {
+        Some(ys) => {
+            let smoothed: Vec<Array2<f64>> = ys
+                .par_iter()
+                .map(|y| moving_average(&y.view(), w))
+                .collect();
+            let p = fit_joint(&views(&smoothed), 3).map_err(pca_failed)?;
+            let mut sa: Vec<Array2<f64>> =
+                smoothed.iter().map(|x| p.transform(&x.view())).collect();
+            drop(smoothed);
+            // Turn the "after" view rigidly to face like the "before" view so the morph between
+            // them shows the alignment, not an arbitrary change of PCA basis.
+            if let Some(r) = view_rotation(&sa, sb) {
+                for x in sa.iter_mut() {
+                    *x = x.dot(&r);
+                }
+            }
+            (Some(sa), evr3(&p))
         }
-    }
-    let (gb, ga) = (pca::global_scale(&sb), pca::global_scale(&sa));
+        None => (None, native.evr),
+    };
+    let gb = pca::global_scale(sb);
+    let before: Vec<Vec<[f32; 3]>> = sb.iter().map(|b| pca::to_points(b, gb)).collect();
+    let after: Vec<Vec<[f32; 3]>> = match &sa {
+        Some(sa) => {
+            let ga = pca::global_scale(sa);
+            sa.iter().map(|a| pca::to_points(a, ga)).collect()
+        }
+        None => before.clone(),
+    };
     let trajectories: Vec<Trajectory> = names
         .iter()
-        .zip(sb.iter().zip(&sa))
-        .map(|(name, (b, a))| Trajectory {
+        .zip(before.into_iter().zip(after))
+        .map(|(name, (before, after))| Trajectory {
             name: name.clone(),
-            before: pca::to_points(b, gb),
-            after: pca::to_points(a, ga),
+            before,
+            after,
         })
         .collect();
     let n_frames = trajectories.first().map_or(0, |t| t.before.len());
@@ -973,21 +1125,21 @@ fn build_scene(
     });
     let before_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.before.as_slice()).collect();
     let after_pts: Vec<&[[f32; 3]]> = trajectories.iter().map(|t| t.after.as_slice()).collect();
-    let evr = |p: &pca::JointPca| -> [f64; 3] {
-        let g = |i: usize| p.explained_variance_ratio.get(i).copied().unwrap_or(0.0);
-        [g(0), g(1), g(2)]
-    };
-    let scene = SceneData {
+    Ok(SceneData {
         disagreement_before: metrics::disagreement(&before_pts),
-        disagreement_after: metrics::disagreement(&after_pts),
+        // None yet without the aligned view (it would repeat the native one).
+        disagreement_after: if y_test.is_some() {
+            metrics::disagreement(&after_pts)
+        } else {
+            Vec::new()
+        },
         trajectories,
         image_index,
         labels,
-        evr_before: evr(&pca_b),
-        evr_after: evr(&pca_a),
-        before_padded,
-    };
-    Ok(scene)
+        evr_before: native.evr,
+        evr_after,
+        before_padded: native.padded,
+    })
 }
 
 /// The image × image RSMs behind the headline RSA and its intervals.

@@ -24,7 +24,9 @@ pub struct Bench {
     failed: Option<String>,
     ready_since: Option<Instant>,
     started: Instant,
-    /// When the trajectories first reached the screen (before the measures were done).
+    /// When the native trajectories first reached the screen (the fit still running), and
+    /// when the aligned ones did (before the measures were done).
+    native_at: Option<Instant>,
     shown_at: Option<Instant>,
     fit_s: Option<f64>,
     /// Filled when finished: the printed report, or why it failed.
@@ -41,9 +43,11 @@ pub struct BenchReport {
     pub gl_frames: u64,
     /// Median CPU time of the UI pass alone (layout, picking, panels), without painting.
     pub ui_median_ms: f64,
-    /// Seconds from the window's creation to the first frame with the trajectories on screen
-    /// (load, fit, projection, PCA; the measures follow), and the fit's own seconds.
+    /// Seconds from the window's creation to the first frame with the aligned trajectories on
+    /// screen (load, fit, projection, PCA; the measures follow), and the fit's own seconds.
     pub ready_after_s: f64,
+    /// Seconds to the first frame with the native trajectories (shown while the fit runs).
+    pub native_after_s: Option<f64>,
     pub fit_s: Option<f64>,
 }
 
@@ -61,9 +65,12 @@ impl std::fmt::Display for BenchReport {
             self.gl_frames,
             self.ui_median_ms
         )?;
+        if let Some(n) = self.native_after_s {
+            write!(f, "; native trajectories on screen {n:.1} s")?;
+        }
         write!(
             f,
-            "; data on screen {:.1} s after start",
+            "; aligned trajectories on screen {:.1} s after start",
             self.ready_after_s
         )?;
         if let Some(fit) = self.fit_s {
@@ -85,15 +92,20 @@ impl Bench {
             failed: None,
             ready_since: None,
             started: Instant::now(),
+            native_at: None,
             shown_at: None,
             fit_s: None,
             outcome: Arc::new(Mutex::new(None)),
         }
     }
 
-    /// The trajectories are on screen (frames are timed only once the measures are done too).
-    pub fn shown(&mut self, now: Instant) {
-        self.shown_at.get_or_insert(now);
+    /// Trajectories are on screen, native only while the fit runs or aligned (frames are
+    /// timed only once the measures are done too).
+    pub fn shown(&mut self, now: Instant, aligned: bool) {
+        self.native_at.get_or_insert(now);
+        if aligned {
+            self.shown_at.get_or_insert(now);
+        }
     }
 
     /// The fit's seconds, for the report.
@@ -144,6 +156,10 @@ impl Bench {
             let shown = self.shown_at.unwrap_or(since);
             report.ready_after_s = shown.duration_since(self.started).as_secs_f64();
             report.fit_s = self.fit_s;
+            report.native_after_s = self
+                .native_at
+                .filter(|n| *n < shown)
+                .map(|n| n.duration_since(self.started).as_secs_f64());
             self.finish(Ok(report));
             return true;
         }
@@ -181,6 +197,7 @@ pub fn summarize(intervals_ms: &[f64], gl_frames: u64) -> BenchReport {
         gl_frames,
         ui_median_ms: 0.0,
         ready_after_s: 0.0,
+        native_after_s: None,
         fit_s: None,
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::playback::{Playback, PlaybackPrefs};
-use super::worker::{Fitted, SlotId};
+use super::worker::{Fitted, Phase, SlotId};
 use crate::analysis::{PipelineOutput, SceneData, Settings};
 use crate::data::Dataset;
 use crate::render::{FrameState, OrbitCamera, ViewStyle};
@@ -58,8 +58,9 @@ pub struct Loaded {
     pub fit_seconds: f64,
     /// Changes whenever the scene does, so the GL side knows to rebuild its buffers.
     pub generation: u64,
-    /// The trajectories are shown but the measures are still being computed.
-    pub measuring: bool,
+    /// Native trajectories while the fit runs, both views while the measures are computed,
+    /// or everything.
+    pub phase: Phase,
 }
 
 impl Loaded {
@@ -72,7 +73,7 @@ impl Loaded {
             settings: f.settings,
             fit_seconds: f.seconds,
             generation,
-            measuring: f.measuring,
+            phase: f.phase,
         }
     }
 
@@ -117,6 +118,9 @@ pub struct Slot {
     pub highlight: Option<usize>,
     /// Inputs of a load in progress, for the placeholder text.
     pub pending: Option<Vec<String>>,
+    /// The last complete fit, while a running fit's preview stands in for it: shown again if
+    /// that fit is cancelled or fails.
+    pub previous: Option<Loaded>,
 }
 
 impl Slot {
@@ -311,26 +315,68 @@ impl AppState {
         g
     }
 
-    /// Put a successful fit into a slot; the time axis follows the primary slot.
-    /// The measures for the trajectories on screen arrived: they join them without a new
-    /// scene, so playback, camera and GL buffers carry on. False (nothing changed) when the slot
-    /// does not show that fit's trajectories.
-    pub fn finish_measuring(&mut self, slot: SlotId, fitted: &Fitted) -> bool {
-        let Some(l) = self.slot_mut(slot).loaded.as_mut() else {
-            return false;
-        };
-        let same = l.measuring
+    /// A later part of the fit on screen arrived: the aligned trajectories join the native
+    /// ones (a new scene of the same frames, so playback and camera carry on), or the measures
+    /// join the trajectories (the same scene: no GL rebuild). None when the slot does not show
+    /// an earlier part of that fit; otherwise whether the aligned view just arrived.
+    pub fn advance(&mut self, slot: SlotId, fitted: &Fitted) -> Option<bool> {
+        let generation = self.next_generation;
+        let l = self.slot_mut(slot).loaded.as_mut()?;
+        let earlier = matches!(
+            (l.phase, fitted.phase),
+            (Phase::Aligning, Phase::Measuring | Phase::Done) | (Phase::Measuring, Phase::Done)
+        );
+        let same = earlier
             && l.inputs == fitted.inputs
             && l.scene.n_frames() == fitted.output.scene.n_frames()
             && l.scene.trajectories.len() == fitted.output.scene.trajectories.len();
-        if same {
-            l.output = fitted.output.clone();
-            l.fit_seconds = fitted.seconds;
-            l.measuring = false;
+        if !same {
+            return None;
         }
-        same
+        let aligned_now = l.phase == Phase::Aligning;
+        if aligned_now {
+            l.scene = Arc::new(fitted.output.scene.clone());
+            l.generation = generation;
+        }
+        l.output = fitted.output.clone();
+        l.fit_seconds = fitted.seconds;
+        l.phase = fitted.phase;
+        if fitted.phase == Phase::Done {
+            self.slot_mut(slot).previous = None;
+        }
+        if aligned_now {
+            self.next_generation += 1;
+        }
+        Some(aligned_now)
     }
 
+    /// The fit behind a slot's preview was cancelled or failed: nothing of it stays. The last
+    /// complete fit comes back (or the slot empties). True when the slot changed.
+    pub fn abandon_preview(&mut self, slot: SlotId) -> bool {
+        let generation = self.next_generation;
+        let s = self.slot_mut(slot);
+        if s.loaded.as_ref().is_none_or(|l| l.phase == Phase::Done) {
+            return false;
+        }
+        s.loaded = s.previous.take().map(|mut l| {
+            // A new generation: the GL buffers hold the preview's points.
+            l.generation = generation;
+            l
+        });
+        let restored = s.loaded.as_ref().map(|l| l.settings.clone());
+        self.next_generation += 1;
+        if slot == SlotId::Primary {
+            if let Some(settings) = restored {
+                self.settings = settings;
+            }
+            let n = self.primary.n_frames();
+            self.playback
+                .apply(super::playback::PlaybackCommand::SetFrames(n));
+        }
+        true
+    }
+
+    /// Put a successful fit into a slot; the time axis follows the primary slot.
     pub fn install(&mut self, slot: SlotId, fitted: Fitted) {
         let generation = self.next_generation();
         let loaded = Loaded::from_fitted(fitted, generation);
@@ -338,7 +384,13 @@ impl AppState {
         if slot == SlotId::Primary {
             self.settings = loaded.settings.clone();
         }
-        self.slot_mut(slot).set_loaded(loaded);
+        let s = self.slot_mut(slot);
+        if loaded.phase == Phase::Done {
+            s.previous = None;
+        } else if s.loaded.as_ref().is_some_and(|l| l.phase == Phase::Done) {
+            s.previous = s.loaded.take();
+        }
+        s.set_loaded(loaded);
         let n = self.primary.n_frames();
         self.playback
             .apply(super::playback::PlaybackCommand::SetFrames(n));
@@ -401,6 +453,11 @@ impl AppState {
         head / (n_primary - 1) as f32 * (n - 1) as f32
     }
 
+    /// Whether a slot shows native trajectories only, its fit still running.
+    pub fn aligning(&self, id: SlotId) -> bool {
+        self.loaded(id).is_some_and(|l| l.phase == Phase::Aligning)
+    }
+
     /// Everything the renderer needs for one view this frame.
     pub fn frame_state(&self, id: SlotId) -> FrameState {
         let slot = self.slot(id);
@@ -409,7 +466,12 @@ impl AppState {
         FrameState {
             camera: self.camera,
             head: self.head_for(id),
-            morph: self.playback.morph().value(),
+            // Until the fit ends there is only the native view.
+            morph: if self.aligning(id) {
+                0.0
+            } else {
+                self.playback.morph().value()
+            },
             style,
             visible: slot.map(|s| s.visible.clone()).unwrap_or_default(),
             highlight: slot.and_then(|s| s.highlight),
@@ -441,7 +503,7 @@ mod tests {
         Fitted {
             inputs: vec!["demo:test".into()],
             dataset: Arc::new(Dataset::default()),
-            measuring: false,
+            phase: Phase::Done,
             output: Arc::new(PipelineOutput {
                 model: Model::default(),
                 metrics: Metrics::default(),
@@ -472,25 +534,137 @@ mod tests {
     fn measures_join_the_trajectories_on_screen() {
         let mut s = AppState::new(Persisted::default());
         let preview = Fitted {
-            measuring: true,
+            phase: Phase::Measuring,
             ..fitted(&["a", "b"], 40)
         };
         // Nothing on screen yet: the final result installs normally.
-        assert!(!s.finish_measuring(SlotId::Primary, &fitted(&["a", "b"], 40)));
+        assert_eq!(s.advance(SlotId::Primary, &fitted(&["a", "b"], 40)), None);
         s.install(SlotId::Primary, preview);
         s.playback
             .apply(super::super::playback::PlaybackCommand::Seek(17.0));
         let generation = s.primary.loaded.as_ref().map(|l| l.generation);
         let mut done = fitted(&["a", "b"], 40);
         done.seconds = 9.0;
-        assert!(s.finish_measuring(SlotId::Primary, &done));
+        assert_eq!(s.advance(SlotId::Primary, &done), Some(false));
         let l = s.primary.loaded.as_ref().unwrap();
-        assert!(!l.measuring);
+        assert_eq!(l.phase, Phase::Done);
         assert_eq!(l.fit_seconds, 9.0);
         assert_eq!(Some(l.generation), generation, "same scene, no GL rebuild");
         assert_eq!(s.playback.frame(), 17, "playback carries on");
         // Once measured, a later result is a new fit.
-        assert!(!s.finish_measuring(SlotId::Primary, &fitted(&["a", "b"], 40)));
+        assert_eq!(s.advance(SlotId::Primary, &fitted(&["a", "b"], 40)), None);
+    }
+
+    #[test]
+    fn aligned_trajectories_replace_the_native_preview() {
+        let mut s = AppState::new(Persisted::default());
+        let mut native = Fitted {
+            phase: Phase::Aligning,
+            ..fitted(&["a", "b"], 40)
+        };
+        // The native preview has the native points in both views.
+        let mut scene = native.output.scene.clone();
+        for t in &mut scene.trajectories {
+            t.after = t.before.clone();
+        }
+        Arc::make_mut(&mut native.output).scene = scene;
+        s.install(SlotId::Primary, native);
+        assert!(s.aligning(SlotId::Primary));
+        s.playback
+            .apply(super::super::playback::PlaybackCommand::SetAligned(true));
+        s.playback
+            .apply(super::super::playback::PlaybackCommand::FinishMorph);
+        assert_eq!(
+            s.frame_state(SlotId::Primary).morph,
+            0.0,
+            "only the native view exists while the fit runs"
+        );
+        s.playback
+            .apply(super::super::playback::PlaybackCommand::Seek(12.0));
+        let before = s.primary.loaded.as_ref().map(|l| l.generation);
+        let aligned = Fitted {
+            phase: Phase::Measuring,
+            ..fitted(&["a", "b"], 40)
+        };
+        // A result of another fit (other inputs) is not a later part of this one.
+        let other = Fitted {
+            inputs: vec!["demo:other".into()],
+            ..fitted(&["a", "b"], 40)
+        };
+        assert_eq!(s.advance(SlotId::Primary, &other), None);
+        assert_eq!(s.advance(SlotId::Primary, &aligned), Some(true));
+        let l = s.primary.loaded.as_ref().unwrap();
+        assert_eq!(l.phase, Phase::Measuring);
+        assert_ne!(
+            Some(l.generation),
+            before,
+            "new points: the GL buffers rebuild"
+        );
+        assert_eq!(l.scene.trajectories[0].after[0], [0.5; 3]);
+        assert_eq!(s.playback.frame(), 12, "playback carries on");
+        assert!(!s.aligning(SlotId::Primary));
+        assert_eq!(s.frame_state(SlotId::Primary).morph, 1.0);
+        // The measures then join without a rebuild.
+        let generation = s.primary.loaded.as_ref().map(|l| l.generation);
+        assert_eq!(
+            s.advance(SlotId::Primary, &fitted(&["a", "b"], 40)),
+            Some(false)
+        );
+        assert_eq!(s.primary.loaded.as_ref().map(|l| l.generation), generation);
+        // A stale native preview never replaces what is on screen.
+        let late = Fitted {
+            phase: Phase::Aligning,
+            ..fitted(&["a", "b"], 40)
+        };
+        assert_eq!(s.advance(SlotId::Primary, &late), None);
+    }
+
+    #[test]
+    fn a_cancelled_fit_leaves_nothing_of_its_previews() {
+        let mut s = AppState::new(Persisted::default());
+        // A first load cancelled while only its native preview is on screen: the view empties.
+        s.install(
+            SlotId::Primary,
+            Fitted {
+                phase: Phase::Aligning,
+                ..fitted(&["a", "b"], 40)
+            },
+        );
+        assert!(s.abandon_preview(SlotId::Primary));
+        assert!(s.primary.loaded.is_none());
+        assert_eq!(s.playback.n_frames(), 0);
+        // A complete fit, then a refit whose preview (other settings) stands in for it.
+        s.install(SlotId::Primary, fitted(&["a", "b"], 40));
+        assert!(!s.abandon_preview(SlotId::Primary), "nothing to abandon");
+        let mut refit = Fitted {
+            phase: Phase::Measuring,
+            ..fitted(&["a", "b"], 33)
+        };
+        refit.settings.smooth = 3;
+        s.install(SlotId::Primary, refit);
+        assert_eq!(s.settings.smooth, 3);
+        let preview_generation = s.primary.loaded.as_ref().map(|l| l.generation);
+        assert!(s.abandon_preview(SlotId::Primary));
+        let l = s.primary.loaded.as_ref().expect("the complete fit is back");
+        assert_eq!((l.phase, l.scene.n_frames()), (Phase::Done, 40));
+        assert_ne!(Some(l.generation), preview_generation, "GL buffers rebuild");
+        assert_eq!(s.settings.smooth, Settings::default().smooth);
+        assert_eq!(s.playback.n_frames(), 40);
+        assert!(s.primary.previous.is_none());
+        // Once a fit completes, it is the one kept.
+        s.install(
+            SlotId::Primary,
+            Fitted {
+                phase: Phase::Measuring,
+                ..fitted(&["a", "b"], 40)
+            },
+        );
+        assert_eq!(
+            s.advance(SlotId::Primary, &fitted(&["a", "b"], 40)),
+            Some(false)
+        );
+        assert!(s.primary.previous.is_none());
+        assert!(!s.abandon_preview(SlotId::Primary));
     }
 
     #[test]

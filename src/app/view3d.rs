@@ -259,7 +259,9 @@ fn overlays(
 
     // Title: dataset and which view is shown (the morph amount while it animates).
     let m = frame.morph;
-    let which = if state.playback.morph().animating() {
+    let which = if state.aligning(id) {
+        "before alignment (joint PCA of native spaces); aligning…".to_string()
+    } else if state.playback.morph().animating() {
         format!(
             "morphing {:.0}% → {}",
             m * 100.0,

@@ -20,7 +20,7 @@ use super::study::{StudyState, StudyStatus};
 use super::theme;
 use super::view3d;
 use super::worker::{
-    DialogPurpose, Job, JobKind, JobResult, PickOutcome, SlotId, StudyEvent, Worker,
+    DialogPurpose, Fitted, Job, JobKind, JobResult, Phase, PickOutcome, SlotId, StudyEvent, Worker,
 };
 use super::ViewerOptions;
 
@@ -326,7 +326,7 @@ impl ViewerApp {
             settings: self.state.settings.clone(),
             fit_seconds: result.metrics.fit_seconds,
             generation,
-            measuring: false,
+            phase: Phase::Done,
         };
         if let Some(st) = &mut self.state.study {
             st.selected = Some(index);
@@ -465,6 +465,7 @@ impl ViewerApp {
         self.worker.cancel(id);
         match kind {
             Some(JobKind::Fit(slot)) => {
+                self.state.abandon_preview(slot);
                 let s = self.state.slot_mut(slot);
                 s.pending = None;
                 let kept = s.loaded.is_some();
@@ -546,10 +547,10 @@ impl ViewerApp {
             );
             return;
         }
-        if loaded.measuring {
+        if loaded.phase != Phase::Done {
             self.state.banner(
                 BannerKind::Warning,
-                "The model can be saved when the measures are done (see the top bar).",
+                "The model can be saved when the fit and its measures are done (see the top bar).",
             );
             return;
         }
@@ -619,45 +620,9 @@ impl ViewerApp {
 
     fn handle(&mut self, job: Job, result: JobResult) {
         match result {
-            JobResult::Fitted(slot, Ok(fitted)) if self.state.finish_measuring(slot, &fitted) => {
-                let name = fitted.dataset.name.clone();
-                let secs = fitted.seconds;
-                // One banner per fit: the "measuring" one gives way to the finished one.
-                let measuring = format!("{name}: fitted; measuring in ");
-                self.state
-                    .banners
-                    .retain(|b| !b.text.starts_with(&measuring));
-                self.state.banner(
-                    BannerKind::Info,
-                    format!("{name}: fitted and measured in {secs:.1} s"),
-                );
-            }
-            JobResult::Fitted(slot, Ok(fitted)) => {
-                let first = self.state.loaded(slot).is_none();
-                let name = fitted.dataset.name.clone();
-                let secs = fitted.seconds;
-                let notes = fitted.dataset.notes.clone();
-                let fitted_measuring = fitted.measuring;
-                self.state.install(slot, *fitted);
-                if slot == SlotId::Primary {
-                    self.settings_panel.draft = self.state.settings.clone();
-                }
-                if first && slot == SlotId::Primary {
-                    // Start like the demo GIFs: playing, aligned view morphing in from native.
-                    self.state.playback.apply(PlaybackCommand::Play);
-                }
-                let what = if fitted_measuring {
-                    "fitted; measuring"
-                } else {
-                    "fitted"
-                };
-                self.state
-                    .banner(BannerKind::Info, format!("{name}: {what} in {secs:.1} s"));
-                for n in notes {
-                    self.state.banner(BannerKind::Info, format!("{name}: {n}"));
-                }
-            }
+            JobResult::Fitted(slot, Ok(fitted)) => self.fitted(slot, *fitted),
             JobResult::Fitted(slot, Err(msg)) => {
+                self.state.abandon_preview(slot);
                 let s = self.state.slot_mut(slot);
                 let what = s.pending.take().map(|i| super::worker::short_inputs(&i));
                 let kept = s.loaded.is_some();
@@ -694,6 +659,71 @@ impl ViewerApp {
                     BannerKind::Error,
                     format!("Could not load the model: {msg}"),
                 );
+            }
+        }
+    }
+
+    /// A fit's result, or an early part of it: the native trajectories while the fit runs,
+    /// then both views while the measures are computed, then everything.
+    fn fitted(&mut self, slot: SlotId, fitted: Fitted) {
+        let name = fitted.dataset.name.clone();
+        let (secs, phase) = (fitted.seconds, fitted.phase);
+        // The native preview is for a view without aligned trajectories: over a fit already on
+        // screen it would only take the aligned view away until this fit ends.
+        let aligned_on_screen = self
+            .state
+            .loaded(slot)
+            .is_some_and(|l| l.phase != Phase::Aligning);
+        if phase == Phase::Aligning && aligned_on_screen {
+            return;
+        }
+        if let Some(aligned_now) = self.state.advance(slot, &fitted) {
+            // Start playing once both views exist, unless the user has moved the play head.
+            let untouched = !self.state.playback.playing() && self.state.playback.frame() == 0;
+            if aligned_now && slot == SlotId::Primary && untouched {
+                self.state.playback.apply(PlaybackCommand::Play);
+            }
+            self.fit_banner(&name, phase, secs);
+            return;
+        }
+        let first = self.state.loaded(slot).is_none();
+        let notes = fitted.dataset.notes.clone();
+        self.state.install(slot, fitted);
+        if slot == SlotId::Primary {
+            self.settings_panel.draft = self.state.settings.clone();
+        }
+        // Start like the demo GIFs, playing; with software GL, drawing every frame would slow
+        // a running fit down, so the native preview waits for the aligned view.
+        if first && slot == SlotId::Primary && phase != Phase::Aligning {
+            self.state.playback.apply(PlaybackCommand::Play);
+        }
+        self.fit_banner(&name, phase, secs);
+        for n in notes {
+            self.state.banner(BannerKind::Info, format!("{name}: {n}"));
+        }
+    }
+
+    /// One banner per fit: "fitted; measuring" gives way to "fitted and measured".
+    fn fit_banner(&mut self, name: &str, phase: Phase, secs: f64) {
+        let measuring = format!("{name}: fitted; measuring in ");
+        match phase {
+            Phase::Aligning => {}
+            Phase::Measuring => {
+                self.state
+                    .banner(BannerKind::Info, format!("{measuring}{secs:.1} s"));
+            }
+            Phase::Done => {
+                let had = self
+                    .state
+                    .banners
+                    .iter()
+                    .any(|b| b.text.starts_with(&measuring));
+                self.state
+                    .banners
+                    .retain(|b| !b.text.starts_with(&measuring));
+                let what = if had { "fitted and measured" } else { "fitted" };
+                self.state
+                    .banner(BannerKind::Info, format!("{name}: {what} in {secs:.1} s"));
             }
         }
     }
@@ -885,8 +915,11 @@ impl ViewerApp {
         if let Some(bench) = &mut self.bench {
             let drawn = render_glue::lock(&self.gl).frames_drawn;
             if let Some(l) = &self.state.primary.loaded {
-                bench.shown(frame_start);
-                bench.note_fit(l.output.metrics.fit_seconds);
+                let aligned = l.phase != Phase::Aligning;
+                bench.shown(frame_start, aligned);
+                if aligned {
+                    bench.note_fit(l.output.metrics.fit_seconds);
+                }
             }
             // Frames are timed with everything computed, as a user scrubbing later sees them.
             let ready = self
@@ -894,7 +927,7 @@ impl ViewerApp {
                 .primary
                 .loaded
                 .as_ref()
-                .is_some_and(|l| !l.measuring);
+                .is_some_and(|l| l.phase == Phase::Done);
             if ready && !self.state.playback.playing() {
                 self.state.playback.apply(PlaybackCommand::Play);
             }

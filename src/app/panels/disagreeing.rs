@@ -8,6 +8,7 @@ use crate::app::images;
 use crate::app::playback::PlaybackCommand as P;
 use crate::app::state::{AppState, Loaded};
 use crate::app::theme;
+use crate::app::worker::SlotId;
 
 /// Entries per list.
 pub const TOP: usize = 6;
@@ -77,7 +78,12 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
             ui.add_space(6.0);
             ui.label(RichText::new(title).strong().color(color));
             if frames.is_empty() {
-                super::hint(ui, "no disagreement data");
+                let why = if state.aligning(SlotId::Primary) && color == theme::AFTER {
+                    "when the fit is done"
+                } else {
+                    "no disagreement data"
+                };
+                super::hint(ui, why);
             }
             for &f in frames.iter() {
                 let img = l.image(f);

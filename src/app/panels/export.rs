@@ -9,7 +9,7 @@ use super::hint;
 use crate::app::commands::AppCommand;
 use crate::app::state::{AppState, Persisted};
 use crate::app::theme;
-use crate::app::worker::{DialogPurpose, JobKind, Worker};
+use crate::app::worker::{DialogPurpose, JobKind, SlotId, Worker};
 use crate::render::{BothLayout, ExportFormat, ExportOptions, ExportView, Ghost};
 
 /// The export window's form: options and path, edited freely, used when Export is pressed.
@@ -274,11 +274,19 @@ fn show(
                     }
                 }
                 None => {
-                    let ready = state.primary.loaded.is_some() && !form.path.trim().is_empty();
+                    let aligning = state.aligning(SlotId::Primary);
+                    let ready =
+                        state.primary.loaded.is_some() && !aligning && !form.path.trim().is_empty();
                     ui.horizontal(|ui| {
                         let b = egui::Button::new(RichText::new("Export").strong())
                             .fill(theme::ACCENT.gamma_multiply(0.6));
-                        if ui.add_enabled(ready, b).clicked() {
+                        let r = ui.add_enabled(ready, b);
+                        let r = if aligning {
+                            r.on_disabled_hover_text("Export once the fit is done")
+                        } else {
+                            r
+                        };
+                        if r.clicked() {
                             cmds.push(AppCommand::Export {
                                 options: Box::new(form.options.clone()),
                                 path: PathBuf::from(form.path.trim()),

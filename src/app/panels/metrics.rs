@@ -13,7 +13,7 @@ use crate::analysis::similarity::{Kind, MeasureInfo, MEASURES};
 use crate::analysis::Metrics;
 use crate::app::state::{AppState, Loaded};
 use crate::app::theme;
-use crate::app::worker::{JobKind, SlotId, Worker};
+use crate::app::worker::{JobKind, Phase, SlotId, Worker};
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
     egui::ScrollArea::vertical()
@@ -31,7 +31,14 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
             let m = &l.output.metrics;
             fit_summary(ui, l);
             ui.separator();
-            if l.measuring {
+            if l.phase == Phase::Aligning {
+                heading(ui, "Measures");
+                hint(
+                    ui,
+                    "The fit is running: both views show the native trajectories until the \
+                     aligned ones arrive, then the measures follow.",
+                );
+            } else if l.phase == Phase::Measuring {
                 heading(ui, "Measures");
                 hint(
                     ui,
@@ -52,7 +59,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
                 _ => &m.objective,
             };
             convergence(ui, objective, live);
-            if !l.measuring {
+            if l.phase == Phase::Done {
                 ui.separator();
                 variance_explained(ui, m, l);
             }
@@ -60,7 +67,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, worker: &Worker) {
                 .compare
                 .as_ref()
                 .and_then(|c| c.loaded.as_ref())
-                .filter(|c| !c.measuring)
+                .filter(|c| c.phase == Phase::Done)
             {
                 ui.separator();
                 heading(ui, &format!("Beside: {}", c.dataset.name));
@@ -78,13 +85,17 @@ fn fit_summary(ui: &mut egui::Ui, l: &Loaded) {
         s.algo.label(),
         s.n_iter
     ));
-    hint(
-        ui,
-        &format!(
-            "fitted in {:.2} s (whole pipeline {:.2} s)",
-            l.output.metrics.fit_seconds, l.fit_seconds
-        ),
-    );
+    if l.phase == Phase::Aligning {
+        hint(ui, "fitting; the progress is in the top bar");
+    } else {
+        hint(
+            ui,
+            &format!(
+                "fitted in {:.2} s (whole pipeline {:.2} s)",
+                l.output.metrics.fit_seconds, l.fit_seconds
+            ),
+        );
+    }
 }
 
 /// A small table with a bar per value so native vs shared reads at a glance.
@@ -425,7 +436,13 @@ fn bar(ui: &mut egui::Ui, v: f64, color: Color32) {
 
 fn pca(ui: &mut egui::Ui, l: &Loaded) {
     heading(ui, "PCA variance explained");
-    let (b, a) = (l.scene.evr_before, l.scene.evr_after);
+    // No aligned view yet while the fit runs.
+    let a = if l.phase == Phase::Aligning {
+        [f64::NAN; 3]
+    } else {
+        l.scene.evr_after
+    };
+    let b = l.scene.evr_before;
     egui::Grid::new(("pca", l.generation))
         .num_columns(3)
         .spacing([12.0, 4.0])
@@ -437,6 +454,10 @@ fn pca(ui: &mut egui::Ui, l: &Loaded) {
             for i in 0..3 {
                 ui.label(format!("PC{}", i + 1));
                 for (v, color) in [(b[i], theme::BEFORE), (a[i], theme::AFTER)] {
+                    if !v.is_finite() {
+                        ui.label(RichText::new("    —").monospace());
+                        continue;
+                    }
                     ui.horizontal(|ui| {
                         ui.label(RichText::new(format!("{:5.1} %", v * 100.0)).monospace());
                         bar(ui, v, color);
@@ -450,10 +471,15 @@ fn pca(ui: &mut egui::Ui, l: &Loaded) {
                     .monospace()
                     .strong(),
             );
+            let total_a = a.iter().sum::<f64>();
             ui.label(
-                RichText::new(format!("{:5.1} %", a.iter().sum::<f64>() * 100.0))
-                    .monospace()
-                    .strong(),
+                RichText::new(if total_a.is_finite() {
+                    format!("{:5.1} %", total_a * 100.0)
+                } else {
+                    "    —".into()
+                })
+                .monospace()
+                .strong(),
             );
             ui.end_row();
         });

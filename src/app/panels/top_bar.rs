@@ -287,7 +287,9 @@ fn view_menu(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
 
 /// The before/after switch: a two-segment control; the morph animates between them.
 fn aligned_toggle(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
-    let aligned = state.playback.aligned();
+    // Until the fit ends there is only the native view.
+    let aligning = state.aligning(SlotId::Primary);
+    let aligned = state.playback.aligned() && !aligning;
     let seg = |ui: &mut egui::Ui, on: bool, text: &str, color: Color32| {
         let t = if on {
             RichText::new(text).strong().color(Color32::WHITE)
@@ -308,10 +310,14 @@ fn aligned_toggle(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand
     {
         cmds.push(PlaybackCommand::SetAligned(false).into());
     }
-    if seg(ui, aligned, "After alignment", theme::AFTER)
+    let after = ui
+        .add_enabled_ui(!aligning, |ui| {
+            seg(ui, aligned, "After alignment", theme::AFTER)
+        })
+        .inner
         .on_hover_text("Joint PCA after mapping each network into the shared space (key A)")
-        .clicked()
-    {
+        .on_disabled_hover_text("The fit is running; the aligned view follows");
+    if after.clicked() {
         cmds.push(PlaybackCommand::SetAligned(true).into());
     }
     ui.spacing_mut().item_spacing.x = 8.0;
@@ -353,11 +359,12 @@ fn jobs(ui: &mut egui::Ui, worker: &Worker, cmds: &mut Vec<AppCommand>) {
     }
 }
 
-/// A busy indicator that redraws 8 times a second. egui's `Spinner` asks for every frame, and
+/// A busy indicator that redraws 4 times a second. egui's `Spinner` asks for every frame, and
 /// with a software renderer (llvmpipe) those frames took most of a core from the fit it was
-/// waiting for: a 43 s fit took 90 s in the viewer.
+/// waiting for: a 43 s fit took 90 s in the viewer. Each redraw also draws the native
+/// trajectories shown while a fit runs (13 ms each for 10 networks × 2000 frames).
 fn slow_spinner(ui: &mut egui::Ui) {
-    const STEP: std::time::Duration = std::time::Duration::from_millis(125);
+    const STEP: std::time::Duration = std::time::Duration::from_millis(250);
     let size = 14.0;
     let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
     let t = ui.input(|i| i.time);

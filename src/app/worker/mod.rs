@@ -14,6 +14,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::analysis::pipeline::Partial;
 use crate::analysis::study::cache::{self as study_cache, Cache};
 use crate::analysis::study::runner::{run_study, RunOptions, StudyProgress, StudySink};
 use crate::analysis::study::{CellResult, CellView};
@@ -56,9 +57,19 @@ pub struct Fitted {
     pub output: Arc<PipelineOutput>,
     pub settings: Settings,
     pub seconds: f64,
-    /// The trajectories only, sent ahead while the measures are computed (the job's final
-    /// result follows with everything).
-    pub measuring: bool,
+    /// Partial outputs are sent ahead while the job runs; its final result has everything.
+    pub phase: Phase,
+}
+
+/// How far a fit on screen has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Native trajectories only (in both views): the fit is running.
+    Aligning,
+    /// Both views; the measures are being computed.
+    Measuring,
+    /// Trajectories and measures.
+    Done,
 }
 
 /// What a finished job hands back.
@@ -564,7 +575,7 @@ impl Worker {
                         output: Arc::new(output),
                         settings,
                         seconds: start.elapsed().as_secs_f64(),
-                        measuring: false,
+                        phase: Phase::Done,
                     })
                 });
                 JobResult::Fitted(slot, result)
@@ -632,14 +643,17 @@ fn load_and_fit(
     if progress.cancelled() {
         return Err("cancelled".into());
     }
-    let mut show = |output: crate::analysis::PipelineOutput| {
+    let mut show = |part: Partial, output: crate::analysis::PipelineOutput| {
         preview(Fitted {
             inputs: inputs.clone(),
             dataset: dataset.clone(),
             output: Arc::new(output),
             settings: settings.clone(),
             seconds: start.elapsed().as_secs_f64(),
-            measuring: true,
+            phase: match part {
+                Partial::Native => Phase::Aligning,
+                Partial::Aligned => Phase::Measuring,
+            },
         })
     };
     let output = crate::analysis::pipeline::run_preview(&dataset, &settings, progress, &mut show)
@@ -650,7 +664,7 @@ fn load_and_fit(
         output: Arc::new(output),
         settings,
         seconds: start.elapsed().as_secs_f64(),
-        measuring: false,
+        phase: Phase::Done,
     })
 }
 
