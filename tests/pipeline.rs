@@ -419,6 +419,7 @@ fn preview_hands_over_the_final_trajectories_before_the_measures() {
         assert_eq!(a.after, a.before);
     }
     assert!(native.scene.disagreement_after.is_empty());
+    assert!(native.scene.evr_after.iter().all(|v| v.is_nan()));
     assert_eq!(
         native.scene.disagreement_before,
         out.scene.disagreement_before
@@ -440,6 +441,10 @@ fn preview_hands_over_the_final_trajectories_before_the_measures() {
     // The measures come only with the final output.
     assert!(pre.metrics.rsa.ci95.is_none() && out.metrics.rsa.ci95.is_some());
     let plain = silent(|p| analysis::run(&ds, &s, p)).unwrap();
+    // The command line (no preview) draws the same scene.
+    for (a, b) in plain.scene.trajectories.iter().zip(&out.scene.trajectories) {
+        assert_eq!((&a.before, &a.after), (&b.before, &b.after));
+    }
     approx::assert_abs_diff_eq!(
         plain.metrics.isc.shared,
         out.metrics.isc.shared,

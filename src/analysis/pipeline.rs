@@ -497,7 +497,7 @@ fn fit_prepared_inspect(
                     metrics: Metrics {
                         pca_explained_variance: BeforeAfter {
                             before: view.evr,
-                            after: view.evr,
+                            after: [f64::NAN; 3],
                         },
                         ..Default::default()
                     },
@@ -1066,7 +1066,7 @@ fn native_view(
 
 /// The aligned half (the joint 3D PCA of the smoothed shared responses) joined to `native` in
 /// one scene. Without `y_test` (the fit is still running) both views show the native data and
-/// there is no "after" disagreement.
+/// there is no "after" disagreement or explained variance (NaN).
 fn assemble_scene(
     ds: &Dataset,
     names: &[String],
@@ -1096,7 +1096,7 @@ fn assemble_scene(
             }
             (Some(sa), evr3(&p))
         }
-        None => (None, native.evr),
+        None => (None, [f64::NAN; 3]),
     };
     let gb = pca::global_scale(sb);
     let before: Vec<Vec<[f32; 3]>> = sb.iter().map(|b| pca::to_points(b, gb)).collect();
