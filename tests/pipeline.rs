@@ -180,6 +180,7 @@ fn transform_subject_maps_a_left_out_network() {
         seed: 0,
         init: srmscope::analysis::Init::Brainiak,
         center: Center::On,
+        precision: Default::default(),
     };
     let model = silent(|p| srmscope::align::fit(&names, &train, &opts, String::new(), p)).unwrap();
     let w0 = srmscope::align::srm::transform_subject(

@@ -104,6 +104,7 @@ fn fits_match_brainiak(route: Route) {
             n_iter: f.n_iter,
             tol: None,
             route,
+            precision: Default::default(),
         };
         let logged = f.vec("logged_objective");
         let (w, s, curve) = if f.algo == "prob" {

@@ -32,6 +32,7 @@ fn opts(k: usize, n_iter: usize, tol: Option<f64>, route: Route) -> FitOptions {
         n_iter,
         tol,
         route,
+        precision: Default::default(),
     }
 }
 

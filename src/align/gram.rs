@@ -12,7 +12,7 @@ use super::srm::{
     add_perturbation, column_means, converged, frob_dot, project_centered, DetFit, FitOptions,
     ProbFit, TraceMode,
 };
-use super::AlignError;
+use super::{AlignError, Precision};
 use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, spd_inverse, LinalgError};
 use crate::progress::Progress;
 use ndarray::{s, Array1, Array2, ArrayView2};
@@ -207,7 +207,7 @@ pub fn fit_prob_gram(
         }) => {
             let b = crate::linalg::sum_networks(
                 m,
-                |i| project_centered(&xs[i], &wp[i], Some(&mu[i])) / rp[i],
+                |i| project_centered(&xs[i], &wp[i], Some(&mu[i]), Precision::F64) / rp[i],
                 |a, b| a + b,
             )
             .unwrap_or_else(|| Array2::zeros((k, t)));
@@ -290,7 +290,7 @@ pub fn fit_det_gram(
     drop(g);
     let s = crate::linalg::sum_networks(
         m,
-        |i| project_centered(&xs[i], &w[i], mu[i].as_ref()),
+        |i| project_centered(&xs[i], &w[i], mu[i].as_ref(), Precision::F64),
         |a, b| a + b,
     )
     .map(|b| b / mf)

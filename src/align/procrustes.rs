@@ -4,7 +4,7 @@
 use super::srm::{
     column_means, cross, frob_dot, project_centered as project, sum_sq, validate, DetFit,
 };
-use super::AlignError;
+use super::{AlignError, Precision};
 use crate::linalg::{map_networks, procrustes, thin_svd};
 use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2};
@@ -15,7 +15,8 @@ fn align_to(
     template: &Array2<f64>,
     mu: Option<&Array1<f64>>,
 ) -> Result<Array2<f64>, AlignError> {
-    procrustes(cross(x, template, mu).view()).map_err(|e| AlignError::Linalg(e.to_string()))
+    procrustes(cross(x, template, mu, Precision::F64).view())
+        .map_err(|e| AlignError::Linalg(e.to_string()))
 }
 
 /// Three passes, as HyperTools: a running template built network by network, a second template
@@ -40,11 +41,11 @@ pub fn fit_hyper(
     let (_u, _s, vt) = thin_svd(x0.view()).map_err(lin)?;
     let mut w: Vec<Array2<f64>> = Vec::with_capacity(m);
     let w0 = vt.slice(ndarray::s![..k, ..]).t().to_owned();
-    let mut template = project(&xs[0], &w0, mu[0].as_ref());
+    let mut template = project(&xs[0], &w0, mu[0].as_ref(), Precision::F64);
     w.push(w0);
     for i in 1..m {
         let wi = align_to(&xs[i], &(&template / i as f64), mu[i].as_ref())?;
-        template += &project(&xs[i], &wi, mu[i].as_ref());
+        template += &project(&xs[i], &wi, mu[i].as_ref(), Precision::F64);
         w.push(wi);
     }
     template /= m as f64;
@@ -57,7 +58,7 @@ pub fn fit_hyper(
         let s2 = frob_dot(s, s);
         let mut tot = 0.0;
         for ((x, wi), (mu, q)) in xs.iter().zip(w).zip(mu.iter().zip(&sq)) {
-            tot += q - 2.0 * frob_dot(&project(x, wi, mu.as_ref()), s) + s2;
+            tot += q - 2.0 * frob_dot(&project(x, wi, mu.as_ref(), Precision::F64), s) + s2;
         }
         0.5 * tot / t as f64
     };
@@ -70,7 +71,7 @@ pub fn fit_hyper(
         // Every network against the same template: independent, so in parallel.
         let aligned = map_networks(m, |i| -> Result<(Array2<f64>, Array2<f64>), AlignError> {
             let wi = align_to(&xs[i], &template, mu[i].as_ref())?;
-            let p = project(&xs[i], &wi, mu[i].as_ref());
+            let p = project(&xs[i], &wi, mu[i].as_ref(), Precision::F64);
             Ok((wi, p))
         });
         let mut next = Array2::<f64>::zeros((k, t));

@@ -5,10 +5,10 @@
 //! BrainIAK's X_i (v_i × T) is their transpose, taken as a view. Centred copies are never made:
 //! W_iᵀX̃_i and X̃_iSᵀ are formed from raw products minus rank-one mean corrections.
 
-use super::AlignError;
-use crate::linalg::{map_networks, matmul, matmul_serial, procrustes, spd_inverse};
+use super::{AlignError, Precision};
+use crate::linalg::{map_networks, matmul, matmul_f32, matmul_serial, procrustes, spd_inverse};
 use crate::progress::Progress;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis, Zip};
 
 /// BrainIAK's fixed perturbation on the (j, j) entries before every Procrustes SVD in fit.
 pub const PERTURBATION: f64 = 1e-3;
@@ -46,6 +46,9 @@ pub struct FitOptions {
     /// Stop early when the relative change of the objective falls below this.
     pub tol: Option<f64>,
     pub route: Route,
+    /// Of the products with the data on the direct routes (the Gram route forms its products
+    /// once, in float64).
+    pub precision: Precision,
 }
 
 impl FitOptions {
@@ -162,8 +165,16 @@ pub(super) fn project_centered(
     x: &ArrayView2<f64>,
     w: &Array2<f64>,
     mu: Option<&Array1<f64>>,
+    precision: Precision,
 ) -> Array2<f64> {
-    let mut p = matmul_serial(w.t(), x.t()); // k × T
+    let mut p = match precision {
+        Precision::F64 => matmul_serial(w.t(), x.t()), // k × T
+        Precision::F32 => {
+            let mut p = Array2::<f64>::zeros((w.ncols(), x.nrows()));
+            project_add_f32(&mut p, w, x, 1.0, false);
+            p
+        }
+    };
     if let Some(mu) = mu {
         let shift = w.t().dot(mu);
         for (mut row, s) in p.rows_mut().into_iter().zip(shift.iter()) {
@@ -174,13 +185,63 @@ pub(super) fn project_centered(
 }
 
 /// X̃_iSᵀ (v × k) = X_iSᵀ − μ_i(S1)ᵀ.
-pub(super) fn cross(x: &ArrayView2<f64>, s: &Array2<f64>, mu: Option<&Array1<f64>>) -> Array2<f64> {
-    let mut c = matmul_serial(x.t(), s.t());
+pub(super) fn cross(
+    x: &ArrayView2<f64>,
+    s: &Array2<f64>,
+    mu: Option<&Array1<f64>>,
+    precision: Precision,
+) -> Array2<f64> {
+    let mut c = match precision {
+        Precision::F64 => matmul_serial(x.t(), s.t()),
+        Precision::F32 => cross_f32(x, s),
+    };
     if let Some(mu) = mu {
         let ssum = s.sum_axis(Axis(1));
         for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
             row.scaled_add(-*m, &ssum);
         }
+    }
+    c
+}
+
+/// Images converted to float32 at a time for a single-precision product: the buffers stay a
+/// few MB, and the partial products are summed in float64.
+const F32_ROWS: usize = 2048;
+
+fn rows_f32(x: &ArrayView2<f64>, r: std::ops::Range<usize>) -> Array2<f32> {
+    x.slice(s![r, ..]).mapv(|v| v as f32)
+}
+
+/// c += alpha · Wᵀ Xᵀ (k × T) from float32 products over blocks of images.
+fn project_add_f32(
+    c: &mut Array2<f64>,
+    w: &Array2<f64>,
+    x: &ArrayView2<f64>,
+    alpha: f64,
+    parallel: bool,
+) {
+    let wt = w.t().mapv(|v| v as f32);
+    let t = x.nrows();
+    for t0 in (0..t).step_by(F32_ROWS) {
+        let t1 = (t0 + F32_ROWS).min(t);
+        let p = matmul_f32(wt.view(), rows_f32(x, t0..t1).t(), parallel);
+        Zip::from(c.slice_mut(s![.., t0..t1]))
+            .and(&p)
+            .for_each(|c, &p| *c += alpha * f64::from(p));
+    }
+}
+
+/// Xᵀ Sᵀ (v × k): float32 products over blocks of images, summed in float64.
+fn cross_f32(x: &ArrayView2<f64>, s: &Array2<f64>) -> Array2<f64> {
+    let mut c = Array2::<f64>::zeros((x.ncols(), s.nrows()));
+    let t = x.nrows();
+    for t0 in (0..t).step_by(F32_ROWS) {
+        let t1 = (t0 + F32_ROWS).min(t);
+        let sb = s.slice(s![.., t0..t1]).mapv(|v| v as f32);
+        let p = matmul_f32(rows_f32(x, t0..t1).t(), sb.t(), false);
+        Zip::from(&mut c)
+            .and(&p)
+            .for_each(|c, &p| *c += f64::from(p));
     }
     c
 }
@@ -245,7 +306,7 @@ pub fn fit_prob_direct(
         drop(std::mem::take(&mut s));
         crate::memory::release_free();
         // E-step, with the parameters of the previous iteration.
-        let e = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?;
+        let e = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf, opts.precision)?;
         let ll = e.ll;
         loglik.push(ll);
         let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
@@ -262,7 +323,7 @@ pub fn fit_prob_direct(
         let tau = tf * sigma_s.diag().sum();
         // Networks are independent given S: one task each.
         let updates = map_networks(m, |i| -> Result<(Array2<f64>, f64), AlignError> {
-            let c = cross(&xs[i], &s, Some(&mu[i]));
+            let c = cross(&xs[i], &s, Some(&mu[i]), opts.precision);
             let wi = procrustes(add_perturbation(c.clone()).view())
                 .map_err(|e| AlignError::Linalg(e.to_string()))?;
             let r = (sq[i] - 2.0 * frob_dot(&wi, &c) + tau) / (tf * v[i]);
@@ -279,7 +340,7 @@ pub fn fit_prob_direct(
             break;
         }
     }
-    loglik.push(e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf)?.ll);
+    loglik.push(e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf, opts.precision)?.ll);
     Ok(ProbFit {
         w,
         s,
@@ -325,6 +386,7 @@ fn e_step(
     sq: &[f64],
     v: &[f64],
     tf: f64,
+    precision: Precision,
 ) -> Result<EStep, AlignError> {
     let lin = |e: crate::linalg::LinalgError| AlignError::Linalg(e.to_string());
     let k = sigma_s.nrows();
@@ -338,7 +400,10 @@ fn e_step(
     let mut b = Array2::<f64>::zeros((k, xs.first().map_or(0, |x| x.nrows())));
     let mut shift = Array1::<f64>::zeros(k);
     for (((x, wi), mi), r) in xs.iter().zip(w).zip(mu).zip(rho2) {
-        crate::linalg::matmul_add(&mut b, wi.t(), x.t(), 1.0 / r);
+        match precision {
+            Precision::F64 => crate::linalg::matmul_add(&mut b, wi.t(), x.t(), 1.0 / r),
+            Precision::F32 => project_add_f32(&mut b, wi, x, 1.0 / r, true),
+        }
         shift.scaled_add(1.0 / r, &wi.t().dot(mi));
     }
     for (mut row, s) in b.rows_mut().into_iter().zip(shift.iter()) {
@@ -392,7 +457,7 @@ pub fn fit_det_direct(
     let mut w = w_init;
     let shared = |w: &[Array2<f64>]| -> (Vec<Array2<f64>>, Array2<f64>) {
         let p: Vec<Array2<f64>> = map_networks(xs.len(), |i| {
-            project_centered(&xs[i], &w[i], mu[i].as_ref())
+            project_centered(&xs[i], &w[i], mu[i].as_ref(), opts.precision)
         });
         let mut s = Array2::<f64>::zeros((k, t));
         for pi in &p {
@@ -420,7 +485,7 @@ pub fn fit_det_direct(
         }
         // Jacobi-style: every W_i against the same S, so the networks run in parallel.
         w = map_networks(xs.len(), |i| {
-            let c = cross(&xs[i], &s, mu[i].as_ref());
+            let c = cross(&xs[i], &s, mu[i].as_ref(), opts.precision);
             procrustes(add_perturbation(c).view()).map_err(|e| AlignError::Linalg(e.to_string()))
         })
         .into_iter()
@@ -466,6 +531,6 @@ pub fn transform_subject(
         )));
     }
     let mu = center.then(|| column_means(&x));
-    let c = cross(&x, s, mu.as_ref());
+    let c = cross(&x, s, mu.as_ref(), Precision::F64);
     procrustes(c.view()).map_err(|e| AlignError::Linalg(e.to_string()))
 }

@@ -15,7 +15,7 @@ pub mod uncertainty;
 pub use metrics::Metrics;
 pub use pipeline::{run, PipelineOutput};
 pub use scene::{SceneData, Trajectory};
-pub use settings::{Algo, Center, Init, Normalize, Settings, MAX_COUNT, MAX_ITERS};
+pub use settings::{Algo, Center, Init, Normalize, Precision, Settings, MAX_COUNT, MAX_ITERS};
 
 /// Errors of the analysis layer. Messages are shown to users as they are.
 #[derive(Debug, thiserror::Error)]

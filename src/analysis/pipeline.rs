@@ -476,6 +476,7 @@ fn fit_prepared_inspect(
         seed: s.seed,
         init: s.init,
         center: s.center,
+        precision: s.precision,
     };
     // A viewer shows the native trajectories while the fit runs; the same view is the final
     // scene's "before" half.

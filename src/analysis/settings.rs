@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::align::{Algo, Center, Init};
+pub use crate::align::{Algo, Center, Init, Precision};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +39,14 @@ pub struct Settings {
     pub bootstrap: usize,
     /// Neighbours per image for the mutual k-NN measure.
     pub knn: usize,
+    /// Precision of the fit's products with the data. Left out of the JSON when float64, so
+    /// the settings of earlier files and caches read and key the same.
+    #[serde(skip_serializing_if = "is_f64")]
+    pub precision: Precision,
+}
+
+fn is_f64(p: &Precision) -> bool {
+    *p == Precision::F64
 }
 
 impl Default for Settings {
@@ -57,6 +65,7 @@ impl Default for Settings {
             smooth: 10,
             bootstrap: 1000,
             knn: 10,
+            precision: Precision::F64,
         }
     }
 }
@@ -145,6 +154,9 @@ impl Settings {
             notes.push(
                 "Procrustes runs a fixed number of passes; --iters and --tol are ignored".into(),
             );
+        }
+        if self.algo == Algo::Procrustes && self.precision == Precision::F32 {
+            notes.push("--precision f32 applies to SRM only; Procrustes ran in float64".into());
         }
         notes
     }

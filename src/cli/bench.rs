@@ -243,6 +243,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         n_iter: a.iters,
         tol: None,
         route: Default::default(),
+        precision: Default::default(),
     };
     println!(
         "bench: m={} v={} T={} k={} iters={} (float64, backend {}, {} threads)",

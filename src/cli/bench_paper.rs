@@ -193,6 +193,7 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
             n_iter: 10,
             tol: None,
             route,
+            precision: Default::default(),
         };
         let mut times = Vec::new();
         let n = if route == Route::Auto {

@@ -47,6 +47,26 @@ fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> 
     out
 }
 
+/// `a · b` in single precision, on every core or on the calling thread.
+pub fn matmul_f32(a: ArrayView2<f32>, b: ArrayView2<f32>, parallel: bool) -> Array2<f32> {
+    let view32 = |m: &ArrayView2<'_, f32>| {
+        let s = m.strides();
+        // SAFETY: as `view`, for a live f32 ndarray view that outlives the reference.
+        unsafe { MatRef::from_raw_parts(m.as_ptr(), m.nrows(), m.ncols(), s[0], s[1]) }
+    };
+    let mut out = Array2::<f32>::zeros((a.nrows(), b.ncols()));
+    if a.ncols() > 0 && !out.is_empty() {
+        let (r, c) = out.dim();
+        // SAFETY: as in `matmul_with`: a fresh standard-layout r × c array, read transposed.
+        let dst =
+            unsafe { faer::MatMut::from_raw_parts_mut(out.as_mut_ptr(), c, r, 1, c as isize) };
+        let (at, bt) = (a.t(), b.t());
+        let par = if parallel { Par::rayon(0) } else { Par::Seq };
+        faer_matmul(dst, Accum::Replace, view32(&bt), view32(&at), 1.0f32, par);
+    }
+    out
+}
+
 pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, alpha: f64) {
     assert_eq!(
         (c.nrows(), c.ncols(), a.ncols()),

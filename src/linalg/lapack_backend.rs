@@ -8,6 +8,10 @@ pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&b)
 }
 
+pub fn matmul_f32(a: ArrayView2<f32>, b: ArrayView2<f32>, _parallel: bool) -> Array2<f32> {
+    a.dot(&b)
+}
+
 pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, alpha: f64) {
     ndarray::linalg::general_mat_mul(alpha, &a, &b, 1.0, c);
 }

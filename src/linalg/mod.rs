@@ -51,6 +51,11 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul_serial(a, b)
 }
 
+/// `a · b` in single precision (`--precision f32`), on every core or on the calling thread.
+pub fn matmul_f32(a: ArrayView2<f32>, b: ArrayView2<f32>, parallel: bool) -> Array2<f32> {
+    backend::matmul_f32(a, b, parallel)
+}
+
 /// The lower triangle (diagonal included) of `a · aᵀ` on the calling thread; the strict upper
 /// triangle is unspecified. Half the work of [`matmul_serial`].
 pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {

@@ -4,7 +4,7 @@
 use eframe::egui::{self, RichText};
 
 use super::{heading, hint};
-use crate::analysis::{Algo, Center, Init, Normalize, Settings};
+use crate::analysis::{Algo, Center, Init, Normalize, Precision, Settings};
 use crate::app::commands::AppCommand;
 use crate::app::state::{AppState, Loaded, Persisted};
 use crate::app::theme;
@@ -220,6 +220,15 @@ fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
             .response
             .labelled_by(l);
         });
+        row(ui, "Products", "Precision of the SRM products with the data: float64 is BrainIAK parity; float32 is faster at paper scale, with sums kept in float64", |ui, l| {
+            egui::ComboBox::from_id_salt("precision").selected_text(precision_label(s.precision)).show_ui(ui, |ui| {
+                for p in [Precision::F64, Precision::F32] {
+                    ui.selectable_value(&mut s.precision, p, precision_label(p));
+                }
+            })
+            .response
+            .labelled_by(l);
+        });
         row(ui, "Normalise", "The paper z-scores each image's pattern across units", |ui, l| {
             egui::ComboBox::from_id_salt("normalize").selected_text(normalize_label(s.normalize)).show_ui(ui, |ui| {
                 for n in [Normalize::Row, Normalize::Unit, Normalize::None] {
@@ -308,6 +317,13 @@ fn init_label(i: Init) -> &'static str {
     match i {
         Init::Brainiak => "BrainIAK (MT19937)",
         Init::Random => "seeded Gaussian",
+    }
+}
+
+fn precision_label(p: Precision) -> &'static str {
+    match p {
+        Precision::F64 => "float64 (BrainIAK)",
+        Precision::F32 => "float32",
     }
 }
 
