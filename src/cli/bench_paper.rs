@@ -4,7 +4,8 @@
 //! A: 5 nets × 8000 images × 512 units, k = 512, prob SRM, 10 iterations (the fit alone, f64,
 //!    against BrainIAK `SRM.fit` on one OpenBLAS thread; S compared), then the whole `fit` command.
 //! B: 10 nets × 10,000 images × 1000 units (8000 fit, 2000 held out), k = 1000: the whole `fit`
-//!    command (load, fit, metrics, write) with its wall time and peak RSS.
+//!    command (load, fit, metrics, write) with its wall time and peak RSS, with float64 and with
+//!    float32 products (`--precision f32`) in turns.
 
 use anyhow::{bail, Context, Result};
 use ndarray::{Array2, ArrayView2};
@@ -282,22 +283,31 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
     drop(write_networks(&dir_b, m, v, t)?);
     let data_mb = (m * v * t * 4) as f64 / 1e6;
     println!("B: {m} nets × {t} images × {v} units (float32 files, {data_mb:.0} MB), defaults: 8000 fit / 2000 held out, k = 1000, row z-scoring");
-    let mut walls = Vec::new();
-    let mut rss = Vec::new();
-    let mut fits = Vec::new();
+    // Float64 and float32 products take turns, so both see the same load on the machine.
+    let variants: [(&str, &[&str]); 2] = [
+        ("srmscope fit", &[]),
+        ("srmscope fit --precision f32", &["--precision", "f32"]),
+    ];
+    let mut runs: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = vec![Default::default(); variants.len()];
     for _ in 0..repeat.clamp(1, 3) {
-        let run = fit_command(&dir_b, "model", &[])?;
-        walls.push(run.seconds);
-        rss.push(run.peak_rss_mb);
-        fits.push(fit_seconds(&dir_b, "model").unwrap_or(f64::NAN));
+        for ((_, args), (walls, rss, fits)) in variants.iter().zip(runs.iter_mut()) {
+            let run = fit_command(&dir_b, "model", args)?;
+            walls.push(run.seconds);
+            rss.push(run.peak_rss_mb);
+            fits.push(fit_seconds(&dir_b, "model").unwrap_or(f64::NAN));
+        }
     }
-    println!(
-        "  whole `srmscope fit`: median {:.1} s wall (fit {:.1} s), peak RSS {:.0} MB = data + {:.0} MB",
-        median(walls),
-        median(fits),
-        median(rss.clone()),
-        median(rss) - data_mb
-    );
+    for ((name, _), (walls, rss, fits)) in variants.iter().zip(runs) {
+        let top = rss.iter().copied().fold(f64::NAN, f64::max);
+        println!(
+            "  whole `{name}`: median {:.1} s wall {:?} (fit {:.1} s), peak RSS median {:.0} MB, max {top:.0} MB = data + {:.0} MB",
+            median(walls.clone()),
+            walls.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
+            median(fits),
+            median(rss),
+            top - data_mb
+        );
+    }
     if discard {
         std::fs::remove_dir_all(&dir_b).ok();
     }
