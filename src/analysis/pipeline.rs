@@ -936,13 +936,18 @@ fn finish_inspect(
         .all(|(w, x)| w.nrows() == w.ncols() && w.nrows() == x.ncols());
     // The pairwise measures hold image × image kernels per network, so they share the
     // intervals' size limit.
+    // Each network's summary centres its data itself: the native data as given stand in for
+    // the centred copy, which goes before the summaries are built (one copy of the held-out
+    // data less at this step's peak).
+    drop(nv);
+    drop(native_c);
     let pairs = if n_test > UNCERTAINTY_MAX_IMAGES {
         notes.push(format!(
             "no pairwise similarity matrices: {n_test} held-out images (at most {UNCERTAINTY_MAX_IMAGES})"
         ));
         None
     } else {
-        match pair_measures(&nv, &yv, s.knn, rotation) {
+        match pair_measures(&views(&test), &yv, s.knn, rotation) {
             Ok(p) => Some(p),
             Err(e) => {
                 notes.push(format!("pairwise similarity measures skipped: {e}"));
@@ -950,7 +955,6 @@ fn finish_inspect(
             }
         }
     };
-    drop(native_c);
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
