@@ -384,13 +384,6 @@ fn centred_sum_sq(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> f64 {
     }
 }
 
-fn centered(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> Array2<f64> {
-    match mu {
-        Some(mu) => x - mu,
-        None => x.clone(),
-    }
-}
-
 pub fn run(
     ds: &Dataset,
     s: &Settings,
@@ -893,18 +886,13 @@ fn finish_inspect(
     next_step(progress, Stage::Metrics, 0.5);
     let mut isc = isc;
     let ve_ci95 = if let Some(d) = &dense {
-        let test_c: Vec<Array2<f64>> = test
-            .iter()
-            .zip(&mus)
-            .map(|(x, mu)| centered(x, *mu))
-            .collect();
         super::uncertainty::headline(
             &super::uncertainty::Headline {
                 native: same_width.then_some(nv.as_slice()),
                 native_all: &nv,
                 shared: &yv,
                 test: &views(&test),
-                test_c: &views(&test_c),
+                test_mu: &mus,
                 within: &d.within,
                 inter_native: d.inter_native.as_ref(),
                 inter_shared: &d.inter_shared,

@@ -27,9 +27,10 @@ pub struct Headline<'a, 'b> {
     /// The same for every network regardless of width (the within-network RSMs).
     pub native_all: &'b [ArrayView2<'a, f64>],
     pub shared: &'b [ArrayView2<'a, f64>],
-    /// Native data as given, and as projected (centred with the model's means, or not).
+    /// Native data as given, and the means the projection centred them with (None: not
+    /// centred); no centred copy is needed.
     pub test: &'b [ArrayView2<'a, f64>],
-    pub test_c: &'b [ArrayView2<'a, f64>],
+    pub test_mu: &'b [Option<&'b Array1<f64>>],
     /// Mean within-network RSM and the inter-network RSMs of the point estimates.
     pub within: &'b Array2<f64>,
     pub inter_native: Option<&'b Array2<f64>>,
@@ -115,7 +116,7 @@ pub fn headline(
             counts.view(),
         )),
     });
-    let ve = variance_explained_weighted(h.test, h.test_c, h.shared, counts.view());
+    let ve = variance_explained_weighted(h.test, h.test_mu, h.shared, counts.view());
     Some(
         (0..m)
             .map(|i| percentile_interval(&ve.iter().map(|r| r[i]).collect::<Vec<_>>()))
@@ -375,7 +376,7 @@ pub fn lower_tri_corr_weighted(
 /// held-out data, `hc` the same data as projected (centred or not), `ys` the projections.
 pub fn variance_explained_weighted(
     h: &[ArrayView2<f64>],
-    hc: &[ArrayView2<f64>],
+    mus: &[Option<&Array1<f64>>],
     ys: &[ArrayView2<f64>],
     counts: ArrayView2<f64>,
 ) -> Vec<Vec<f64>> {
@@ -391,7 +392,11 @@ pub fn variance_explained_weighted(
     let mut per = Array2::<f64>::zeros((n, 3 * m));
     for i in 0..m {
         for t in 0..n {
-            let q = hc[i].row(t).dot(&hc[i].row(t));
+            let row = h[i].row(t);
+            let q = match mus.get(i).copied().flatten() {
+                Some(mu) => row.iter().zip(mu).map(|(v, m)| (v - m) * (v - m)).sum(),
+                None => row.dot(&row),
+            };
             per[[t, 3 * i]] = q - 2.0 * sbar.row(t).dot(&ys[i].row(t)) + sbar_sq[t];
             per[[t, 3 * i + 1]] = h[i].row(t).sum();
             per[[t, 3 * i + 2]] = h[i].row(t).dot(&h[i].row(t));
@@ -512,7 +517,7 @@ mod tests {
         let sq: Vec<f64> = h.iter().map(|x| x.iter().map(|v| v * v).sum()).collect();
         let want = metrics::variance_explained(&hv, &sq, &yv);
         let ones = Array2::<f64>::ones((1, 15));
-        let got = variance_explained_weighted(&hv, &hv, &yv, ones.view());
+        let got = variance_explained_weighted(&hv, &vec![None; hv.len()], &yv, ones.view());
         for (g, w) in got[0].iter().zip(&want) {
             assert!((g - w).abs() < 1e-12);
         }
@@ -532,7 +537,7 @@ mod tests {
                 native_all: &nv,
                 shared: &sv,
                 test: &nv,
-                test_c: &nv,
+                test_mu: &vec![None; nv.len()],
                 within: &within,
                 inter_native: Some(&inter_n),
                 inter_shared: &inter_s,

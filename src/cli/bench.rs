@@ -102,6 +102,14 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
     let nv: Vec<_> = nc.iter().map(|x| x.view()).collect();
     let yv: Vec<_> = ys.iter().map(|x| x.view()).collect();
     let raw: Vec<_> = xs.iter().map(|x| x.view()).collect();
+    let raw_means: Vec<ndarray::Array1<f64>> = xs
+        .iter()
+        .map(|x| {
+            x.mean_axis(ndarray::Axis(0))
+                .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()))
+        })
+        .collect();
+    let raw_mu: Vec<Option<&ndarray::Array1<f64>>> = raw_means.iter().map(Some).collect();
     println!(
         "bench --similarity: m={} units={} held-out images={} bootstrap={} knn=10 (float64, {} threads)",
         a.m,
@@ -132,7 +140,7 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
                 native_all: &nv,
                 shared: &yv,
                 test: &raw,
-                test_c: &nv,
+                test_mu: &raw_mu,
                 within: &within,
                 inter_native: Some(&inter_n),
                 inter_shared: &inter_s,
@@ -153,7 +161,7 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
             + uncertainty::lower_tri_corr_weighted(&inter_s, &within, counts.view()).len();
         let t_boot_rsa = tb.elapsed().as_secs_f64();
         let tb = Instant::now();
-        let ve = uncertainty::variance_explained_weighted(&raw, &nv, &yv, counts.view());
+        let ve = uncertainty::variance_explained_weighted(&raw, &raw_mu, &yv, counts.view());
         let t_boot_ve = tb.elapsed().as_secs_f64();
         drop((within, inter_n, inter_s, counts));
         let t_unc = t1.elapsed().as_secs_f64();
