@@ -320,8 +320,7 @@ impl AppState {
     /// join the trajectories (the same scene: no GL rebuild). None when the slot does not show
     /// an earlier part of that fit; otherwise whether the aligned view just arrived.
     pub fn advance(&mut self, slot: SlotId, fitted: &Fitted) -> Option<bool> {
-        let generation = self.next_generation;
-        let l = self.slot_mut(slot).loaded.as_mut()?;
+        let l = self.loaded(slot)?;
         let earlier = matches!(
             (l.phase, fitted.phase),
             (Phase::Aligning, Phase::Measuring | Phase::Done) | (Phase::Measuring, Phase::Done)
@@ -334,37 +333,36 @@ impl AppState {
             return None;
         }
         let aligned_now = l.phase == Phase::Aligning;
-        if aligned_now {
+        let generation = aligned_now.then(|| self.next_generation());
+        let s = self.slot_mut(slot);
+        if fitted.phase == Phase::Done {
+            s.previous = None;
+        }
+        let l = s.loaded.as_mut()?;
+        if let Some(g) = generation {
             l.scene = Arc::new(fitted.output.scene.clone());
-            l.generation = generation;
+            l.generation = g;
         }
         l.output = fitted.output.clone();
         l.fit_seconds = fitted.seconds;
         l.phase = fitted.phase;
-        if fitted.phase == Phase::Done {
-            self.slot_mut(slot).previous = None;
-        }
-        if aligned_now {
-            self.next_generation += 1;
-        }
         Some(aligned_now)
     }
 
     /// The fit behind a slot's preview was cancelled or failed: nothing of it stays. The last
     /// complete fit comes back (or the slot empties). True when the slot changed.
     pub fn abandon_preview(&mut self, slot: SlotId) -> bool {
-        let generation = self.next_generation;
-        let s = self.slot_mut(slot);
-        if s.loaded.as_ref().is_none_or(|l| l.phase == Phase::Done) {
+        if self.loaded(slot).is_none_or(|l| l.phase == Phase::Done) {
             return false;
         }
+        // A new generation: the GL buffers hold the preview's points.
+        let generation = self.next_generation();
+        let s = self.slot_mut(slot);
         s.loaded = s.previous.take().map(|mut l| {
-            // A new generation: the GL buffers hold the preview's points.
             l.generation = generation;
             l
         });
         let restored = s.loaded.as_ref().map(|l| l.settings.clone());
-        self.next_generation += 1;
         if slot == SlotId::Primary {
             if let Some(settings) = restored {
                 self.settings = settings;
