@@ -7,7 +7,7 @@ use faer::linalg::solvers::DenseSolveCore;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
-fn view<'a>(a: &ArrayView2<'a, f64>) -> MatRef<'a, f64> {
+fn view<'a, T>(a: &ArrayView2<'a, T>) -> MatRef<'a, T> {
     let s = a.strides();
     // SAFETY: the pointer, shape and element strides come from a live ndarray view that
     // outlives the returned reference.
@@ -31,10 +31,14 @@ fn to_ndarray(m: MatRef<'_, f64>) -> Array2<f64> {
     out
 }
 
-fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> {
+fn matmul_with<T: faer::traits::ComplexField + ndarray::LinalgScalar>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    par: Par,
+) -> Array2<T> {
     // A row-major r × c result is, read transposed, a column-major c × r matrix, the layout
     // faer writes fastest: computing outᵀ = bᵀaᵀ into it needs no copy out.
-    let mut out = Array2::<f64>::zeros((a.nrows(), b.ncols()));
+    let mut out = Array2::<T>::zeros((a.nrows(), b.ncols()));
     if a.ncols() > 0 && !out.is_empty() {
         let (r, c) = out.dim();
         // SAFETY: `out` is a fresh standard-layout r × c array, exclusively borrowed here;
@@ -42,29 +46,15 @@ fn matmul_with(a: ArrayView2<f64>, b: ArrayView2<f64>, par: Par) -> Array2<f64> 
         let dst =
             unsafe { faer::MatMut::from_raw_parts_mut(out.as_mut_ptr(), c, r, 1, c as isize) };
         let (at, bt) = (a.t(), b.t());
-        faer_matmul(dst, Accum::Replace, view(&bt), view(&at), 1.0, par);
+        faer_matmul(dst, Accum::Replace, view(&bt), view(&at), T::one(), par);
     }
     out
 }
 
 /// `a · b` in single precision, on every core or on the calling thread.
 pub fn matmul_f32(a: ArrayView2<f32>, b: ArrayView2<f32>, parallel: bool) -> Array2<f32> {
-    let view32 = |m: &ArrayView2<'_, f32>| {
-        let s = m.strides();
-        // SAFETY: as `view`, for a live f32 ndarray view that outlives the reference.
-        unsafe { MatRef::from_raw_parts(m.as_ptr(), m.nrows(), m.ncols(), s[0], s[1]) }
-    };
-    let mut out = Array2::<f32>::zeros((a.nrows(), b.ncols()));
-    if a.ncols() > 0 && !out.is_empty() {
-        let (r, c) = out.dim();
-        // SAFETY: as in `matmul_with`: a fresh standard-layout r × c array, read transposed.
-        let dst =
-            unsafe { faer::MatMut::from_raw_parts_mut(out.as_mut_ptr(), c, r, 1, c as isize) };
-        let (at, bt) = (a.t(), b.t());
-        let par = if parallel { Par::rayon(0) } else { Par::Seq };
-        faer_matmul(dst, Accum::Replace, view32(&bt), view32(&at), 1.0f32, par);
-    }
-    out
+    let par = if parallel { Par::rayon(0) } else { Par::Seq };
+    matmul_with(a, b, par)
 }
 
 pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, alpha: f64) {
