@@ -273,6 +273,17 @@ pub fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
     (qx * qx + qy * qy).sqrt()
 }
 
+/// The image a scene frame stands for: the centre of its smoothing window over the class-sorted
+/// held-out images (the image whose label the frame carries).
+pub fn centre_image(test_idx: &[usize], smooth: usize, frame: usize) -> Option<usize> {
+    let n = test_idx.len();
+    if n == 0 {
+        return None;
+    }
+    let w = smooth.max(1).min(n);
+    test_idx.get((frame + w / 2).min(n - 1)).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,16 +16,7 @@ pub struct FrameImages {
     pub class_of_frame: Option<Vec<String>>,
 }
 
-/// The image a scene frame stands for: the centre of its smoothing window over the class-sorted
-/// held-out images (the image whose label the frame carries).
-pub fn centre_image(test_idx: &[usize], smooth: usize, frame: usize) -> Option<usize> {
-    let n = test_idx.len();
-    if n == 0 {
-        return None;
-    }
-    let w = smooth.max(1).min(n);
-    test_idx.get((frame + w / 2).min(n - 1)).copied()
-}
+pub use super::geometry::centre_image;
 
 impl FrameImages {
     /// From the fitted pipeline's class-sorted held-out indices; `None` without images.
