@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod measures;
+pub mod agree;
 pub mod merge;
 pub mod runner;
 pub mod table;
