@@ -3,6 +3,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use srmscope::progress::Progress;
 use srmscope::render::export::{export, BothLayout, ExportFormat, ExportOptions, ExportView};
+use srmscope::render::html::{Figure, HtmlLayout, HtmlOptions, HtmlView};
 use srmscope::render::style::Ghost;
 use std::path::PathBuf;
 
@@ -34,7 +35,8 @@ pub struct ExportArgs {
     /// .npy files, one .npz, a folder, or demo:<name>.
     #[arg(required = true)]
     pub files: Vec<String>,
-    /// anim.gif, frame.png (one frame), or DIR/ with --png for a PNG sequence.
+    /// anim.gif, frame.png (one frame), fig.html (one self-contained interactive page), or
+    /// DIR/ with --png for a PNG sequence.
     #[arg(long)]
     pub out: PathBuf,
     /// Write PNG frames into the folder --out instead of a GIF.
@@ -58,8 +60,11 @@ pub struct ExportArgs {
     #[arg(long, default_value = "640x480")]
     pub size: String,
     /// Seconds of playback covered by the bright head (HyperTools `tail_duration`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tail")]
     pub tail_duration: Option<f32>,
+    /// Images in the bright head (as the viewer's `--tail`); overrides --tail-duration.
+    #[arg(long)]
+    pub tail: Option<usize>,
     /// Total camera turns over the animation (HyperTools `rotations`).
     #[arg(long)]
     pub rotations: Option<f32>,
@@ -145,7 +150,8 @@ fn check_float(what: &str, v: Option<f32>, lo: f32, hi: f32) -> Result<()> {
     Ok(())
 }
 
-pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
+/// The options shared by every format, checked.
+fn options_checked(a: &ExportArgs) -> Result<ExportOptions> {
     let (width, height) = parse_size(&a.size)?;
     if !(16..=8192).contains(&width) || !(16..=8192).contains(&height) {
         bail!(
@@ -212,6 +218,16 @@ pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
         o.style.dark_background = true;
     }
     o.style.color_by_label = a.color_by_label;
+    if let Some(t) = a.tail {
+        if !(1..=srmscope::analysis::MAX_COUNT).contains(&t) {
+            bail!("--tail must be between 1 and {}", srmscope::analysis::MAX_COUNT);
+        }
+    }
+    Ok(o)
+}
+
+pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
+    let mut o = options_checked(a)?;
     let ext = a
         .out
         .extension()
@@ -222,14 +238,98 @@ pub fn options(a: &ExportArgs) -> Result<ExportOptions> {
         (true, _) => ExportFormat::PngFrames,
         (false, Some("gif")) => ExportFormat::Gif,
         (false, _) => bail!(
-            "--out {}: use a .gif or .png file, or a folder with --png",
+            "--out {}: use a .gif, .png or .html file, or a folder with --png",
             a.out.display()
         ),
     };
     Ok(o)
 }
 
+fn is_html(out: &std::path::Path) -> bool {
+    out.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+/// The page's options from the export flags that mean something in a browser.
+pub fn html_options(a: &ExportArgs) -> Result<HtmlOptions> {
+    let o = options_checked(a)?;
+    Ok(HtmlOptions {
+        view: match a.view {
+            ViewArg::Before => HtmlView::Before,
+            ViewArg::After => HtmlView::After,
+            ViewArg::Both => HtmlView::Both,
+        },
+        layout: match a.layout {
+            LayoutArg::SideBySide => HtmlLayout::SideBySide,
+            LayoutArg::Sequence => HtmlLayout::Sequence,
+        },
+        ghost: o.style.ghost,
+        tail: a.tail,
+        width: o.width,
+        height: o.height,
+        title: a.title.clone(),
+        dark: a.dark,
+        cube: a.cube,
+        legend: !a.no_legend,
+        color_by_label: a.color_by_label,
+        yaw_deg: o.azimuth_deg,
+        pitch_deg: o.elevation_deg,
+        zoom: o.zoom,
+        duration: o.duration,
+        fps: o.frame_rate,
+    })
+}
+
+fn run_html(a: ExportArgs) -> Result<()> {
+    if a.png {
+        bail!("--png writes PNG frames; an .html page is one file (drop --png)");
+    }
+    let mut hopts = html_options(&a)?;
+    let settings = a.fit.settings(a.smooth);
+    settings.validate().map_err(anyhow::Error::msg)?;
+    let inputs = super::input_paths(&a.files, &[a.fit.labels.as_deref()]);
+    super::check_output("--out", &a.out, &inputs, None)?;
+    let ds = super::load_fit(&a.files, &a.fit, &settings)?;
+    let (images, class_names, name) = (ds.images.clone(), ds.class_names.clone(), ds.name.clone());
+    let bar = Bar::new();
+    let report = |e| bar.report(e);
+    let progress = Progress::new(&report, srmscope::interrupt::flag());
+    let out = srmscope::analysis::pipeline::run_owned(ds, &settings, &progress)
+        .with_context(|| format!("fitting {name}"));
+    bar.finish();
+    let out = out?;
+    if hopts.title.is_none() {
+        hopts.title = Some(format!("{name} · {}, k = {}", settings.algo.label(), out.k));
+    }
+    let fig = Figure {
+        scene: &out.scene,
+        metrics: Some(&out.metrics),
+        test_idx: &out.test_idx,
+        smooth: settings.smooth,
+        images: images.as_deref(),
+        class_names: class_names.as_deref(),
+        algo: settings.algo.label().to_string(),
+        k: out.k,
+        n_train: out.train_idx.len(),
+    };
+    let page = srmscope::render::html::figure_page(&fig, &hopts);
+    let bytes = srmscope::render::html::write(&a.out, &page)
+        .with_context(|| format!("exporting to {}", a.out.display()))?;
+    println!(
+        "wrote {}: {} networks × {} frames, {}",
+        a.out.display(),
+        out.scene.n_networks(),
+        out.scene.n_frames(),
+        srmscope::data::fmt_bytes(bytes)
+    );
+    Ok(())
+}
+
 pub fn run(a: ExportArgs) -> Result<()> {
+    if is_html(&a.out) {
+        return run_html(a);
+    }
     // Every option and the output path are checked before anything is loaded or fitted.
     let opts = options(&a)?;
     let settings = a.fit.settings(a.smooth);
@@ -257,6 +357,11 @@ pub fn run(a: ExportArgs) -> Result<()> {
         .with_context(|| format!("fitting {name}"))
         .and_then(|out| {
             let mut opts = opts;
+            // --tail counts images; the exporter's head is measured in seconds of playback.
+            if let Some(t) = a.tail {
+                let secs = opts.frames.map_or(opts.duration, |f| f as f32 / opts.frame_rate);
+                opts.tail_duration = t as f32 * secs / out.scene.n_frames().max(1) as f32;
+            }
             if a.show_image {
                 opts.show_image = true;
                 opts.images = srmscope::render::inset::FrameImages::new(

@@ -92,6 +92,11 @@ fn show(
                         ui.selectable_value(&mut e.format, ExportFormat::Gif, "GIF");
                         ui.selectable_value(&mut e.format, ExportFormat::PngFrames, "PNG frames");
                         ui.selectable_value(&mut e.format, ExportFormat::Png, "one PNG");
+                        ui.selectable_value(&mut e.format, ExportFormat::Html, "HTML")
+                            .on_hover_text(
+                                "One self-contained interactive page: readers rotate, scrub and \
+                                 toggle the alignment in any browser, offline",
+                            );
                         if e.format != before {
                             form.path = with_extension(&form.path, e.format);
                         }
@@ -303,13 +308,19 @@ fn show(
                         }
                     });
                     let frames = (form.options.duration * form.options.frame_rate).round();
-                    hint(
-                        ui,
-                        &format!(
+                    let text = if form.options.format == ExportFormat::Html {
+                        format!(
+                            "One page of {}×{} that plays, orbits and toggles the alignment in \
+                             the browser; the measures and thumbnails come with it.",
+                            form.options.width, form.options.height
+                        )
+                    } else {
+                        format!(
                             "{frames} frames of {}×{}; renders offscreen, the viewer stays usable.",
                             form.options.width, form.options.height
-                        ),
-                    );
+                        )
+                    };
+                    hint(ui, &text);
                 }
             }
         });
@@ -328,6 +339,9 @@ fn with_extension(path: &str, format: ExportFormat) -> String {
         ExportFormat::PngFrames => {
             p.set_extension("");
         }
+        ExportFormat::Html => {
+            p.set_extension("html");
+        }
     }
     p.display().to_string()
 }
@@ -341,5 +355,6 @@ mod tests {
         assert_eq!(with_extension("/a/b.gif", ExportFormat::Png), "/a/b.png");
         assert_eq!(with_extension("/a/b.png", ExportFormat::PngFrames), "/a/b");
         assert_eq!(with_extension("/a/b", ExportFormat::Gif), "/a/b.gif");
+        assert_eq!(with_extension("/a/b.gif", ExportFormat::Html), "/a/b.html");
     }
 }

@@ -55,6 +55,9 @@ pub enum ExportFormat {
     PngFrames,
     /// One PNG: the last frame (head at the final image).
     Png,
+    /// One self-contained interactive page, written by [`crate::render::html`] (it needs the
+    /// fit's measures and images, which the frame exporter never sees).
+    Html,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

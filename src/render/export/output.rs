@@ -30,6 +30,10 @@ pub fn export(
 ) -> Result<ExportSummary, RenderError> {
     let t0 = Instant::now();
     check(
+        opts.format != ExportFormat::Html,
+        "an HTML page is written by render::html::figure_page, not the frame exporter",
+    )?;
+    check(
         (16..=8192).contains(&opts.width) && (16..=8192).contains(&opts.height),
         "width and height must be between 16 and 8192",
     )?;
@@ -142,6 +146,8 @@ pub fn export(
                 RenderError::io(out, e)
             })?;
         }
+        // Refused at the top of this function.
+        ExportFormat::Html => return Err(RenderError::Options("HTML".into())),
     }
     progress.stage(Stage::Export, 1.0);
     Ok(ExportSummary {
