@@ -201,6 +201,7 @@ impl ViewerApp {
                             algo: algo.to_string(),
                             k: output.k,
                             n_train: output.train_idx.len(),
+                            n_test: output.test_idx.len(),
                         };
                         let page = crate::render::html::figure_page(&fig, &html);
                         crate::render::html::write(&path, &page)

@@ -312,6 +312,7 @@ fn run_html(a: ExportArgs) -> Result<()> {
         algo: settings.algo.label().to_string(),
         k: out.k,
         n_train: out.train_idx.len(),
+        n_test: out.test_idx.len(),
     };
     let page = srmscope::render::html::figure_page(&fig, &hopts);
     let bytes = srmscope::render::html::write(&a.out, &page)

@@ -35,6 +35,10 @@ pub struct StudyArgs {
     #[arg(long)]
     pub figures: Option<PathBuf>,
     /// Fit only every N-th cell, starting at cell I (1-based): I/N. Merge the shards with --merge.
+    /// Also write one self-contained HTML report: the study figures, a table of every cell and
+    /// every cell's trajectories, playable on click (frames subsampled to a size budget).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     #[arg(long, value_parser = runner::parse_shard)]
     pub shard: Option<(usize, usize)>,
     /// Cache folder for finished cells (default: $XDG_CACHE_HOME/srmscope/studies).
@@ -105,6 +109,18 @@ pub fn run(a: StudyArgs) -> Result<()> {
             bail!("--csv and --out name the same file");
         }
     }
+    // Checked before any work, like every other output.
+    if let Some(r) = &a.report {
+        check_output("--report", r, &inputs, Some("html"))?;
+        let target = srmscope::data::output_target(r)?;
+        if target == srmscope::data::output_target(&a.out)?
+            || a.csv.as_ref().is_some_and(|c| {
+                srmscope::data::output_target(c).is_ok_and(|c| c == target)
+            })
+        {
+            bail!("--report names the same file as --out or --csv");
+        }
+    }
     if !a.merge.is_empty() {
         return run_merge(&a);
     }
@@ -158,7 +174,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
     );
     let sink = Bar {
         bar,
-        views: a.figures.is_some().then(|| Mutex::new(BTreeMap::new())),
+        views: (a.figures.is_some() || a.report.is_some()).then(|| Mutex::new(BTreeMap::new())),
     };
     let t0 = std::time::Instant::now();
     let res = runner::run_study(&study, &settings, &opts, &sink, srmscope::interrupt::flag());
@@ -167,24 +183,33 @@ pub fn run(a: StudyArgs) -> Result<()> {
     let results = res?;
     let secs = t0.elapsed().as_secs_f64();
     write_outputs(&a, &results)?;
-    if let Some(dir) = &a.figures {
-        let mut views = sink
-            .views
-            .and_then(|m| m.into_inner().ok())
-            .unwrap_or_default();
-        // Cells answered by the cache bring their views from there.
-        if let Some(c) = &cache {
-            for r in &results.cells {
-                if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
-                    if let Some(v) = cached_view(c, &study, &settings, r.index) {
-                        e.insert(Arc::new(v));
-                    }
+    let mut views = sink
+        .views
+        .and_then(|m| m.into_inner().ok())
+        .unwrap_or_default();
+    // Cells answered by the cache bring their views from there.
+    if let (Some(c), true) = (&cache, a.figures.is_some() || a.report.is_some()) {
+        for r in &results.cells {
+            if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
+                if let Some(v) = cached_view(c, &study, &settings, r.index) {
+                    e.insert(Arc::new(v));
                 }
             }
         }
+    }
+    if let Some(dir) = &a.figures {
         let written = srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
             .with_context(|| format!("--figures {}", dir.display()))?;
         println!("wrote {written} figures into {}", dir.display());
+    }
+    if let Some(path) = &a.report {
+        let bytes = write_report(&study, &results, &views, path)
+            .with_context(|| format!("--report {}", path.display()))?;
+        println!(
+            "wrote {} ({})",
+            path.display(),
+            srmscope::data::fmt_bytes(bytes)
+        );
     }
     summary(&study, &results, secs);
     println!("wrote {}", a.out.display());
@@ -192,6 +217,30 @@ pub fn run(a: StudyArgs) -> Result<()> {
         println!("wrote {}", c.display());
     }
     Ok(())
+}
+
+/// The study report: the figures rendered offscreen as PNG, then one HTML page.
+fn write_report(
+    study: &Study,
+    results: &StudyResults,
+    views: &BTreeMap<usize, Arc<CellView>>,
+    path: &std::path::Path,
+) -> Result<u64> {
+    use srmscope::render::html::{self, HtmlOptions, ReportFigure};
+    use srmscope::app::study::figures::{render_figures, REPORT_METRICS};
+    // One pixel per point: a page is read on screen, and the figures stay small.
+    let figures = render_figures(study, results, views, 1.0, &REPORT_METRICS)?
+        .into_iter()
+        .map(|f| {
+            Ok(ReportFigure {
+                title: f.title,
+                png: srmscope::render::ui_offscreen::png_bytes(&f.image)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let data = html::report_json(results, &figures, views, &HtmlOptions::default());
+    let title = format!("{} · srmscope study report", results.name);
+    Ok(html::write(path, &html::report_page(&data, &title))?)
 }
 
 fn cached_view(
@@ -216,7 +265,7 @@ fn write_outputs(a: &StudyArgs, results: &StudyResults) -> Result<()> {
 }
 
 fn run_merge(a: &StudyArgs) -> Result<()> {
-    if a.study.is_some() || a.shard.is_some() || a.figures.is_some() {
+    if a.study.is_some() || a.shard.is_some() || a.figures.is_some() || a.report.is_some() {
         bail!("--merge takes only shard files, --out and --csv");
     }
     let mut shards = Vec::new();

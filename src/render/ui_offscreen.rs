@@ -9,7 +9,7 @@
 //! the pixel size, kept while the size stays the same), clears it to the panel fill, lets the
 //! painter upload textures and draw, and reads the pixels back, top row first.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -361,8 +361,23 @@ pub fn write_png(path: &Path, image: &RgbaImage) -> Result<(), RenderError> {
             ),
         });
     }
-    crate::data::write_atomic(path, |file| {
-        let mut w = BufWriter::new(file);
+    crate::data::write_atomic(path, |file| encode_png(BufWriter::new(file), image))
+        .map(|_| ())
+        .map_err(|e| RenderError::Output(e.to_string()))
+}
+
+/// `image` as PNG bytes (for pages that embed figures).
+pub fn png_bytes(image: &RgbaImage) -> Result<Vec<u8>, RenderError> {
+    let mut out = Vec::new();
+    encode_png(&mut out, image).map_err(|e| RenderError::Encode {
+        path: "figure".into(),
+        msg: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+fn encode_png(mut w: impl std::io::Write, image: &RgbaImage) -> std::io::Result<()> {
+    {
         let mut enc = png::Encoder::new(&mut w, image.width, image.height);
         enc.set_color(png::ColorType::Rgba);
         enc.set_depth(png::BitDepth::Eight);
@@ -374,8 +389,6 @@ pub fn write_png(path: &Path, image: &RgbaImage) -> Result<(), RenderError> {
         let mut writer = enc.write_header().map_err(to_io)?;
         writer.write_image_data(&image.pixels).map_err(to_io)?;
         writer.finish().map_err(to_io)?;
-        w.flush()
-    })
-    .map(|_| ())
-    .map_err(|e| RenderError::Output(e.to_string()))
+    }
+    w.flush()
 }

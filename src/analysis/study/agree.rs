@@ -129,7 +129,8 @@ fn walk(a: &Value, b: &Value, path: String, out: &mut Agreement) {
             {
                 out.largest = Some(d.clone());
             }
-            if !(scaled <= THREAD_TOLERANCE) {
+            // NaN scaled gaps (an infinite value on one side) count as beyond.
+            if scaled.is_nan() || scaled > THREAD_TOLERANCE {
                 out.beyond.push(d);
             }
         }

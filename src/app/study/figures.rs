@@ -7,7 +7,7 @@ use super::{StudyState, StudyStatus};
 use crate::analysis::study::table::StudyMetric;
 use crate::analysis::study::{CellView, StudyResults};
 use crate::data::study::Study;
-use crate::render::ui_offscreen::{write_png, UiPainter};
+use crate::render::ui_offscreen::{write_png, RgbaImage, UiPainter};
 use crate::render::RenderError;
 use eframe::egui;
 use std::collections::BTreeMap;
@@ -30,6 +30,38 @@ pub fn write_figures(
         path: dir.to_path_buf(),
         source: e,
     })?;
+    let figures = render_figures(study, results, views, PPP, &StudyMetric::ALL)?;
+    for f in &figures {
+        write_png(&dir.join(&f.file), &f.image)?;
+    }
+    Ok(figures.len())
+}
+
+/// One study figure: its file name, a caption, and the pixels.
+pub struct StudyFigure {
+    pub file: String,
+    pub title: String,
+    pub image: RgbaImage,
+}
+
+/// The metrics a study report shows (the files get every one): the paper's headline measures
+/// and the development measure.
+pub const REPORT_METRICS: [StudyMetric; 4] = [
+    StudyMetric::IscShared,
+    StudyMetric::RsaShared,
+    StudyMetric::VeTest,
+    StudyMetric::DevVsFinal,
+];
+
+/// The study figures in memory (see [`write_figures`] for which) at `ppp` pixels per point,
+/// grids and developments for `metrics` only; for files and reports alike.
+pub fn render_figures(
+    study: &Study,
+    results: &StudyResults,
+    views: &BTreeMap<usize, Arc<CellView>>,
+    ppp: f32,
+    metrics: &[StudyMetric],
+) -> Result<Vec<StudyFigure>, RenderError> {
     let mut st = StudyState::opening(study.manifest.clone(), 0, 0);
     st.set_cells(study.name.clone(), study.cells.clone());
     st.class_names = study.class_names();
@@ -58,27 +90,40 @@ pub fn write_figures(
         .max()
         .unwrap_or(1) as f32;
     let grid_h = 120.0 + n_arch * (max_layers * 30.0 + 50.0);
-    let mut written = 0;
-    let mut save = |name: String, img: crate::render::ui_offscreen::RgbaImage| {
-        write_png(&dir.join(name), &img).map(|_| written += 1)
+    let mut out = Vec::new();
+    let mut save = |file: String, title: String, image: RgbaImage| -> Result<(), RenderError> {
+        out.push(StudyFigure { file, title, image });
+        Ok(())
     };
     st.selected = None;
-    for metric in StudyMetric::ALL {
+    for &metric in metrics {
         panel.metric = metric;
-        let img = painter.render([560.0, grid_h], PPP, visuals.clone(), |ui| {
+        let img = painter.render([560.0, grid_h], ppp, visuals.clone(), |ui| {
             ui.label(egui::RichText::new(metric.label()).strong());
             panel.figure_grid(ui, &st);
         })?;
-        save(format!("grid_{}.png", metric.key()), img)?;
-        let img = painter.render([720.0, 420.0], PPP, visuals.clone(), |ui| {
+        save(
+            format!("grid_{}.png", metric.key()),
+            format!("{}: layer × checkpoint", metric.label()),
+            img,
+        )?;
+        let img = painter.render([720.0, 420.0], ppp, visuals.clone(), |ui| {
             panel.figure_development(ui, &st);
         })?;
-        save(format!("development_{}.png", metric.key()), img)?;
+        save(
+            format!("development_{}.png", metric.key()),
+            format!("{} over checkpoints", metric.label()),
+            img,
+        )?;
     }
-    let img = painter.render([720.0, 420.0], PPP, visuals.clone(), |ui| {
+    let img = painter.render([720.0, 420.0], ppp, visuals.clone(), |ui| {
         panel.figure_by_layer(ui, &st);
     })?;
-    save("by_layer.png".into(), img)?;
+    save(
+        "by_layer.png".into(),
+        "By layer, at the last checkpoint".into(),
+        img,
+    )?;
     // The trio of the deepest layer of each arch, at initialisation and at the end.
     for ax in &st.axes.arches {
         let Some((_, layer)) = ax.layers.last() else {
@@ -94,7 +139,7 @@ pub fn write_figures(
                 continue;
             }
             st.selected = Some(i);
-            let img = painter.render([1000.0, 420.0], PPP, visuals.clone(), |ui| {
+            let img = painter.render([1000.0, 420.0], ppp, visuals.clone(), |ui| {
                 ui.label(
                     egui::RichText::new(format!(
                         "{} {} {layer}, checkpoint {ck}",
@@ -106,11 +151,12 @@ pub fn write_figures(
             })?;
             save(
                 format!("trio_{}_{layer}_{ck}.png", file_safe(&ax.arch)),
+                format!("RSMs of {} {layer} at checkpoint {ck}", ax.arch),
                 img,
             )?;
         }
     }
-    Ok(written)
+    Ok(out)
 }
 
 /// Letters, digits, `-` and `_` kept; anything else becomes `_`.

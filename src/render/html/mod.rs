@@ -28,6 +28,9 @@ pub const MAX_THUMBNAIL_BYTES: usize = 600_000;
 /// Thumbnails are shrunk to at most this side (nearest neighbour) before embedding.
 pub const THUMBNAIL_SIDE: usize = 32;
 
+/// Frames in the bright head when none is asked for: the viewer's default.
+pub const DEFAULT_TAIL: usize = 60;
+
 /// Which view a page opens on. `Both` shows before and after side by side (or in sequence).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,7 +56,7 @@ pub struct HtmlOptions {
     pub view: HtmlView,
     pub layout: HtmlLayout,
     pub ghost: Ghost,
-    /// Frames in the bright head; `None`: one second of playback.
+    /// Frames in the bright head; `None`: the viewer's default, [`DEFAULT_TAIL`].
     pub tail: Option<usize>,
     pub width: u32,
     pub height: u32,
@@ -152,6 +155,7 @@ pub struct Figure<'a> {
     pub algo: String,
     pub k: usize,
     pub n_train: usize,
+    pub n_test: usize,
 }
 
 /// Little-endian float32 bytes of `xs`, base64.
@@ -278,13 +282,13 @@ pub fn figure_json(fig: &Figure, opts: &HtmlOptions) -> Value {
     };
     let tail = opts
         .tail
-        .unwrap_or_else(|| (n_frames as f32 / opts.duration.max(0.01)).round() as usize)
+        .unwrap_or(DEFAULT_TAIL)
         .clamp(1, n_frames.max(1));
     let metrics = fig.metrics.map(|m| {
         json!({
             "isc": headline(&m.isc),
             "rsa": headline(&m.rsa),
-            "k": fig.k, "algo": fig.algo, "n_train": fig.n_train, "n_test": fig.test_idx.len(),
+            "k": fig.k, "algo": fig.algo, "n_train": fig.n_train, "n_test": fig.n_test,
         })
     });
     let title = opts.title.clone().unwrap_or_default();
@@ -349,18 +353,41 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The page's title: the given one, else the dataset's name.
-fn fill(template: &str, data: &Value, title: &str) -> String {
-    template
-        .replacen(TITLE_MARKER, &html_escape(title), 1)
-        .replacen(DATA_MARKER, &script_json(data), 1)
+/// `template` with each marker replaced once. The markers are found in the template itself,
+/// so nothing spliced in (a title containing a marker, say) can receive another substitution.
+fn splice(template: &str, parts: &[(&str, &str)]) -> String {
+    let mut found: Vec<(usize, &str, &str)> = parts
+        .iter()
+        .filter_map(|&(marker, value)| template.find(marker).map(|at| (at, marker, value)))
+        .collect();
+    found.sort_by_key(|&(at, _, _)| at);
+    let mut out = String::with_capacity(template.len() + parts.iter().map(|p| p.1.len()).sum::<usize>());
+    let mut from = 0;
+    for (at, marker, value) in found {
+        out.push_str(&template[from..at]);
+        out.push_str(value);
+        from = at + marker.len();
+    }
+    out.push_str(&template[from..]);
+    out
+}
+
+fn fill(template: &str, data: &Value, title: &str, player: &str) -> String {
+    splice(
+        template,
+        &[
+            (TITLE_MARKER, &html_escape(title)),
+            (DATA_MARKER, &script_json(data)),
+            (PLAYER_MARKER, player),
+        ],
+    )
 }
 
 /// One self-contained HTML page for a figure.
 pub fn figure_page(fig: &Figure, opts: &HtmlOptions) -> String {
     let data = figure_json(fig, opts);
     let title = opts.title.as_deref().unwrap_or("srmscope figure");
-    fill(PAGE, &data, title)
+    fill(PAGE, &data, title, "")
 }
 
 /// The player script shared by the figure page and the report (between its markers in
@@ -374,9 +401,129 @@ fn player_js() -> &'static str {
     }
 }
 
+/// Bytes of trajectories a study report embeds at most, over all its cells.
+pub const REPORT_TRAJECTORY_BYTES: usize = 12_000_000;
+
+/// A pre-rendered study figure (the Study view's sections) for the report.
+pub struct ReportFigure {
+    pub title: String,
+    pub png: Vec<u8>,
+}
+
+/// Every `step`-th frame of `scene` (and of its per-frame arrays).
+pub fn subsample(scene: &SceneData, step: usize) -> SceneData {
+    let step = step.max(1);
+    let pick = |v: &[f32]| -> Vec<f32> { v.iter().step_by(step).copied().collect() };
+    SceneData {
+        trajectories: scene
+            .trajectories
+            .iter()
+            .map(|t| crate::analysis::Trajectory {
+                name: t.name.clone(),
+                before: t.before.iter().step_by(step).copied().collect(),
+                after: t.after.iter().step_by(step).copied().collect(),
+            })
+            .collect(),
+        image_index: scene.image_index.iter().step_by(step).copied().collect(),
+        labels: scene
+            .labels
+            .as_ref()
+            .map(|l| l.iter().step_by(step).copied().collect()),
+        disagreement_before: pick(&scene.disagreement_before),
+        disagreement_after: pick(&scene.disagreement_after),
+        ..scene.clone()
+    }
+}
+
+/// The report's JSON: the figures, a table of every cell, and every cell's trajectories with
+/// frames subsampled so the cells fit [`REPORT_TRAJECTORY_BYTES`] together. Cells without a
+/// view (not fitted in this run nor cached) are listed without trajectories.
+pub fn report_json(
+    results: &crate::analysis::study::StudyResults,
+    figures: &[ReportFigure],
+    views: &std::collections::BTreeMap<usize, std::sync::Arc<crate::analysis::study::CellView>>,
+    opts: &HtmlOptions,
+) -> Value {
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let rows: Vec<Value> = results
+        .cells
+        .iter()
+        .map(|c| {
+            json!([
+                c.arch, c.layer, c.checkpoint, c.k, c.n_test,
+                c.metrics.isc.native, c.metrics.isc.shared,
+                c.metrics.rsa.native, c.metrics.rsa.shared,
+                mean(&c.metrics.variance_explained.test),
+                c.within_rsm_consistency, c.dev_vs_final,
+            ])
+        })
+        .collect();
+    // 2 views × 3 floats × 4 bytes, as base64, per network and frame.
+    let frame_bytes = |s: &SceneData| (s.n_networks() * 32).max(1);
+    let n_views = views.len().max(1);
+    let mut most = 0usize;
+    let mut subsampled = false;
+    let cells: Vec<Value> = results
+        .cells
+        .iter()
+        .map(|c| {
+            let id = format!("{}/{}/{}", c.arch, c.layer, c.checkpoint);
+            let figure = views.get(&c.index).map(|v| {
+                let per_cell = REPORT_TRAJECTORY_BYTES / n_views / frame_bytes(&v.scene);
+                let step = v.scene.n_frames().div_ceil(per_cell.max(50));
+                subsampled |= step > 1;
+                let scene = subsample(&v.scene, step);
+                most = most.max(scene.n_frames());
+                let fig = Figure {
+                    scene: &scene,
+                    metrics: Some(&c.metrics),
+                    test_idx: &[],
+                    smooth: 1,
+                    images: None,
+                    class_names: None,
+                    algo: results.settings.algo.label().to_string(),
+                    k: c.k,
+                    n_train: c.n_train,
+                    n_test: c.n_test,
+                };
+                let mut o = opts.clone();
+                o.title = Some(format!("{} · {id}", results.name));
+                figure_json(&fig, &o)
+            });
+            json!({"id": id, "arch": c.arch, "layer": c.layer, "checkpoint": c.checkpoint,
+                   "figure": figure})
+        })
+        .collect();
+    let note = if subsampled {
+        format!(
+            "Trajectories: every cell's frames are subsampled to at most {most} so the page \
+             stays under about {} MB; the numbers are from all held-out images.",
+            REPORT_TRAJECTORY_BYTES / 1_000_000 + 2
+        )
+    } else {
+        "Trajectories: every held-out frame of every cell.".to_string()
+    };
+    json!({
+        "format": "srmscope-report",
+        "version": 1,
+        "title": format!("{} · {} cells · {}", results.name, results.cells.len(),
+                         results.settings.algo.label()),
+        "note": note,
+        "figures": figures.iter().map(|f| json!({"title": f.title, "png": base64(&f.png)}))
+            .collect::<Vec<_>>(),
+        "table": {
+            "columns": ["arch", "layer", "checkpoint", "k", "n_test", "isc_native", "isc_shared",
+                        "rsa_native", "rsa_shared", "ve_test", "within_rsm_consistency",
+                        "dev_vs_final"],
+            "rows": rows,
+        },
+        "cells": cells,
+    })
+}
+
 /// A study report page: `data` is the report's JSON (format `srmscope-report`).
 pub fn report_page(data: &Value, title: &str) -> String {
-    fill(REPORT, data, title).replacen(PLAYER_MARKER, player_js(), 1)
+    fill(REPORT, data, title, player_js())
 }
 
 /// Writes `html` atomically (temp file, rename); returns the bytes written.
@@ -436,6 +583,24 @@ mod tests {
         assert_eq!(base64(b"Man"), "TWFu");
         assert_eq!(base64(b"Ma"), "TWE=");
         assert_eq!(base64(b"M"), "TQ==");
+    }
+
+    #[test]
+    fn markers_in_a_title_are_not_filled() {
+        let page = splice(
+            "<title>__SRMSCOPE_TITLE__</title><x>__SRMSCOPE_DATA__</x>",
+            &[(TITLE_MARKER, "__SRMSCOPE_DATA__"), (DATA_MARKER, "{}")],
+        );
+        assert_eq!(page, "<title>__SRMSCOPE_DATA__</title><x>{}</x>");
+    }
+
+    #[test]
+    fn the_report_carries_the_pages_player() {
+        let js = player_js();
+        assert!(js.starts_with("// BEGIN PLAYER") && js.ends_with("// END PLAYER"));
+        assert!(js.len() > 10_000, "the player script is {} bytes", js.len());
+        let page = report_page(&json!({"format": "srmscope-report"}), "t");
+        assert!(page.contains(js) && !page.contains(PLAYER_MARKER) && !page.contains(DATA_MARKER));
     }
 
     #[test]
