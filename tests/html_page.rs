@@ -203,3 +203,35 @@ fn before_and_after_differ_and_show_every_network() {
         }
     }
 }
+
+#[test]
+fn study_report_opens_each_cell_from_a_link() {
+    let Some(bin) = chromium_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_srmscope"))
+        .args(["study", "demo:digits-study", "--no-cache", "--bootstrap", "0", "--k", "5"])
+        .args(["--iters", "5", "--out"])
+        .arg(dir.path().join("r.json"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let n_cells = results["cells"].as_array().unwrap().len();
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains("// BEGIN PLAYER"), "the report carries the page's player");
+    let profile = dir.path().join("profile");
+    let overview = chrome(&bin, &report, "", "--dump-dom", &profile);
+    assert_eq!(attr(&overview, "errors").as_deref(), Some("0"));
+    assert_eq!(attr(&overview, "cells"), Some(n_cells.to_string()));
+    let c = &results["cells"][n_cells - 1];
+    let id = format!("{}/{}/{}", c["arch"].as_str().unwrap(), c["layer"].as_str().unwrap(), c["checkpoint"]);
+    let dom = chrome(&bin, &report, &format!("cell={id}&view=after&frame=5&play=0"), "--dump-dom", &profile);
+    assert_eq!(attr(&dom, "cell"), Some(id));
+    assert_eq!(attr(&dom, "errors").as_deref(), Some("0"));
+    assert_eq!(attr(&dom, "frame").as_deref(), Some("5"));
+    assert_eq!(heads(&dom).len(), c["networks"].as_array().unwrap().len());
+}
