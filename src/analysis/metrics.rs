@@ -1,4 +1,4 @@
-//! Before/after alignment metrics, as defined in ../shared/docs/paper.md.
+//! Before/after alignment metrics (docs/paper_parity.md: how each differs from the paper's).
 
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,9 @@ pub struct Metrics {
     pub pairs: Option<std::collections::BTreeMap<String, PairMatrix>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<UncertaintyInfo>,
+    /// Image indices into the input: `train` as fitted, `test` in the order of the frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<crate::align::ImageSplit>,
 }
 
 use ndarray::{Array2, ArrayView2, Axis};

@@ -3,10 +3,10 @@
 use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
 use super::model_file;
 use super::pca::{self, fit_joint, moving_average};
-use super::preprocess::{normalize, split, subsample_units, unit_stats};
+use super::preprocess::{normalize, split_with, subsample_units, unit_stats};
 use super::similarity::{self, SimilarityError};
 use super::{AnalysisError, Metrics, Normalize, SceneData, Settings, Trajectory};
-use crate::align::{self, AlignOptions, Model, UnitNorm};
+use crate::align::{self, AlignOptions, ImageSplit, Model, UnitNorm};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -124,7 +124,7 @@ pub fn prepare_releasing(ds: &mut Dataset, s: &Settings) -> Result<Prepared, Ana
 fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
     check_dataset(ds)?;
     s.validate().map_err(AnalysisError::Invalid)?;
-    let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
+    let (train_idx, test_idx) = split_of(ds, s)?;
     Ok(Prepared {
         train: Vec::new(),
         test: Vec::new(),
@@ -133,6 +133,18 @@ fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError>
         units_kept: Vec::new(),
         unit_norm: Vec::new(),
     })
+}
+
+/// The split `s` asks for (test in display order).
+fn split_of(ds: &Dataset, s: &Settings) -> Result<(Vec<usize>, Vec<usize>), AnalysisError> {
+    split_with(
+        ds.n_images(),
+        ds.labels.as_deref(),
+        s.test_fraction,
+        s.seed,
+        s.split,
+    )
+    .map_err(|e| AnalysisError::Invalid(format!("{}: {e}", ds.name)))
 }
 
 /// One network's part of [`Prepared`]: train, test, units kept and unit statistics.
@@ -521,6 +533,10 @@ fn fit_prepared_inspect(
     let mut model = model;
     model.units_kept = prep.units_kept.clone();
     model.unit_norm = prep.unit_norm.clone();
+    model.split = Some(ImageSplit {
+        train: prep.train_idx.clone(),
+        test: prep.test_idx.clone(),
+    });
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -573,9 +589,25 @@ pub fn apply_model_inspect(
     }
     check_dataset(ds)?;
     s.validate().map_err(AnalysisError::Invalid)?;
-    let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
     let mut model = model;
     let mut notes = Vec::new();
+    // The split the model recorded, when it fits these images; else the settings' split.
+    let n = ds.n_images();
+    let (train_idx, test_idx) = match model.split.take() {
+        Some(sp) if sp.train.iter().chain(&sp.test).all(|&i| i < n) => (sp.train, sp.test),
+        Some(_) => {
+            notes.push(format!(
+                "the model's recorded split names images beyond these {n}; split again from its \
+                 settings"
+            ));
+            split_of(ds, s)?
+        }
+        None => split_of(ds, s)?,
+    };
+    model.split = Some(ImageSplit {
+        train: train_idx.clone(),
+        test: test_idx.clone(),
+    });
     if let Some(n) =
         model_file::fill_missing_unit_norm(&mut model, s.normalize, ds, Some(&train_idx))?
     {
@@ -975,6 +1007,10 @@ fn finish_inspect(
             chance_shuffles_isc: super::uncertainty::CHANCE_SHUFFLES_ISC,
             chance_shuffles_rsa: super::uncertainty::CHANCE_SHUFFLES_RSA,
             knn: s.knn,
+        }),
+        split: Some(ImageSplit {
+            train: train_idx.clone(),
+            test: test_idx.clone(),
         }),
     };
     progress.stage(Stage::Pca, 1.0);
