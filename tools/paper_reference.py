@@ -16,7 +16,8 @@ the reference for `srmscope ... --preset paper`:
              the others, unit by unit, averaged over units, then networks)
 
 Sub-commands
-  goldens DIR            write the test inputs and expected values (tests/data/paper/)
+  goldens DIR [--demo FILE.npz...]
+                         write the test inputs and expected values (tests/data/paper/)
   demo FILE.npz...       the preset's numbers on demo sets, and how much numpy's unstable
                          argsort (the authors' code) moves RSA
 """
@@ -235,7 +236,13 @@ def split_cases(rng):
     ]
 
 
-def write_goldens(out, demo_labels=None):
+def load_npz(path):
+    z = np.load(path)
+    names = sorted((k for k in z.files if k.startswith("net")), key=lambda s: int(s[3:]))
+    return [z[k].reshape(z[k].shape[0], -1).astype(np.float64) for k in names], z["labels"]
+
+
+def write_goldens(out, demo_paths=()):
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(20251205)
     cases = {}
@@ -244,10 +251,14 @@ def write_goldens(out, demo_labels=None):
         arrays = {f"net{i}": x for i, x in enumerate(nets)}
         np.savez(os.path.join(out, f"{name}.npz"), labels=labels, **arrays)
         cases[name] = analyse(nets, labels)
-    splits = []
+    demos = {}
     extra = split_cases(rng)
-    if demo_labels is not None:
-        extra.append(("digits_809", demo_labels, 0.2, 0))
+    for i, path in enumerate(demo_paths):
+        nets, labels = load_npz(path)
+        if i == 0:
+            extra.append(("digits_809", labels, 0.2, 0))
+        demos[os.path.splitext(os.path.basename(path))[0]] = analyse(nets, labels)
+    splits = []
     for name, labels, size, seed in extra:
         n = 48 if labels is None else len(labels)
         train, test = sklearn_split(n, labels, size, seed)
@@ -261,7 +272,9 @@ def write_goldens(out, demo_labels=None):
             "test": test,
         })
     with open(os.path.join(out, "golden.json"), "w") as f:
-        json.dump({"provenance": provenance(), "cases": cases, "splits": splits}, f, indent=1)
+        json.dump(
+            {"provenance": provenance(), "cases": cases, "demo": demos, "splits": splits}, f, indent=1
+        )
         f.write("\n")
     print(f"wrote {out}/golden.json and {', '.join(n + '.npz' for n in CASES)}")
 
@@ -269,10 +282,7 @@ def write_goldens(out, demo_labels=None):
 def demo(paths):
     out = {"provenance": provenance()}
     for path in paths:
-        z = np.load(path)
-        names = sorted((k for k in z.files if k.startswith("net")), key=lambda s: int(s[3:]))
-        nets = [z[k].reshape(z[k].shape[0], -1).astype(np.float64) for k in names]
-        labels = z["labels"]
+        nets, labels = load_npz(path)
         stable = analyse(nets, labels, stable=True)
         unstable = analyse(nets, labels, stable=False)
         res = {k: stable[k] for k in ("k", "rsa", "isc", "variance_explained")}
@@ -293,13 +303,17 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("goldens", help="write tests/data/paper/")
     g.add_argument("out")
-    g.add_argument("--demo-labels", help="an .npz whose `labels` join the split goldens")
+    g.add_argument(
+        "--demo",
+        nargs="*",
+        default=[],
+        help="demo .npz sets analysed into `demo` (the first one's labels join the splits)",
+    )
     d = sub.add_parser("demo", help="the preset's numbers on .npz demo sets")
     d.add_argument("files", nargs="+")
     a = p.parse_args()
     if a.cmd == "goldens":
-        labels = np.load(a.demo_labels)["labels"] if a.demo_labels else None
-        write_goldens(a.out, labels)
+        write_goldens(a.out, a.demo)
     else:
         demo(a.files)
 
