@@ -87,7 +87,8 @@ pub struct FitArgs {
     pub seed: u64,
     #[arg(long, value_enum, default_value = "brainiak")]
     pub init: InitArg,
-    /// on: subtract training unit means everywhere (fixes BrainIAK #406); brainiak: reproduce it.
+    /// on: subtract training unit means everywhere (fixes BrainIAK #406); brainiak: reproduce it
+    /// (no centring in transform, RSMs of uncentred data, as the paper).
     #[arg(long, value_enum, default_value = "on")]
     pub center: CenterArg,
     /// row: z-score each image across units (the paper); unit: each unit over images.
