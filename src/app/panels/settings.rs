@@ -316,6 +316,9 @@ fn buttons(
     if dirty {
         hint(ui, "Changed: press Apply to refit.");
     }
+    if draft.is_paper() {
+        hint(ui, "The authors' analysis (--preset paper).");
+    }
     if let Some(job) = fitting {
         ui.add_space(4.0);
         ui.add(
