@@ -119,6 +119,17 @@ pub struct Model {
     /// Training unit statistics per network, used by unit normalisation (None otherwise, and in
     /// model files written before they were stored).
     pub unit_norm: Vec<Option<UnitNorm>>,
+    /// The images the model was fitted on and the held-out ones (None in files written before
+    /// the split was stored).
+    pub split: Option<ImageSplit>,
+}
+
+/// Image indices into the input: the training images in the order fitted, the held-out images
+/// in display order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSplit {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
 }
 
 /// Per-unit mean and standard deviation over the training images (constant units have std 1).

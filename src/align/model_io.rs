@@ -2,7 +2,8 @@
 //! `sigma_s` (prob only), `networks`, `params` (JSON of every setting), plus `objective`,
 //! `center_transform`, `units_<i>` (kept unit indices, when subsampled), `settings` (JSON of the
 //! pipeline settings alone) and `norm_mean_<i>` / `norm_std_<i>` (training unit statistics, with
-//! unit normalisation). Files without the last three still load.
+//! unit normalisation), `split_train` / `split_test` (image indices of the split). Files without
+//! the last four still load.
 
 use super::{Model, UnitNorm};
 use crate::data::{read_npz, read_npz_bytes, write_npz_atomic, DataError, NpyArray};
@@ -44,6 +45,12 @@ pub fn save_model_with(
         if let Some(n) = norm {
             arrays.push((format!("norm_mean_{i}"), NpyArray::from_f64(&n.mean)));
             arrays.push((format!("norm_std_{i}"), NpyArray::from_f64(&n.std)));
+        }
+    }
+    if let Some(split) = &model.split {
+        for (key, idx) in [("split_train", &split.train), ("split_test", &split.test)] {
+            let idx: Array1<i64> = idx.iter().map(|&i| i as i64).collect();
+            arrays.push((key.into(), NpyArray::from_i64(&idx)));
         }
     }
     arrays.push(("s".into(), NpyArray::from_f64(&model.s)));
@@ -268,6 +275,29 @@ fn from_arrays(shown: &str, arrays: Vec<(String, NpyArray)>) -> Result<LoadedMod
         }
         units_kept.push(Some(cols));
     }
+    let mut indices = |key: &str| -> Result<Option<Vec<usize>>, ModelIoError> {
+        let Some(a) = arrays.remove(key) else {
+            return Ok(None);
+        };
+        let idx = a
+            .to_i64()
+            .ok_or_else(|| bad(format!("`{key}` must hold integer image indices")))?;
+        if idx.ndim() != 1 {
+            return Err(bad(format!("`{key}` is not 1-D")));
+        }
+        idx.iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .map_err(|_| bad(format!("{key} holds a negative image index ({i})")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    };
+    let split = match (indices("split_train")?, indices("split_test")?) {
+        (None, None) => None,
+        (Some(train), Some(test)) => Some(super::ImageSplit { train, test }),
+        _ => return Err(bad("split_train and split_test must come together".into())),
+    };
     Ok(LoadedModel {
         model: Model {
             networks,
@@ -281,6 +311,7 @@ fn from_arrays(shown: &str, arrays: Vec<(String, NpyArray)>) -> Result<LoadedMod
             params,
             units_kept,
             unit_norm,
+            split,
         },
         extra: arrays,
     })

@@ -9,13 +9,16 @@ pub mod preprocess;
 pub mod scene;
 pub mod settings;
 pub mod similarity;
+pub mod sklearn_split;
 pub mod study;
 pub mod uncertainty;
 
 pub use metrics::Metrics;
 pub use pipeline::{run, PipelineOutput};
 pub use scene::{SceneData, Trajectory};
-pub use settings::{Algo, Center, Init, Normalize, Precision, Settings, MAX_COUNT, MAX_ITERS};
+pub use settings::{
+    Algo, Center, Init, Normalize, Precision, Preset, Settings, SplitMethod, MAX_COUNT, MAX_ITERS,
+};
 
 /// Errors of the analysis layer. Messages are shown to users as they are.
 #[derive(Debug, thiserror::Error)]

@@ -3,10 +3,10 @@
 use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
 use super::model_file;
 use super::pca::{self, fit_joint, moving_average};
-use super::preprocess::{normalize, split, subsample_units, unit_stats};
+use super::preprocess::{normalize, split_with, subsample_units, unit_stats};
 use super::similarity::{self, SimilarityError};
 use super::{AnalysisError, Metrics, Normalize, SceneData, Settings, Trajectory};
-use crate::align::{self, AlignOptions, Model, UnitNorm};
+use crate::align::{self, AlignOptions, ImageSplit, Model, UnitNorm};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -124,7 +124,7 @@ pub fn prepare_releasing(ds: &mut Dataset, s: &Settings) -> Result<Prepared, Ana
 fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError> {
     check_dataset(ds)?;
     s.validate().map_err(AnalysisError::Invalid)?;
-    let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
+    let (train_idx, test_idx) = split_of(ds, s)?;
     Ok(Prepared {
         train: Vec::new(),
         test: Vec::new(),
@@ -133,6 +133,18 @@ fn start_prepared(ds: &Dataset, s: &Settings) -> Result<Prepared, AnalysisError>
         units_kept: Vec::new(),
         unit_norm: Vec::new(),
     })
+}
+
+/// The split `s` asks for (test in display order).
+fn split_of(ds: &Dataset, s: &Settings) -> Result<(Vec<usize>, Vec<usize>), AnalysisError> {
+    split_with(
+        ds.n_images(),
+        ds.labels.as_deref(),
+        s.test_fraction,
+        s.seed,
+        s.split,
+    )
+    .map_err(|e| AnalysisError::Invalid(format!("{}: {e}", ds.name)))
 }
 
 /// One network's part of [`Prepared`]: train, test, units kept and unit statistics.
@@ -521,6 +533,10 @@ fn fit_prepared_inspect(
     let mut model = model;
     model.units_kept = prep.units_kept.clone();
     model.unit_norm = prep.unit_norm.clone();
+    model.split = Some(ImageSplit {
+        train: prep.train_idx.clone(),
+        test: prep.test_idx.clone(),
+    });
     if progress.cancelled() {
         return Err(AnalysisError::Cancelled);
     }
@@ -573,9 +589,25 @@ pub fn apply_model_inspect(
     }
     check_dataset(ds)?;
     s.validate().map_err(AnalysisError::Invalid)?;
-    let (train_idx, test_idx) = split(ds.n_images(), ds.labels.as_deref(), s.test_fraction, s.seed);
     let mut model = model;
     let mut notes = Vec::new();
+    // The split the model recorded, when it fits these images; else the settings' split.
+    let n = ds.n_images();
+    let (train_idx, test_idx) = match model.split.take() {
+        Some(sp) if sp.train.iter().chain(&sp.test).all(|&i| i < n) => (sp.train, sp.test),
+        Some(_) => {
+            notes.push(format!(
+                "the model's recorded split names images beyond these {n}; split again from its \
+                 settings"
+            ));
+            split_of(ds, s)?
+        }
+        None => split_of(ds, s)?,
+    };
+    model.split = Some(ImageSplit {
+        train: train_idx.clone(),
+        test: test_idx.clone(),
+    });
     if let Some(n) =
         model_file::fill_missing_unit_norm(&mut model, s.normalize, ds, Some(&train_idx))?
     {
@@ -610,9 +642,10 @@ pub fn apply_model_inspect(
     Ok(out)
 }
 
-/// The held-out data of every network in both spaces, as the metrics see them: native is
-/// centred with its own held-out means, shared is the model's projection. Rows are the held-out
-/// images in display (class-sorted) order.
+/// The held-out data of every network in both spaces, as the RSMs see them: native is centred
+/// with its own held-out means (as given when the transform does not centre, `--center
+/// brainiak`), shared is the model's projection. Rows are the held-out images in display
+/// (class-sorted) order.
 pub struct TestSpaces<'a> {
     pub native: &'a [ArrayView2<'a, f64>],
     pub shared: &'a [ArrayView2<'a, f64>],
@@ -664,10 +697,13 @@ pub fn run_owned_inspect(
     fit_prepared_inspect(&ds, s, prep, progress, Some(inspect), None)
 }
 
-/// The held-out data of every network as the metrics' native space sees it (preprocessed,
-/// centred with its own means), without fitting anything.
+/// The held-out data of every network as the RSMs' native space sees it (preprocessed, centred
+/// with its own means unless `--center brainiak`), without fitting anything.
 pub fn native_test(ds: &Dataset, s: &Settings) -> Result<Vec<Array2<f64>>, AnalysisError> {
     let prep = prepare(ds, s)?;
+    if s.center == align::Center::Brainiak {
+        return Ok(prep.test);
+    }
     Ok(prep
         .test
         .iter()
@@ -833,6 +869,14 @@ fn finish_inspect(
         .collect();
     let yv = views(&y_test);
     let nv = views(&native_c);
+    // The RSMs see native data as the projection sees them: centred where the transform
+    // centres, raw where it does not (BrainIAK's transform, the paper's RSMs).
+    let raw_test = views(&test);
+    let rv: &[ArrayView2<f64>] = if model.center_transform {
+        &nv
+    } else {
+        &raw_test
+    };
     let isc = NativeShared {
         native: same_width.then(|| metrics::isc_loo(&nv)),
         shared: metrics::isc_loo(&yv),
@@ -844,8 +888,8 @@ fn finish_inspect(
     // intervals, the headline RSA is tiled: no image × image matrix at any number of images.
     let n_test = test_idx.len();
     let dense = (s.bootstrap > 0 && n_test <= UNCERTAINTY_MAX_IMAGES).then(|| DenseRsms {
-        within: metrics::mean_within_rsm(&nv),
-        inter_native: same_width.then(|| metrics::inter_rsm_loo(&nv)),
+        within: metrics::mean_within_rsm(rv),
+        inter_native: same_width.then(|| metrics::inter_rsm_loo(rv)),
         inter_shared: metrics::inter_rsm_loo(&yv),
     });
     let mut rsa = match &dense {
@@ -858,7 +902,7 @@ fn finish_inspect(
             ..Default::default()
         },
         None if same_width => {
-            let r = metrics::rsa_loo(&nv, &[&nv, &yv]);
+            let r = metrics::rsa_loo(rv, &[rv, &yv]);
             NativeShared {
                 native: Some(r[0]),
                 shared: r[1],
@@ -867,14 +911,14 @@ fn finish_inspect(
         }
         None => NativeShared {
             native: None,
-            shared: metrics::rsa_loo(&nv, &[&yv])[0],
+            shared: metrics::rsa_loo(rv, &[&yv])[0],
             ..Default::default()
         },
     };
     let procrustes_ve = metrics::pairwise_procrustes_ve(&test_sq, &yv);
     if let Some(f) = inspect {
         f(&TestSpaces {
-            native: &nv,
+            native: rv,
             shared: &yv,
             same_width,
             test_idx: &test_idx,
@@ -889,7 +933,7 @@ fn finish_inspect(
         super::uncertainty::headline(
             &super::uncertainty::Headline {
                 native: same_width.then_some(nv.as_slice()),
-                native_all: &nv,
+                native_all: rv,
                 shared: &yv,
                 test: &views(&test),
                 test_mu: &mus,
@@ -927,6 +971,7 @@ fn finish_inspect(
     // Each network's summary centres its data itself: the native data as given stand in for
     // the centred copy, which goes before the summaries are built (one copy of the held-out
     // data less at this step's peak).
+    drop(raw_test);
     drop(nv);
     drop(native_c);
     let pairs = if n_test > UNCERTAINTY_MAX_IMAGES {
@@ -975,6 +1020,10 @@ fn finish_inspect(
             chance_shuffles_isc: super::uncertainty::CHANCE_SHUFFLES_ISC,
             chance_shuffles_rsa: super::uncertainty::CHANCE_SHUFFLES_RSA,
             knn: s.knn,
+        }),
+        split: Some(ImageSplit {
+            train: train_idx.clone(),
+            test: test_idx.clone(),
         }),
     };
     progress.stage(Stage::Pca, 1.0);

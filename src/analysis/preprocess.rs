@@ -1,6 +1,6 @@
 //! Normalisation, seeded unit subsampling and the stratified train/test split.
 
-use super::settings::Normalize;
+use super::settings::{Normalize, SplitMethod};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -71,6 +71,29 @@ pub fn subsample_units(
     idx.truncate(max);
     idx.sort_unstable();
     Some(idx)
+}
+
+/// Train and test image indices by `method`; test in display order. scikit-learn's split keeps
+/// its training order and sorts its held-out images by class, stably (the paper's code sorted
+/// them with numpy's unstable `argsort`), or by index without labels.
+pub fn split_with(
+    n: usize,
+    labels: Option<&[i64]>,
+    fraction: f64,
+    seed: u64,
+    method: SplitMethod,
+) -> Result<(Vec<usize>, Vec<usize>), String> {
+    if method == SplitMethod::Srmscope || fraction <= 0.0 || n < 2 {
+        return Ok(split(n, labels, fraction, seed));
+    }
+    let seed = u32::try_from(seed)
+        .map_err(|_| format!("--split sklearn needs a seed below 2^32, got {seed}"))?;
+    let (train, mut test) = super::sklearn_split::train_test_split(n, labels, fraction, seed)?;
+    match labels {
+        Some(l) => test.sort_by_key(|&i| l[i]),
+        None => test.sort_unstable(),
+    }
+    Ok((train, test))
 }
 
 /// Train and test image indices. With labels the split is stratified and the test images are

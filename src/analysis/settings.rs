@@ -1,4 +1,5 @@
-//! Every pipeline option, with the paper's defaults (../shared/docs/paper.md).
+//! Every pipeline option. The defaults are srmscope's corrected pipeline; [`Settings::paper`]
+//! is the authors' analysis (`--preset paper`, docs/paper_parity.md).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,28 @@ pub enum Normalize {
     /// z-score each image across units (the paper's choice).
     #[default]
     Row,
+}
+
+/// How the images are split into train and held-out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMethod {
+    /// srmscope's stratified draw (largest remainder per class); held-out images by class,
+    /// then by index.
+    #[default]
+    Srmscope,
+    /// scikit-learn's `train_test_split(test_size, random_state=seed, stratify=labels)` bit for
+    /// bit (the paper's); training images in its order, held-out images by class, then in its
+    /// order.
+    Sklearn,
+}
+
+/// Named sets of settings (`--preset`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// The authors' analysis (Lu et al. 2018, `run_analyses.py`).
+    Paper,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,10 +66,17 @@ pub struct Settings {
     /// the settings of earlier files and caches read and key the same.
     #[serde(skip_serializing_if = "is_f64")]
     pub precision: Precision,
+    /// The train/held-out split. Left out of the JSON when srmscope's, as `precision`.
+    #[serde(skip_serializing_if = "is_srmscope_split")]
+    pub split: SplitMethod,
 }
 
 fn is_f64(p: &Precision) -> bool {
     *p == Precision::F64
+}
+
+fn is_srmscope_split(s: &SplitMethod) -> bool {
+    *s == SplitMethod::Srmscope
 }
 
 impl Default for Settings {
@@ -66,6 +96,15 @@ impl Default for Settings {
             bootstrap: 1000,
             knn: 10,
             precision: Precision::F64,
+            split: SplitMethod::Srmscope,
+        }
+    }
+}
+
+impl Preset {
+    pub fn settings(self) -> Settings {
+        match self {
+            Preset::Paper => Settings::paper(),
         }
     }
 }
@@ -77,6 +116,41 @@ pub const MAX_ITERS: usize = 100_000;
 pub const MAX_COUNT: usize = 1 << 24;
 
 impl Settings {
+    /// The authors' analysis: scikit-learn's stratified 80/20 split with `random_state=0`,
+    /// each image z-scored across units, BrainIAK's SRM (k = units, 10 iterations, seed 0, its
+    /// initialisation, its uncentred transform), RSMs of uncentred data. The unit subsample
+    /// above 1000 units stays srmscope's seeded draw (the authors' was unseeded).
+    pub fn paper() -> Settings {
+        Settings {
+            algo: Algo::Prob,
+            k: None,
+            n_iter: 10,
+            tol: None,
+            seed: 0,
+            init: Init::Brainiak,
+            center: Center::Brainiak,
+            normalize: Normalize::Row,
+            max_units: Some(1000),
+            test_fraction: 0.2,
+            smooth: 10,
+            precision: Precision::F64,
+            split: SplitMethod::Sklearn,
+            ..Settings::default()
+        }
+    }
+
+    /// Whether the settings that decide the numbers are the paper preset's (measurement-only
+    /// options such as the bootstrap may differ).
+    pub fn is_paper(&self) -> bool {
+        let p = Settings::paper();
+        Settings {
+            smooth: p.smooth,
+            bootstrap: p.bootstrap,
+            knn: p.knn,
+            ..self.clone()
+        } == p
+    }
+
     /// Refuses values that cannot give a meaningful fit, before any data is loaded.
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=MAX_ITERS).contains(&self.n_iter) {
@@ -127,6 +201,12 @@ impl Settings {
         if self.init == Init::Brainiak && self.seed > u64::from(u32::MAX) {
             return Err(format!(
                 "--init brainiak needs a seed below 2^32 (numpy RandomState), got {}",
+                self.seed
+            ));
+        }
+        if self.split == SplitMethod::Sklearn && self.seed > u64::from(u32::MAX) {
+            return Err(format!(
+                "--split sklearn needs a seed below 2^32 (numpy RandomState), got {}",
                 self.seed
             ));
         }

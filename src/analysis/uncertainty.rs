@@ -345,12 +345,19 @@ pub fn lower_tri_corr_weighted(
     w: &Array2<f64>,
     counts: ArrayView2<f64>,
 ) -> Vec<f64> {
+    // Shifted by the unweighted means (r does not change): a resample's sums then stay near
+    // centred, so uncentred RSMs (entries 0.99 ± 0.002) lose nothing to cancellation.
+    let n = a.nrows();
+    let cells = || (0..n).flat_map(move |i| (0..i).map(move |j| (a[[i, j]], w[[i, j]])));
+    let count = (n * n.saturating_sub(1) / 2).max(1) as f64;
+    let (ma, mw) = cells().fold((0.0, 0.0), |(p, q), (x, y)| (p + x, q + y));
+    let (ma, mw) = (ma / count, mw / count);
     let ls = [
-        lower_of(a, w, |x, _| x),
-        lower_of(a, w, |_, y| y),
-        lower_of(a, w, |x, _| x * x),
-        lower_of(a, w, |_, y| y * y),
-        lower_of(a, w, |x, y| x * y),
+        lower_of(a, w, |x, _| x - ma),
+        lower_of(a, w, |_, y| y - mw),
+        lower_of(a, w, |x, _| (x - ma) * (x - ma)),
+        lower_of(a, w, |_, y| (y - mw) * (y - mw)),
+        lower_of(a, w, |x, y| (x - ma) * (y - mw)),
     ];
     let sums = lower_sums(&ls, counts);
     counts

@@ -76,9 +76,14 @@ pub fn run(a: FitCmdArgs) -> Result<()> {
     let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.3}"));
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     println!(
-        "{}: {} on {} networks, k = {}, {} train / {} test images, {:.2} s",
+        "{}: {}{} on {} networks, k = {}, {} train / {} test images, {:.2} s",
         name,
         settings.algo.label(),
+        if settings.is_paper() {
+            " (preset paper)"
+        } else {
+            ""
+        },
         n_networks,
         out.k,
         out.train_idx.len(),

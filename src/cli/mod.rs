@@ -14,7 +14,7 @@ pub mod view;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use srmscope::analysis::{Algo, Center, Init, Normalize, Precision, Settings};
+use srmscope::analysis::{Algo, Center, Init, Normalize, Precision, Preset, Settings, SplitMethod};
 use srmscope::data::Dataset;
 use srmscope::progress::{ProgressEvent, Stage};
 use std::path::{Path, PathBuf};
@@ -45,9 +45,33 @@ pub enum NormalizeArg {
     Row,
 }
 
-/// Every pipeline option; defaults follow the paper.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PresetArg {
+    Paper,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SplitArg {
+    Srmscope,
+    Sklearn,
+}
+
+/// Every pipeline option; the defaults are srmscope's corrected pipeline, `--preset paper` the
+/// authors' analysis.
 #[derive(Args, Clone)]
 pub struct FitArgs {
+    /// paper: the authors' analysis exactly (scikit-learn's split, BrainIAK's SRM and
+    /// transform, uncentred RSMs; docs/paper_parity.md). The fit options it sets are refused
+    /// beside it; --labels, --images, --class-names, --bootstrap, --knn and --smooth stay free.
+    #[arg(
+        long,
+        value_enum,
+        conflicts_with_all = [
+            "k", "algo", "iters", "tol", "seed", "init", "center", "normalize", "max_units",
+            "test_fraction", "precision", "split",
+        ]
+    )]
+    pub preset: Option<PresetArg>,
     /// Shared features k (default: the smallest unit count, a pure rotation as in the paper).
     #[arg(long)]
     pub k: Option<usize>,
@@ -63,7 +87,8 @@ pub struct FitArgs {
     pub seed: u64,
     #[arg(long, value_enum, default_value = "brainiak")]
     pub init: InitArg,
-    /// on: subtract training unit means everywhere (fixes BrainIAK #406); brainiak: reproduce it.
+    /// on: subtract training unit means everywhere (fixes BrainIAK #406); brainiak: reproduce it
+    /// (no centring in transform, RSMs of uncentred data, as the paper).
     #[arg(long, value_enum, default_value = "on")]
     pub center: CenterArg,
     /// row: z-score each image across units (the paper); unit: each unit over images.
@@ -75,6 +100,10 @@ pub struct FitArgs {
     /// Held-out fraction, stratified by label; 0 fits and shows every image.
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
+    /// srmscope: its own stratified draw; sklearn: scikit-learn's train_test_split(test_size,
+    /// random_state=seed, stratify=labels), bit for bit (the paper's).
+    #[arg(long, value_enum, default_value = "srmscope")]
+    pub split: SplitArg,
     /// Integer class labels per image (.npy); otherwise `labels` in the npz or labels.npy beside.
     #[arg(long)]
     pub labels: Option<PathBuf>,
@@ -105,6 +134,14 @@ pub enum PrecisionArg {
 
 impl FitArgs {
     pub fn settings(&self, smooth: usize) -> Settings {
+        if let Some(PresetArg::Paper) = self.preset {
+            return Settings {
+                smooth,
+                bootstrap: self.bootstrap,
+                knn: self.knn,
+                ..Preset::Paper.settings()
+            };
+        }
         Settings {
             algo: match self.algo {
                 AlgoArg::Prob => Algo::Prob,
@@ -136,6 +173,10 @@ impl FitArgs {
             precision: match self.precision {
                 PrecisionArg::F64 => Precision::F64,
                 PrecisionArg::F32 => Precision::F32,
+            },
+            split: match self.split {
+                SplitArg::Srmscope => SplitMethod::Srmscope,
+                SplitArg::Sklearn => SplitMethod::Sklearn,
             },
         }
     }

@@ -19,8 +19,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Bumped whenever a cached cell's meaning changes.
-const FORMAT: u32 = 1;
+/// Bumped whenever a cached cell's meaning changes (2: cells record their split, and
+/// `--center brainiak` RSMs use uncentred native data).
+const FORMAT: u32 = 2;
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 struct Stamp {

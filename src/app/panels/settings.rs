@@ -1,10 +1,11 @@
-//! Left panel: what is loaded, and every pipeline option with the paper's defaults. Edits go to a
-//! draft; Apply refits in the background while the current result stays on screen.
+//! Left panel: what is loaded, and every pipeline option, with srmscope's defaults or the
+//! paper's analysis ("Paper defaults", `--preset paper`). Edits go to a draft; Apply refits in
+//! the background while the current result stays on screen.
 
 use eframe::egui::{self, RichText};
 
 use super::{heading, hint};
-use crate::analysis::{Algo, Center, Init, Normalize, Precision, Settings};
+use crate::analysis::{Algo, Center, Init, Normalize, Precision, Settings, SplitMethod};
 use crate::app::commands::AppCommand;
 use crate::app::state::{AppState, Loaded, Persisted};
 use crate::app::theme;
@@ -211,7 +212,7 @@ fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
             .response
             .labelled_by(l);
         });
-        row(ui, "Centring", "Demean with the training unit means (fixes BrainIAK #406) or match BrainIAK exactly", |ui, l| {
+        row(ui, "Centring", "Demean with the training unit means (fixes BrainIAK #406), or match BrainIAK exactly: no centring in transform, and RSMs of uncentred data as in the paper", |ui, l| {
             egui::ComboBox::from_id_salt("center").selected_text(center_label(s.center)).show_ui(ui, |ui| {
                 for c in [Center::On, Center::Brainiak] {
                     ui.selectable_value(&mut s.center, c, center_label(c));
@@ -255,6 +256,15 @@ fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
         row(ui, "Held-out fraction", "Images not used to fit, shown as the trajectories (stratified by class)", |ui, l| {
             ui.add(egui::Slider::new(&mut s.test_fraction, 0.0..=0.9).step_by(0.05).fixed_decimals(2)).labelled_by(l);
         });
+        row(ui, "Split", "How the held-out images are drawn: srmscope's stratified draw, or scikit-learn's train_test_split(stratify=labels, random_state=seed) bit for bit, as the paper", |ui, l| {
+            egui::ComboBox::from_id_salt("split").selected_text(split_label(s.split)).show_ui(ui, |ui| {
+                for m in [SplitMethod::Srmscope, SplitMethod::Sklearn] {
+                    ui.selectable_value(&mut s.split, m, split_label(m));
+                }
+            })
+            .response
+            .labelled_by(l);
+        });
         row(ui, "Smoothing window", "Moving average over images ('valid' mode); the demo used 10", |ui, l| {
             ui.add(egui::DragValue::new(&mut s.smooth).range(1..=200).speed(1.0).suffix(" images")).labelled_by(l);
         });
@@ -292,12 +302,22 @@ fn buttons(
         if ui.add_enabled(dirty, egui::Button::new("Revert")).on_hover_text("Back to the settings on screen").clicked() {
             *draft = applied.clone();
         }
-        if ui.button("Paper defaults").on_hover_text("Probabilistic SRM, k = all units, 10 iterations, seed 0, row z-score, ≤1000 units, 20 % held out, window 10").clicked() {
+        if ui.button("Defaults").on_hover_text("srmscope's pipeline: probabilistic SRM, k = all units, 10 iterations, seed 0, row z-score, ≤1000 units, 20 % held out (its own stratified draw), units centred (training means in fit and transform, held-out means in the RSMs), window 10").clicked() {
             *draft = Settings::default();
+        }
+        if ui.button("Paper defaults").on_hover_text("The authors' analysis exactly: scikit-learn's stratified 80/20 split (random_state 0), row z-score, BrainIAK's SRM and uncentred transform (k = all units, 10 iterations, seed 0), RSMs without unit centring; ≤1000 units by srmscope's seeded draw. Bootstrap and k-NN stay as set.").clicked() {
+            *draft = Settings {
+                bootstrap: draft.bootstrap,
+                knn: draft.knn,
+                ..Settings::paper()
+            };
         }
     });
     if dirty {
         hint(ui, "Changed: press Apply to refit.");
+    }
+    if draft.is_paper() {
+        hint(ui, "The authors' analysis (--preset paper).");
     }
     if let Some(job) = fitting {
         ui.add_space(4.0);
@@ -331,6 +351,13 @@ fn center_label(c: Center) -> &'static str {
     match c {
         Center::On => "demean (correct)",
         Center::Brainiak => "as BrainIAK",
+    }
+}
+
+fn split_label(m: SplitMethod) -> &'static str {
+    match m {
+        SplitMethod::Srmscope => "srmscope (stratified)",
+        SplitMethod::Sklearn => "scikit-learn (paper)",
     }
 }
 
