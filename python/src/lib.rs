@@ -207,6 +207,13 @@ fn reads_in_place(x: Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(f64_matrix(&x, "x")?.borrowed())
 }
 
+/// The settings of `--preset paper` as JSON (the Python layer's `preset="paper"`).
+#[pyfunction]
+fn paper_settings() -> PyResult<String> {
+    serde_json::to_string(&srmscope::analysis::Settings::paper())
+        .map_err(|e| errors::runtime(e.to_string()))
+}
+
 /// The embedded demo sets' names.
 #[pyfunction]
 fn demo_names() -> Vec<String> {
@@ -228,6 +235,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_viewer, m)?)?;
     m.add_function(wrap_pyfunction!(demo_names, m)?)?;
     m.add_function(wrap_pyfunction!(reads_in_place, m)?)?;
+    m.add_function(wrap_pyfunction!(paper_settings, m)?)?;
     m.add_function(wrap_pyfunction!(fitted::fit, m)?)?;
     m.add_function(wrap_pyfunction!(fitted::load_model, m)?)?;
     m.add_function(wrap_pyfunction!(fitted::load_dataset, m)?)?;

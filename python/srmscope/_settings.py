@@ -17,11 +17,34 @@ FIT_OPTIONS = {
     "knn": (10, None),
     "precision": ("f64", ("f64", "f32")),
     "smooth": (10, None),
+    "split": ("srmscope", ("srmscope", "sklearn")),
 }
 
+# What preset="paper" fixes (the CLI's --preset paper refuses these beside it); the rest
+# (bootstrap, knn, smooth) only changes how much is measured or drawn.
+PAPER_FIXES = ("k", "algo", "iters", "tol", "seed", "init", "center", "normalize",
+               "max_units", "test_fraction", "precision", "split")
 
-def settings_json(where, **kw):
-    """JSON of the engine's ``Settings`` from CLI-named options; unknown names are refused."""
+
+def settings_json(where, preset=None, **kw):
+    """JSON of the engine's ``Settings`` from CLI-named options; unknown names are refused.
+    ``preset="paper"``: the authors' analysis (the CLI's ``--preset paper``)."""
+    if preset is not None:
+        if preset != "paper":
+            raise ValueError("%s: preset must be 'paper', got %r" % (where, preset))
+        clash = [k for k in PAPER_FIXES if k in kw]
+        if clash:
+            raise ValueError("%s: preset='paper' sets %s; drop %s or the preset"
+                             % (where, ", ".join(clash), "it" if len(clash) == 1 else "them"))
+        from . import _core
+        s = json.loads(_core.paper_settings())
+        for name, key in (("bootstrap", "bootstrap"), ("knn", "knn"), ("smooth", "smooth")):
+            if name in kw:
+                s[key] = int(kw.pop(name))
+        unknown = sorted(set(kw) - set(FIT_OPTIONS))
+        if unknown:
+            raise TypeError("%s: unknown option %s" % (where, ", ".join(unknown)))
+        return json.dumps(s)
     unknown = sorted(set(kw) - set(FIT_OPTIONS))
     if unknown:
         raise TypeError("%s: unknown option%s %s; the options are %s"
@@ -51,6 +74,7 @@ def settings_json(where, **kw):
         "bootstrap": int(v["bootstrap"]),
         "knn": int(v["knn"]),
         "precision": v["precision"],
+        "split": v["split"],
     }
     return json.dumps(s)
 

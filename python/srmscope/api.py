@@ -112,19 +112,21 @@ def _class_names(names):
     return [str(n) for n in names]
 
 
-def fit(networks, *, labels=None, images=None, class_names=None, name=None, progress=True,
-        **settings):
+def fit(networks, *, labels=None, images=None, class_names=None, name=None, preset=None,
+        progress=True, **settings):
     """Fit an alignment, as ``srmscope fit`` does, and return a :class:`Fit`.
 
     ``networks``: a dict name → array (images × units), a list of arrays, or file names /
     ``"demo:<name>"``. ``settings``: the CLI ``fit`` options with underscores and the same
     defaults (``k``, ``algo``, ``iters``, ``tol``, ``seed``, ``init``, ``center``,
     ``normalize``, ``max_units``, ``test_fraction``, ``bootstrap``, ``knn``, ``precision``,
-    ``smooth``). ``labels``, ``images`` and ``class_names`` take arrays, lists or file paths.
+    ``smooth``, ``split``). ``preset="paper"`` runs the authors' analysis exactly (the CLI's
+    ``--preset paper``, docs/paper_parity.md). ``labels``, ``images`` and ``class_names`` take
+    arrays, lists or file paths.
 
     Copies: each network is copied once into the engine's store (float32 stays float32).
     """
-    sj = settings_json("srmscope.fit", **settings)
+    sj = settings_json("srmscope.fit", preset, **settings)
     items = _networks(networks)
     if items is None:
         if isinstance(networks, (str, os.PathLike)):
@@ -426,7 +428,7 @@ def _manifest_file(manifest, base, tmp):
 
 
 def study(path_or_manifest, *, cache=_DEFAULT, shard=None, jobs=None, base=None,
-          progress=True, **settings):
+          preset=None, progress=True, **settings):
     """Fit every (arch, layer, checkpoint) cell of a study; returns RESULTS.json as a dict.
 
     ``path_or_manifest``: a study folder, its ``study.json``, a ``.zip``, ``demo:<study>``, or
@@ -434,7 +436,7 @@ def study(path_or_manifest, *, cache=_DEFAULT, shard=None, jobs=None, base=None,
     directory). ``cache``: the default cache folder when omitted, a folder, or ``None`` for no
     cache. ``shard``: ``"I/N"`` or ``(I, N)``. ``settings``: the CLI options, as in :func:`fit`.
     """
-    sj = settings_json("srmscope.study", **settings)
+    sj = settings_json("srmscope.study", preset, **settings)
     if cache is _DEFAULT:
         cache = _core.default_cache()
     if isinstance(shard, str):

@@ -56,7 +56,9 @@ def view(*inputs, compare=None, settings=None, wait=False, **fit_options):
     for inp in inputs or ("demo:convnet",):
         if isinstance(inp, Fit):
             items, labels, images, class_names = inp._inputs
-            opts = {**inp._settings_kw, **opts}
+            # The fit's own settings, exactly as it ran (preset included).
+            if settings is None and not opts:
+                settings = inp._core.settings_json()
             cleanup = cleanup or tempfile.mkdtemp(prefix="srmscope-view-")
             if items is None:
                 raise ViewerUnavailable("srmscope.view: this Fit has no arrays to show")

@@ -138,3 +138,17 @@ def test_procrustes_and_det_run():
                          progress=False)
         assert f.metrics["isc"]["shared"] > 0.5
         assert f.k == 8
+
+
+def test_paper_preset_equals_cli(cli, tmp_path):
+    subprocess.run([cli, "fit", "demo:resnet", "--preset", "paper", "--bootstrap", "0",
+                    "--out", str(tmp_path / "m.npz"), "--metrics", str(tmp_path / "m.json")],
+                   check=True, capture_output=True)
+    want = json.loads((tmp_path / "m.json").read_text())
+    f = srmscope.fit("demo:resnet", preset="paper", bootstrap=0, progress=False)
+    close(f.metrics, want)
+    assert f.settings["split"] == "sklearn" and f.settings["center"] == "brainiak"
+    train, test = f.split
+    assert list(test) == want["split"]["test"] and list(train) == want["split"]["train"]
+    with pytest.raises(ValueError, match="preset='paper' sets center"):
+        srmscope.fit("demo:resnet", preset="paper", center="on")
