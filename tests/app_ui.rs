@@ -574,6 +574,44 @@ fn screenshot_and_export_write_files_on_the_worker() {
         .any(|b| b.text.contains("Exported")));
 }
 
+/// Export… → HTML writes the interactive page from what is on screen (no GL needed): the
+/// trajectories, the measures and the current camera.
+#[test]
+fn export_dialog_writes_an_html_page() {
+    let mut h = loaded_demo();
+    h.get_by_label("Export…").click();
+    h.run_steps(3);
+    h.get_by_label("HTML").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().export_panel.options.format,
+        srmscope::render::ExportFormat::Html
+    );
+    assert!(h.state().export_panel.path.ends_with(".html"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("fig.html");
+    let options = h.state().export_panel.options.clone();
+    h.state_mut().apply(AppCommand::Export {
+        options: Box::new(options),
+        path: page.clone(),
+    });
+    step_until(&mut h, "the page", |a| a.worker.jobs().is_empty());
+    let text = std::fs::read_to_string(&page).expect("the page was written");
+    let (before, after) =
+        srmscope::render::html::decode_trajectories(&text).expect("the page's trajectories");
+    let l = h.state().state.primary.loaded.as_ref().expect("loaded");
+    let want: Vec<f32> = l
+        .scene
+        .trajectories
+        .iter()
+        .flat_map(|t| t.after.clone())
+        .flatten()
+        .collect();
+    assert_eq!(after, want);
+    assert_eq!(before.len(), want.len());
+    assert!(text.contains("\"isc\":{"), "the measures are on the page");
+}
+
 #[test]
 fn metrics_panel_has_intervals_and_a_pairwise_heatmap_with_a_measure_chooser() {
     let mut h = loaded_demo();

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::Array3;
-use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray4};
+use numpy::{
+    IntoPyArray, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray4,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -22,8 +24,8 @@ use crate::run;
 
 /// Settings from the Python layer's JSON (the CLI's options, already mapped), checked.
 pub fn parse_settings(json: &str) -> PyResult<Settings> {
-    let s: Settings = serde_json::from_str(json)
-        .map_err(|e| errors::value(format!("settings: {e}")))?;
+    let s: Settings =
+        serde_json::from_str(json).map_err(|e| errors::value(format!("settings: {e}")))?;
     s.validate().map_err(errors::value)?;
     Ok(s)
 }
@@ -97,7 +99,8 @@ fn dataset(
     let images = images.map(image_set).transpose()?;
     let n = nets.first().map_or(0, |n: &Network| n.data.nrows());
     if let Some(set) = &images {
-        set.check_count(n).map_err(|e| errors::value(e.to_string()))?;
+        set.check_count(n)
+            .map_err(|e| errors::value(e.to_string()))?;
     }
     Ok(Dataset {
         name: name.to_string(),
@@ -121,6 +124,8 @@ pub struct Fit {
 }
 
 /// Runs the whole pipeline (the CLI's `fit`) on arrays.
+// The Python layer passes every keyword through; a struct would only move the list.
+#[allow(clippy::too_many_arguments)]
 #[pyfunction]
 #[pyo3(signature = (name, networks, settings_json, labels=None, images=None, class_names=None, progress=None))]
 pub fn fit(
@@ -136,7 +141,8 @@ pub fn fit(
     let settings = parse_settings(settings_json)?;
     let ds = dataset(name, &networks, labels, images, class_names)?;
     drop(networks);
-    let (images, class_names, labels) = (ds.images.clone(), ds.class_names.clone(), ds.labels.clone());
+    let (images, class_names, labels) =
+        (ds.images.clone(), ds.class_names.clone(), ds.labels.clone());
     let s = settings.clone();
     let out = run::blocking(py, progress.as_ref(), move |p| {
         pipeline::run_owned(ds, &s, p).map_err(Failure::from)
@@ -242,7 +248,11 @@ impl Fit {
 
     /// networks × frames × 3 float32: what the viewer draws, after (`shared`) or before
     /// (`native`) alignment.
-    fn trajectories<'py>(&self, py: Python<'py>, space: &str) -> PyResult<Bound<'py, PyArray3<f32>>> {
+    fn trajectories<'py>(
+        &self,
+        py: Python<'py>,
+        space: &str,
+    ) -> PyResult<Bound<'py, PyArray3<f32>>> {
         let after = match space {
             "shared" | "after" => true,
             "native" | "before" => false,
@@ -271,8 +281,14 @@ impl Fit {
         let d = PyDict::new(py);
         d.set_item("image_index", self.out.scene.image_index.clone())?;
         d.set_item("labels", self.out.scene.labels.clone())?;
-        d.set_item("disagreement_before", self.out.scene.disagreement_before.clone())?;
-        d.set_item("disagreement_after", self.out.scene.disagreement_after.clone())?;
+        d.set_item(
+            "disagreement_before",
+            self.out.scene.disagreement_before.clone(),
+        )?;
+        d.set_item(
+            "disagreement_after",
+            self.out.scene.disagreement_after.clone(),
+        )?;
         Ok(d)
     }
 
@@ -376,9 +392,7 @@ pub struct LoadedModel {
 
 #[pyfunction]
 pub fn load_model(py: Python<'_>, path: PathBuf) -> PyResult<LoadedModel> {
-    let file = run::blocking(py, None, |_| {
-        model_file::load(&path).map_err(Failure::from)
-    })?;
+    let file = run::blocking(py, None, |_| model_file::load(&path).map_err(Failure::from))?;
     Ok(LoadedModel { file })
 }
 
@@ -481,11 +495,13 @@ pub fn run_study(
             return Err(errors::value(format!("shard {i}/{n}: need 1 ≤ I ≤ N")));
         }
     }
-    let study = srmscope::data::study::Study::open(path).map_err(|e| PyErr::from(Failure::from(e)))?;
+    let study =
+        srmscope::data::study::Study::open(path).map_err(|e| PyErr::from(Failure::from(e)))?;
     let cache = match cache_dir {
-        Some(d) => Some(Cache::open(&d).map_err(|e| {
-            PyErr::from(Failure::Os(format!("cache {}: {e}", d.display())))
-        })?),
+        Some(d) => Some(
+            Cache::open(&d)
+                .map_err(|e| PyErr::from(Failure::Os(format!("cache {}: {e}", d.display()))))?,
+        ),
         None => None,
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -17,7 +17,7 @@ use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use srmscope::align::{self, AlignOptions, Algo, Center, Init, Precision};
+use srmscope::align::{self, Algo, AlignOptions, Center, Init, Precision};
 use srmscope::analysis::similarity::{self as measures, Summary, MEASURES};
 
 use arrays::{f64_matrix, F64Matrix};
@@ -43,7 +43,11 @@ fn srm_fit<'py>(
     let algo = match algo {
         "prob" => Algo::Prob,
         "det" => Algo::Det,
-        other => return Err(errors::value(format!("algo must be 'prob' or 'det', got {other:?}"))),
+        other => {
+            return Err(errors::value(format!(
+                "algo must be 'prob' or 'det', got {other:?}"
+            )))
+        }
     };
     let precision = parse_precision(precision)?;
     let mats: Vec<F64Matrix> = xs
@@ -52,7 +56,8 @@ fn srm_fit<'py>(
         .map(|(i, x)| f64_matrix(x, &format!("X[{i}]")))
         .collect::<PyResult<_>>()?;
     // BrainIAK's layout is units × samples; the engine takes samples × units: a transposed view.
-    let views: Vec<ndarray::ArrayView2<f64>> = mats.iter().map(|m| m.view().reversed_axes()).collect();
+    let views: Vec<ndarray::ArrayView2<f64>> =
+        mats.iter().map(|m| m.view().reversed_axes()).collect();
     let names: Vec<String> = (0..views.len()).map(|i| format!("subject {i}")).collect();
     let opts = AlignOptions {
         algo,
@@ -68,7 +73,8 @@ fn srm_fit<'py>(
         align::fit(&names, &views, &opts, String::new(), p).map_err(Failure::from)
     })?;
     let out = PyDict::new(py);
-    let w: Vec<Bound<'py, PyArray2<f64>>> = model.w.into_iter().map(|w| w.into_pyarray(py)).collect();
+    let w: Vec<Bound<'py, PyArray2<f64>>> =
+        model.w.into_iter().map(|w| w.into_pyarray(py)).collect();
     out.set_item("w", w)?;
     out.set_item("s", model.s.into_pyarray(py))?;
     let mu: Vec<_> = model.mu.into_iter().map(|m| m.into_pyarray(py)).collect();
@@ -170,7 +176,15 @@ fn study(
     jobs: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    fitted::run_study(py, &path, settings_json, cache, shard, jobs, progress.as_ref())
+    fitted::run_study(
+        py,
+        &path,
+        settings_json,
+        cache,
+        shard,
+        jobs,
+        progress.as_ref(),
+    )
 }
 
 /// Opens the native viewer in this process and returns when its window closes. The Python

@@ -58,7 +58,9 @@ where
             }
             let event = latest.lock().ok().and_then(|mut l| l.take());
             if let (Some(cb), Some(e)) = (progress, event) {
-                let (it, n) = e.iteration.map_or((None, None), |(i, n)| (Some(i), Some(n)));
+                let (it, n) = e
+                    .iteration
+                    .map_or((None, None), |(i, n)| (Some(i), Some(n)));
                 cb.call1((e.stage.label(), e.fraction, it, n, e.objective))?;
             }
         }

@@ -184,36 +184,40 @@ impl ViewerApp {
                 };
                 if options.format == crate::render::ExportFormat::Html {
                     let html = crate::render::html::HtmlOptions::from_export(&options);
-                    let (output, dataset, scene) =
-                        (loaded.output.clone(), loaded.dataset.clone(), loaded.scene.clone());
+                    let (output, dataset, scene) = (
+                        loaded.output.clone(),
+                        loaded.dataset.clone(),
+                        loaded.scene.clone(),
+                    );
                     let (smooth, algo) = (loaded.settings.smooth, loaded.settings.algo.label());
                     // Measures join the page once they are computed.
                     let measured = loaded.phase == crate::app::worker::Phase::Done;
                     self.state.export_dir = path.parent().map(Path::to_path_buf);
-                    self.worker.write_file(format!("Writing {}", path.display()), move || {
-                        let fig = crate::render::html::Figure {
-                            scene: &scene,
-                            metrics: measured.then_some(&output.metrics),
-                            test_idx: &output.test_idx,
-                            smooth,
-                            images: dataset.images.as_deref(),
-                            class_names: dataset.class_names.as_deref(),
-                            algo: algo.to_string(),
-                            k: output.k,
-                            n_train: output.train_idx.len(),
-                            n_test: output.test_idx.len(),
-                        };
-                        let page = crate::render::html::figure_page(&fig, &html);
-                        crate::render::html::write(&path, &page)
-                            .map(|bytes| {
-                                format!(
-                                    "Wrote {} ({})",
-                                    path.display(),
-                                    crate::data::fmt_bytes(bytes)
-                                )
-                            })
-                            .map_err(|e| e.to_string())
-                    });
+                    self.worker
+                        .write_file(format!("Writing {}", path.display()), move || {
+                            let fig = crate::render::html::Figure {
+                                scene: &scene,
+                                metrics: measured.then_some(&output.metrics),
+                                test_idx: &output.test_idx,
+                                smooth,
+                                images: dataset.images.as_deref(),
+                                class_names: dataset.class_names.as_deref(),
+                                algo: algo.to_string(),
+                                k: output.k,
+                                n_train: output.train_idx.len(),
+                                n_test: output.test_idx.len(),
+                            };
+                            let page = crate::render::html::figure_page(&fig, &html);
+                            crate::render::html::write(&path, &page)
+                                .map(|bytes| {
+                                    format!(
+                                        "Wrote {} ({})",
+                                        path.display(),
+                                        crate::data::fmt_bytes(bytes)
+                                    )
+                                })
+                                .map_err(|e| e.to_string())
+                        });
                     return;
                 }
                 let scene = loaded.scene.clone();

@@ -220,7 +220,10 @@ fn options_checked(a: &ExportArgs) -> Result<ExportOptions> {
     o.style.color_by_label = a.color_by_label;
     if let Some(t) = a.tail {
         if !(1..=srmscope::analysis::MAX_COUNT).contains(&t) {
-            bail!("--tail must be between 1 and {}", srmscope::analysis::MAX_COUNT);
+            bail!(
+                "--tail must be between 1 and {}",
+                srmscope::analysis::MAX_COUNT
+            );
         }
     }
     Ok(o)
@@ -360,7 +363,9 @@ pub fn run(a: ExportArgs) -> Result<()> {
             let mut opts = opts;
             // --tail counts images; the exporter's head is measured in seconds of playback.
             if let Some(t) = a.tail {
-                let secs = opts.frames.map_or(opts.duration, |f| f as f32 / opts.frame_rate);
+                let secs = opts
+                    .frames
+                    .map_or(opts.duration, |f| f as f32 / opts.frame_rate);
                 opts.tail_duration = t as f32 * secs / out.scene.n_frames().max(1) as f32;
             }
             if a.show_image {

@@ -114,9 +114,9 @@ pub fn run(a: StudyArgs) -> Result<()> {
         check_output("--report", r, &inputs, Some("html"))?;
         let target = srmscope::data::output_target(r)?;
         if target == srmscope::data::output_target(&a.out)?
-            || a.csv.as_ref().is_some_and(|c| {
-                srmscope::data::output_target(c).is_ok_and(|c| c == target)
-            })
+            || a.csv
+                .as_ref()
+                .is_some_and(|c| srmscope::data::output_target(c).is_ok_and(|c| c == target))
         {
             bail!("--report names the same file as --out or --csv");
         }
@@ -226,8 +226,8 @@ fn write_report(
     views: &BTreeMap<usize, Arc<CellView>>,
     path: &std::path::Path,
 ) -> Result<u64> {
-    use srmscope::render::html::{self, HtmlOptions, ReportFigure};
     use srmscope::app::study::figures::{render_figures, REPORT_METRICS};
+    use srmscope::render::html::{self, HtmlOptions, ReportFigure};
     // One pixel per point: a page is read on screen, and the figures stay small.
     let figures = render_figures(study, results, views, 1.0, &REPORT_METRICS)?
         .into_iter()

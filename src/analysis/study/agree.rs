@@ -75,7 +75,11 @@ pub fn agree(a: &Value, b: &Value) -> Agreement {
 fn walk(a: &Value, b: &Value, path: String, out: &mut Agreement) {
     let structural = |out: &mut Agreement, path: &str| {
         out.beyond.push(Difference {
-            path: if path.is_empty() { "/".into() } else { path.to_string() },
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.to_string()
+            },
             left: a.to_string(),
             right: b.to_string(),
             scaled: None,
@@ -151,7 +155,10 @@ mod tests {
         let r = agree(&a, &b);
         assert!(r.holds(), "{}", r.summary());
         assert_eq!(r.inexact, 1);
-        assert_eq!(r.largest.as_ref().map(|d| d.path.as_str()), Some("/cells[0]/isc"));
+        assert_eq!(
+            r.largest.as_ref().map(|d| d.path.as_str()),
+            Some("/cells[0]/isc")
+        );
         assert!(r.summary().contains("1 numbers differ"), "{}", r.summary());
         let c = json!({"cells": [{"isc": 0.976235, "fit_seconds": 1.0, "n": 3}]});
         let r = agree(&a, &c);

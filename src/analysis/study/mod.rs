@@ -6,9 +6,9 @@
 //! disk by content, `measures` holds the new measures, `merge` joins shards, `table` gives the
 //! CSV and the per-metric grid the viewer and the figures show.
 
+pub mod agree;
 pub mod cache;
 pub mod measures;
-pub mod agree;
 pub mod merge;
 pub mod runner;
 pub mod table;

@@ -231,14 +231,19 @@ fn thumbnails(fig: &Figure, n_frames: usize) -> Option<Value> {
         let px = set.image(i)?;
         for y in 0..h {
             for x in 0..w {
-                let o = ((y * step).min(set.height - 1) * set.width + (x * step).min(set.width - 1)) * 4;
+                let o = ((y * step).min(set.height - 1) * set.width
+                    + (x * step).min(set.width - 1))
+                    * 4;
                 data.extend_from_slice(&px[o..o + channels]);
             }
         }
     }
     let frame_image: Vec<i64> = frame_image
         .iter()
-        .map(|i| i.and_then(|i| used.binary_search(&i).ok()).map_or(-1, |j| j as i64))
+        .map(|i| {
+            i.and_then(|i| used.binary_search(&i).ok())
+                .map_or(-1, |j| j as i64)
+        })
         .collect();
     Some(json!({
         "width": w, "height": h, "channels": channels, "count": used.len(),
@@ -280,10 +285,7 @@ pub fn figure_json(fig: &Figure, opts: &HtmlOptions) -> Value {
         }
         None => (Value::Null, Value::Null),
     };
-    let tail = opts
-        .tail
-        .unwrap_or(DEFAULT_TAIL)
-        .clamp(1, n_frames.max(1));
+    let tail = opts.tail.unwrap_or(DEFAULT_TAIL).clamp(1, n_frames.max(1));
     let metrics = fig.metrics.map(|m| {
         json!({
             "isc": headline(&m.isc),
@@ -361,7 +363,8 @@ fn splice(template: &str, parts: &[(&str, &str)]) -> String {
         .filter_map(|&(marker, value)| template.find(marker).map(|at| (at, marker, value)))
         .collect();
     found.sort_by_key(|&(at, _, _)| at);
-    let mut out = String::with_capacity(template.len() + parts.iter().map(|p| p.1.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(template.len() + parts.iter().map(|p| p.1.len()).sum::<usize>());
     let mut from = 0;
     for (at, marker, value) in found {
         out.push_str(&template[from..at]);
@@ -450,11 +453,18 @@ pub fn report_json(
         .iter()
         .map(|c| {
             json!([
-                c.arch, c.layer, c.checkpoint, c.k, c.n_test,
-                c.metrics.isc.native, c.metrics.isc.shared,
-                c.metrics.rsa.native, c.metrics.rsa.shared,
+                c.arch,
+                c.layer,
+                c.checkpoint,
+                c.k,
+                c.n_test,
+                c.metrics.isc.native,
+                c.metrics.isc.shared,
+                c.metrics.rsa.native,
+                c.metrics.rsa.shared,
                 mean(&c.metrics.variance_explained.test),
-                c.within_rsm_consistency, c.dev_vs_final,
+                c.within_rsm_consistency,
+                c.dev_vs_final,
             ])
         })
         .collect();
@@ -575,7 +585,9 @@ mod tests {
     #[test]
     fn base64_round_trips_every_length() {
         for n in 0..10u8 {
-            let bytes: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37).wrapping_add(200)).collect();
+            let bytes: Vec<u8> = (0..n)
+                .map(|i| i.wrapping_mul(37).wrapping_add(200))
+                .collect();
             let enc = base64(&bytes);
             assert_eq!(enc.len(), bytes.len().div_ceil(3) * 4);
             assert_eq!(base64_decode(&enc).as_deref(), Some(bytes.as_slice()));
