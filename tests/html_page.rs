@@ -100,11 +100,23 @@ fn build() -> Built {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("fig.html");
     let out = Command::new(env!("CARGO_BIN_EXE_srmscope"))
-        .args(["export", "demo:convnet", "--k", "10", "--bootstrap", "50", "--out"])
+        .args([
+            "export",
+            "demo:convnet",
+            "--k",
+            "10",
+            "--bootstrap",
+            "50",
+            "--out",
+        ])
         .arg(&page)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&page).unwrap();
     let (before, after) = decode_trajectories(&text).expect("the page's trajectories");
     let ds = srmscope::data::load_demo("convnet").unwrap();
@@ -118,7 +130,13 @@ fn build() -> Built {
         run.scene
             .trajectories
             .iter()
-            .flat_map(|t| if after { t.after.clone() } else { t.before.clone() })
+            .flat_map(|t| {
+                if after {
+                    t.after.clone()
+                } else {
+                    t.before.clone()
+                }
+            })
             .flatten()
             .collect()
     };
@@ -137,9 +155,17 @@ fn build() -> Built {
 
 #[test]
 fn page_opens_without_errors_and_follows_deep_links() {
-    let Some(bin) = chromium_or_skip() else { return };
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
     let b = build();
-    let dom = chrome(&bin, &b.page, "view=after&frame=40&play=0", "--dump-dom", &b.profile);
+    let dom = chrome(
+        &bin,
+        &b.page,
+        "view=after&frame=40&play=0",
+        "--dump-dom",
+        &b.profile,
+    );
     assert_eq!(attr(&dom, "ready").as_deref(), Some("1"), "page never drew");
     assert_eq!(attr(&dom, "webgl").as_deref(), Some("2"));
     assert_eq!(attr(&dom, "errors").as_deref(), Some("0"));
@@ -152,13 +178,31 @@ fn page_opens_without_errors_and_follows_deep_links() {
     for (i, p) in h.iter().enumerate() {
         for c in 0..3 {
             let want = b.after[(i * b.n_frames + 40) * 3 + c] as f64;
-            assert!((p[c] - want).abs() < 1e-6, "head {i}: {p:?} vs the trajectory");
+            assert!(
+                (p[c] - want).abs() < 1e-6,
+                "head {i}: {p:?} vs the trajectory"
+            );
         }
     }
     // #frame= moves the heads; #view=before shows the native points.
-    let later = heads(&chrome(&bin, &b.page, "view=after&frame=120&play=0", "--dump-dom", &b.profile));
-    assert!(h.iter().zip(&later).all(|(a, z)| a != z), "frame=120 did not move the heads");
-    let native = chrome(&bin, &b.page, "view=before&frame=40&play=0", "--dump-dom", &b.profile);
+    let later = heads(&chrome(
+        &bin,
+        &b.page,
+        "view=after&frame=120&play=0",
+        "--dump-dom",
+        &b.profile,
+    ));
+    assert!(
+        h.iter().zip(&later).all(|(a, z)| a != z),
+        "frame=120 did not move the heads"
+    );
+    let native = chrome(
+        &bin,
+        &b.page,
+        "view=before&frame=40&play=0",
+        "--dump-dom",
+        &b.profile,
+    );
     assert_eq!(attr(&native, "view").as_deref(), Some("before"));
     let hb = heads(&native);
     let want = b.before[40 * 3] as f64;
@@ -174,7 +218,13 @@ fn count_hue(img: &[u8], c: [u8; 3]) -> usize {
 
 fn screenshot(bin: &Path, b: &Built, hash: &str, name: &str) -> Vec<u8> {
     let path = b.page.with_file_name(name);
-    chrome(bin, &b.page, hash, &format!("--screenshot={}", path.display()), &b.profile);
+    chrome(
+        bin,
+        &b.page,
+        hash,
+        &format!("--screenshot={}", path.display()),
+        &b.profile,
+    );
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
@@ -182,20 +232,32 @@ fn screenshot(bin: &Path, b: &Built, hash: &str, name: &str) -> Vec<u8> {
     buf.truncate(info.buffer_size());
     match info.color_type {
         png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        png::ColorType::Rgb => buf
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
         other => panic!("unexpected PNG colour type {other:?}"),
     }
 }
 
 #[test]
 fn before_and_after_differ_and_show_every_network() {
-    let Some(bin) = chromium_or_skip() else { return };
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
     let b = build();
     let before = screenshot(&bin, &b, "view=before&frame=100&play=0", "before.png");
     let after = screenshot(&bin, &b, "view=after&frame=100&play=0", "after.png");
     assert_eq!(before.len(), after.len());
-    let differing = before.chunks(4).zip(after.chunks(4)).filter(|(a, z)| a != z).count();
-    assert!(differing > 2000, "before and after look the same ({differing} pixels differ)");
+    let differing = before
+        .chunks(4)
+        .zip(after.chunks(4))
+        .filter(|(a, z)| a != z)
+        .count();
+    assert!(
+        differing > 2000,
+        "before and after look the same ({differing} pixels differ)"
+    );
     for (view, img) in [("before", &before), ("after", &after)] {
         for (i, c) in palette(5).into_iter().enumerate() {
             let n = count_hue(img, c);
@@ -206,30 +268,58 @@ fn before_and_after_differ_and_show_every_network() {
 
 #[test]
 fn study_report_opens_each_cell_from_a_link() {
-    let Some(bin) = chromium_or_skip() else { return };
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_srmscope"))
-        .args(["study", "demo:digits-study", "--no-cache", "--bootstrap", "0", "--k", "5"])
+        .args([
+            "study",
+            "demo:digits-study",
+            "--no-cache",
+            "--bootstrap",
+            "0",
+            "--k",
+            "5",
+        ])
         .args(["--iters", "5", "--out"])
         .arg(dir.path().join("r.json"))
         .arg("--report")
         .arg(&report)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     let n_cells = results["cells"].as_array().unwrap().len();
     let text = std::fs::read_to_string(&report).unwrap();
-    assert!(text.contains("// BEGIN PLAYER"), "the report carries the page's player");
+    assert!(
+        text.contains("// BEGIN PLAYER"),
+        "the report carries the page's player"
+    );
     let profile = dir.path().join("profile");
     let overview = chrome(&bin, &report, "", "--dump-dom", &profile);
     assert_eq!(attr(&overview, "errors").as_deref(), Some("0"));
     assert_eq!(attr(&overview, "cells"), Some(n_cells.to_string()));
     let c = &results["cells"][n_cells - 1];
-    let id = format!("{}/{}/{}", c["arch"].as_str().unwrap(), c["layer"].as_str().unwrap(), c["checkpoint"]);
-    let dom = chrome(&bin, &report, &format!("cell={id}&view=after&frame=5&play=0"), "--dump-dom", &profile);
+    let id = format!(
+        "{}/{}/{}",
+        c["arch"].as_str().unwrap(),
+        c["layer"].as_str().unwrap(),
+        c["checkpoint"]
+    );
+    let dom = chrome(
+        &bin,
+        &report,
+        &format!("cell={id}&view=after&frame=5&play=0"),
+        "--dump-dom",
+        &profile,
+    );
     assert_eq!(attr(&dom, "cell"), Some(id));
     assert_eq!(attr(&dom, "errors").as_deref(), Some("0"));
     assert_eq!(attr(&dom, "frame").as_deref(), Some("5"));

@@ -8,9 +8,9 @@ mod render_support;
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use srmscope::analysis::metrics::{inter_rsm_loo, lower_tri_corr, mean_within_rsm, rsm};
+use srmscope::analysis::study::agree::agree;
 use srmscope::analysis::study::cache::Cache;
 use srmscope::analysis::study::runner::{run_study, RunOptions, StudyProgress, StudySink};
-use srmscope::analysis::study::agree::agree;
 use srmscope::analysis::study::{merge, CellResult, CellView, StudyResults};
 use srmscope::analysis::{pipeline, Settings};
 use srmscope::data::study::Study;
@@ -377,8 +377,23 @@ fn one_and_two_threads_agree_to_the_promised_tolerance() {
         let path = d.path().join(format!("t{threads}.json"));
         let o = bin()
             .env("RAYON_NUM_THREADS", threads)
-            .args(["study", m.to_str().unwrap(), "--no-cache", "--algo", "det", "--iters", "50"])
-            .args(["--test-fraction", "0.5", "--normalize", "none", "--bootstrap", "100"])
+            .args([
+                "study",
+                m.to_str().unwrap(),
+                "--no-cache",
+                "--algo",
+                "det",
+                "--iters",
+                "50",
+            ])
+            .args([
+                "--test-fraction",
+                "0.5",
+                "--normalize",
+                "none",
+                "--bootstrap",
+                "100",
+            ])
             .arg("--out")
             .arg(&path)
             .output()
@@ -395,7 +410,11 @@ fn one_and_two_threads_agree_to_the_promised_tolerance() {
     moved["cells"][0]["isc"]["shared"] = serde_json::json!(isc + 1e-6);
     let broken = agree(&one, &moved);
     assert!(!broken.holds());
-    assert!(broken.summary().contains("/cells[0]/isc/shared"), "{}", broken.summary());
+    assert!(
+        broken.summary().contains("/cells[0]/isc/shared"),
+        "{}",
+        broken.summary()
+    );
 }
 
 fn bin() -> Command {
@@ -531,7 +550,10 @@ fn cli_writes_results_csv_and_merges_shards() {
     };
     let agreement = agree(&value("merged.json"), &value("all.json"));
     assert!(agreement.holds(), "{}", agreement.summary());
-    assert_eq!(read("merged.json").cells.len(), read("all.json").cells.len());
+    assert_eq!(
+        read("merged.json").cells.len(),
+        read("all.json").cells.len()
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p("all.json")).unwrap()).unwrap();
     let cell = &json["cells"][0];
