@@ -21,9 +21,15 @@ def _has_display():
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _write_arrays(items, labels, images, class_names, tmp):
-    """Arrays as one .npz in ``tmp`` (the viewer reads it like any bundle)."""
-    path = os.path.join(tmp, "networks.npz")
+def _write_arrays(items, labels, images, class_names, tmp, name="networks"):
+    """Arrays as one .npz in ``tmp`` (the viewer reads it like any bundle; its stem is the
+    dataset's name in the viewer)."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "networks"
+    path = os.path.join(tmp, stem + ".npz")
+    n = 1
+    while os.path.exists(path):
+        n += 1
+        path = os.path.join(tmp, "%s-%d.npz" % (stem, n))
     arrays = {name: np.asarray(x) for name, x in items}
     if labels is not None:
         arrays["labels"] = np.asarray(labels, dtype=np.int64)
@@ -62,7 +68,7 @@ def view(*inputs, compare=None, settings=None, wait=False, **fit_options):
             cleanup = cleanup or tempfile.mkdtemp(prefix="srmscope-view-")
             if items is None:
                 raise ViewerUnavailable("srmscope.view: this Fit has no arrays to show")
-            files.append(_write_arrays(items, labels, images, class_names, cleanup))
+            files.append(_write_arrays(items, labels, images, class_names, cleanup, inp.name))
         elif isinstance(inp, dict):
             cleanup = cleanup or tempfile.mkdtemp(prefix="srmscope-view-")
             files.append(_write_arrays(_networks(inp), None, None, None, cleanup))

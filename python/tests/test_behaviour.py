@@ -95,3 +95,34 @@ def test_view_without_display_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(srmscope.ViewerUnavailable, match="no display"):
         srmscope.view("demo:convnet")
+
+
+def test_view_opens_the_native_viewer_in_its_own_process(tmp_path):
+    import shutil
+    import subprocess
+    from conftest import need
+    need(shutil.which("Xvfb") is not None, "Xvfb is not installed")
+    display = ":%d" % (90 + os.getpid() % 50)
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        env_display = os.environ.get("DISPLAY")
+        os.environ["DISPLAY"] = display
+        try:
+            f = srmscope.fit("demo:convnet", k=10, bootstrap=0, progress=False)
+            t0 = time.monotonic()
+            proc = f.view()
+            assert time.monotonic() - t0 < 5, "view() must return at once"
+            time.sleep(2.0)
+            assert proc.poll() is None, "the viewer exited"
+            proc.terminate()
+            proc.wait(timeout=10)
+        finally:
+            if env_display is None:
+                os.environ.pop("DISPLAY", None)
+            else:
+                os.environ["DISPLAY"] = env_display
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
