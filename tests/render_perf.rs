@@ -91,6 +91,7 @@ fn frame_time_1280x800_10x10000() {
             gl.render_views(1280, 800, bg, |ctx| {
                 r.draw(ctx, three_d::Viewport::new_at_origo(1280, 800), &st);
                 // Wait for the GPU so the draw time is real, as a swap would.
+                // SAFETY: glFinish on the context current in this callback.
                 unsafe { ctx.finish() };
                 draw += t0.elapsed();
             })

@@ -43,8 +43,9 @@ pub(super) fn measure(mut cmd: Command) -> Result<Run> {
         s
     });
     let mut status = 0;
-    // SAFETY: plain FFI call; `usage` is a valid, writable rusage for the call's duration.
+    // SAFETY: rusage is plain old data, for which all-zero bytes are a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: plain FFI call on our own child; `status` and `usage` are valid and writable.
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let seconds = t0.elapsed().as_secs_f64();
     let stdout = reader.join().unwrap_or_default();

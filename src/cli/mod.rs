@@ -308,8 +308,9 @@ pub struct Bar {
 
 /// This process's peak resident set so far, in MB (0 where unavailable).
 pub fn peak_rss_mb() -> f64 {
-    // SAFETY: plain FFI call; `usage` is a valid, writable rusage for the call's duration.
+    // SAFETY: rusage is plain old data, for which all-zero bytes are a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: plain FFI call; `usage` is a valid, writable rusage for the call's duration.
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
         return 0.0;
     }

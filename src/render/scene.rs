@@ -107,6 +107,8 @@ const MODE_MARKER: i32 = 2;
 impl SceneRenderer {
     pub fn new(ctx: &Context, scene: &SceneData) -> Result<Self, RenderError> {
         let packed = geometry::pack(scene).map_err(RenderError::Scene)?;
+        // SAFETY: a plain state query on the context this renderer is created on (current on
+        // this thread, as three-d requires), with a valid enum.
         let max_size = unsafe { ctx.get_parameter_i32(gl::MAX_TEXTURE_SIZE) }.max(0) as usize;
         if packed.height > max_size {
             return Err(RenderError::Scene(format!(
@@ -117,6 +119,7 @@ impl SceneRenderer {
             )));
         }
         let program = Program::from_source(ctx, VERTEX_SHADER, FRAGMENT_SHADER)?;
+        // SAFETY: creates an object on the current context; it is deleted in `Drop`.
         let vao = unsafe { ctx.create_vertex_array() }.map_err(RenderError::Gl)?;
         let float_tex = |data: Vec<[f32; 4]>, w: usize, h: usize| {
             Texture2D::new(
@@ -318,6 +321,8 @@ impl SceneRenderer {
     }
 
     fn clear(&self, ctx: &Context, viewport: Viewport, state: &FrameState) {
+        // SAFETY: state queries and changes on the current context with valid enums; the
+        // scissor state is read first and restored before returning.
         unsafe {
             // Remember the caller's scissor (egui clips callbacks with it) and restore it.
             let had_scissor = ctx.is_enabled(gl::SCISSOR_TEST);
@@ -393,6 +398,9 @@ impl SceneRenderer {
         }
         let vao = self.vao;
         let ctx = &self.ctx;
+        // SAFETY: binds this renderer's own VAO and draws a range checked against the packed
+        // segments by the callers; no buffer is read beyond what the shader fetches from
+        // textures.
         self.program.draw_with(states, viewport, || unsafe {
             // Attribute-less drawing still needs a bound VAO in a core profile.
             ctx.bind_vertex_array(Some(vao));
@@ -407,6 +415,7 @@ impl SceneRenderer {
 
 impl Drop for SceneRenderer {
     fn drop(&mut self) {
+        // SAFETY: the VAO was created on this context in `new` and is deleted once.
         unsafe { self.ctx.delete_vertex_array(self.vao) };
     }
 }
