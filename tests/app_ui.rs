@@ -5,6 +5,8 @@
 // Tests may unwrap, expect and panic: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod render_support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -529,16 +531,7 @@ fn saving_and_loading_a_model_restores_its_fit() {
 /// Offscreen rendering needs EGL (Mesa); skip the file checks where there is none, except
 /// under `CI=true`, where a missing GL is a failure.
 fn have_gl() -> bool {
-    match srmscope::render::HeadlessGl::new() {
-        Ok(_) => true,
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but no headless OpenGL context: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: {e}");
-            false
-        }
-    }
+    render_support::gl_available("app_ui")
 }
 
 #[test]

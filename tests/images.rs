@@ -6,6 +6,8 @@
 // Tests may unwrap, expect and panic: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod render_support;
+
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
@@ -347,20 +349,22 @@ fn big_images_are_downsampled_with_a_note() {
 }
 
 #[test]
-fn cifar_sized_sets_load_fast() {
-    // 10,000 RGB 32x32 uint8 images (30 MB): the decode must stay well under a second.
+fn cifar_sized_sets_decode_whole() {
+    // 10,000 RGB 32x32 uint8 images (30 MB) decode whole; how fast is measured outside the tests.
     let (n, h, w) = (10_000usize, 32usize, 32usize);
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("images.npy");
     let data: Vec<u8> = (0..n * h * w * 3).map(|k| (k % 251) as u8).collect();
     fs::write(&p, npy_bytes("|u1", &[n, h, w, 3], false, &data)).unwrap();
-    let t = std::time::Instant::now();
     let (set, _) = read_images_file(&p).unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    eprintln!("10,000 32x32x3 uint8 images decoded in {:.3} s", secs);
-    assert_eq!(set.n, n);
-    // Debug builds are ~10x slower than release; the release figure is in the README.
-    assert!(secs < 5.0, "{secs} s");
+    assert_eq!((set.n, set.width, set.height), (n, w, h));
+    // Pixel k of the file lands in RGBA as (r, g, b, 255).
+    let last = n * h * w - 1;
+    let src = &data[last * 3..last * 3 + 3];
+    assert_eq!(
+        &set.rgba[last * 4..last * 4 + 4],
+        &[src[0], src[1], src[2], 255]
+    );
 }
 
 #[test]
@@ -369,6 +373,9 @@ fn show_image_frames_contain_the_image_pixels() {
     use srmscope::render::export::{export, ExportFormat, ExportOptions};
     use srmscope::render::inset::FrameImages;
 
+    if !render_support::gl_available("show_image_frames_contain_the_image_pixels") {
+        return;
+    }
     let d = srmscope::data::load_demo("convnet").unwrap();
     let settings = srmscope::analysis::Settings {
         n_iter: 2,
@@ -399,10 +406,8 @@ fn show_image_frames_contain_the_image_pixels() {
             ..Default::default()
         };
         let p = tmp.path().join(name);
-        if let Err(e) = export(&out.scene, &opts, &p, &progress) {
-            eprintln!("skipped: no headless GL here ({e})");
-            return None;
-        }
+        // GL is there (checked above): an export error is a failure, not a skip.
+        export(&out.scene, &opts, &p, &progress).expect("export");
         let dec = png::Decoder::new(std::io::BufReader::new(fs::File::open(&p).unwrap()));
         let mut r = dec.read_info().unwrap();
         let mut buf = vec![0; r.output_buffer_size()];

@@ -224,8 +224,8 @@ fn unequal_widths_leave_isc_undefined_but_not_the_rest() {
 /// The measures table in docs/measures.md is the metadata table.
 #[test]
 fn readme_table_matches_the_metadata() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/measures.md")).expect("docs/measures.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/measures.md"))
+        .expect("docs/measures.md");
     for m in MEASURES {
         let kind = match m.kind {
             Kind::Similarity => "similarity",
@@ -235,6 +235,9 @@ fn readme_table_matches_the_metadata() {
             "| `{}` | {kind} | {} | {} | {} |",
             m.key, m.range_text, m.self_value, m.invariant_to
         );
-        assert!(readme.contains(&row), "docs/measures.md lacks the row\n{row}");
+        assert!(
+            readme.contains(&row),
+            "docs/measures.md lacks the row\n{row}"
+        );
     }
 }

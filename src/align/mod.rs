@@ -34,8 +34,8 @@ pub enum Precision {
     /// BrainIAK parity.
     #[default]
     F64,
-    /// Single-precision products, summed in float64 over blocks of 2048 images: about twice
-    /// as fast where the fit is product-bound (k = all units over thousands of images).
+    /// Single-precision products, summed in float64 over blocks of 2048 images: 1.3× faster
+    /// on paper workload B with AVX-512, no gain measured on AVX2 (docs/performance.md).
     F32,
 }
 

@@ -116,7 +116,7 @@ fn similarity(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         a.v,
         a.t,
         a.bootstrap,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        rayon::current_num_threads()
     );
     let mut totals = Vec::new();
     for rep in 0..a.repeat.max(1) {
@@ -261,7 +261,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         a.k,
         a.iters,
         srmscope::linalg::BACKEND,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        rayon::current_num_threads()
     );
     let mut prob = Vec::new();
     let mut last_ll = 0.0;

@@ -171,7 +171,7 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
     println!(
         "bench --paper (backend {}, {} threads; BrainIAK: {})",
         srmscope::linalg::BACKEND,
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        rayon::current_num_threads(),
         if have_brainiak {
             format!("{python}, 1 OpenBLAS thread")
         } else {

@@ -84,7 +84,7 @@ pub fn run(keep: Option<PathBuf>, bootstrap: usize) -> Result<()> {
         std::fs::remove_dir_all(&cache).with_context(|| format!("emptying {}", cache.display()))?;
     }
     let exe = std::env::current_exe()?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = rayon::current_num_threads();
     println!(
         "bench --study: {} arches × {LAYERS} layers × {} checkpoints × {NETS} networks × {IMAGES} images × {UNITS} units, k = all units, --bootstrap {bootstrap}, {threads} threads",
         ARCHES.len(),
