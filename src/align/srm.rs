@@ -6,7 +6,10 @@
 //! W_iᵀX̃_i and X̃_iSᵀ are formed from raw products minus rank-one mean corrections.
 
 use super::{AlignError, Precision};
-use crate::linalg::{map_networks, matmul, matmul_f32, matmul_serial, procrustes, spd_inverse};
+use crate::linalg::{
+    centred_sum_sq as sum_sq, map_networks, matmul, matmul_f32, matmul_serial, procrustes,
+    spd_inverse,
+};
 use crate::progress::Progress;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis, Zip};
 
@@ -141,23 +144,6 @@ pub(super) fn add_perturbation(mut a: Array2<f64>) -> Array2<f64> {
 pub fn column_means(x: &ArrayView2<f64>) -> Array1<f64> {
     x.mean_axis(Axis(0))
         .unwrap_or_else(|| Array1::zeros(x.ncols()))
-}
-
-/// ‖X − 1μᵀ‖², or ‖X‖² when `mu` is None, without a centred copy.
-pub(super) fn sum_sq(x: &ArrayView2<f64>, mu: Option<&Array1<f64>>) -> f64 {
-    match mu {
-        Some(mu) => x
-            .rows()
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .zip(mu)
-                    .map(|(v, m)| (v - m) * (v - m))
-                    .sum::<f64>()
-            })
-            .sum(),
-        None => x.iter().map(|v| v * v).sum(),
-    }
 }
 
 /// W_iᵀ(X_i − μ_i1ᵀ) as a k × T matrix, from the T × v dump orientation.

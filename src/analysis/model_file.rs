@@ -270,7 +270,7 @@ pub fn transform_dataset(
     mf: &ModelFile,
     ds: &Dataset,
 ) -> Result<(Vec<Array2<f64>>, Vec<String>), AnalysisError> {
-    super::pipeline::require_all_units(ds)?;
+    require_all_units(ds)?;
     let (order, note) = match_networks(&mf.model, ds)?;
     let mut notes: Vec<String> = note.into_iter().collect();
     let ordered = Dataset {
@@ -293,4 +293,16 @@ pub fn transform_dataset(
         out.push(y);
     }
     Ok((out, notes))
+}
+
+/// A saved model names stored units, so applying one needs every unit loaded.
+pub fn require_all_units(ds: &Dataset) -> Result<(), AnalysisError> {
+    match ds.networks.iter().find(|n| n.units.is_some()) {
+        Some(net) => Err(AnalysisError::Invalid(format!(
+            "{}: only some of its units were loaded; a saved model needs all of them (open the \
+             files again)",
+            net.source
+        ))),
+        None => Ok(()),
+    }
 }

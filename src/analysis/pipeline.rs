@@ -269,18 +269,6 @@ pub fn has_units_for(ds: &Dataset, s: &Settings) -> bool {
     })
 }
 
-/// A saved model names stored units, so applying one needs every unit loaded.
-pub fn require_all_units(ds: &Dataset) -> Result<(), AnalysisError> {
-    match ds.networks.iter().find(|n| n.units.is_some()) {
-        Some(net) => Err(AnalysisError::Invalid(format!(
-            "{}: only some of its units were loaded; a saved model needs all of them (open the \
-             files again)",
-            net.source
-        ))),
-        None => Ok(()),
-    }
-}
-
 /// Load options that keep only the units a fit with `s` uses (the viewer's open).
 pub fn keep_units_for(s: &Settings) -> crate::data::KeepUnits {
     let (max, seed) = (s.max_units, s.seed);
@@ -377,23 +365,6 @@ fn next_step(progress: &Progress, stage: Stage, fraction: f32) {
 
 fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
     xs.iter().map(|x| x.view()).collect()
-}
-
-/// ‖x − 1μᵀ‖² (‖x‖² without μ), without a centred copy.
-fn centred_sum_sq(x: &Array2<f64>, mu: Option<&ndarray::Array1<f64>>) -> f64 {
-    match mu {
-        Some(mu) => x
-            .rows()
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .zip(mu)
-                    .map(|(v, m)| (v - m) * (v - m))
-                    .sum::<f64>()
-            })
-            .sum(),
-        None => x.iter().map(|v| v * v).sum(),
-    }
 }
 
 pub fn run(
@@ -578,7 +549,7 @@ pub fn apply_model_inspect(
     inspect: Option<Inspect<'_>>,
 ) -> Result<PipelineOutput, AnalysisError> {
     progress.stage(Stage::Preprocess, 0.0);
-    require_all_units(ds)?;
+    model_file::require_all_units(ds)?;
     if model.w.len() != ds.networks.len() {
         return Err(AnalysisError::Invalid(format!(
             "the model maps {} networks but {} has {}",
@@ -704,16 +675,15 @@ pub fn native_test(ds: &Dataset, s: &Settings) -> Result<Vec<Array2<f64>>, Analy
     if s.center == align::Center::Brainiak {
         return Ok(prep.test);
     }
-    Ok(prep
-        .test
-        .iter()
-        .map(|x| {
-            let m = x
-                .mean_axis(Axis(0))
-                .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
-            x - &m
-        })
-        .collect())
+    Ok(prep.test.iter().map(centred_columns).collect())
+}
+
+/// `x` with each column's mean over rows subtracted (each network centred with its own means).
+fn centred_columns(x: &Array2<f64>) -> Array2<f64> {
+    let m = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+    x - &m
 }
 
 /// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene.
@@ -752,7 +722,7 @@ fn finish_inspect(
     let sq_of = |xs: &[Array2<f64>]| -> Vec<f64> {
         xs.iter()
             .zip(&mus)
-            .map(|(x, mu)| centred_sum_sq(x, *mu))
+            .map(|(x, mu)| crate::linalg::centred_sum_sq(&x.view(), *mu))
             .collect()
     };
     let Prepared {
@@ -858,15 +828,7 @@ fn finish_inspect(
 
     // Native space compares unit j with unit j, which needs equal widths.
     let same_width = test.iter().all(|x| x.ncols() == test[0].ncols());
-    let native_c: Vec<Array2<f64>> = test
-        .iter()
-        .map(|x| {
-            let m = x
-                .mean_axis(Axis(0))
-                .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
-            x - &m
-        })
-        .collect();
+    let native_c: Vec<Array2<f64>> = test.iter().map(centred_columns).collect();
     let yv = views(&y_test);
     let nv = views(&native_c);
     // The RSMs see native data as the projection sees them: centred where the transform

@@ -4,8 +4,9 @@
 //! curve (live while fitting) and the variance each network's shared-space reconstruction
 //! explains, train vs held-out.
 
+use crate::app::study::plots::{grouped_bars_with, BarGroup};
 use eframe::egui::{self, Align2, Color32, FontId, RichText, Stroke};
-use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
 use super::{heading, hint, num};
 use crate::analysis::metrics::{IntervalPair, NativeShared};
@@ -552,56 +553,36 @@ fn variance_explained(ui: &mut egui::Ui, m: &Metrics, l: &Loaded) {
         return;
     }
     let names = l.names();
-    let bars = |vals: &[f64], offset: f64, color: Color32| -> Vec<Bar> {
-        vals.iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                let name = names.get(i).cloned().unwrap_or_else(|| format!("net{i}"));
-                Bar::new(i as f64 + offset, if v.is_finite() { v } else { 0.0 })
-                    .width(0.36)
-                    .name(name)
-                    .fill(color)
-            })
-            .collect()
+    let group = |name: &str, vals: &[f64], color: Color32| BarGroup {
+        name: name.to_string(),
+        color,
+        values: vals
+            .iter()
+            .map(|&v| Some(if v.is_finite() { v } else { 0.0 }))
+            .collect(),
+        names: names.clone(),
     };
-    let train = BarChart::new("train", bars(&ve.train, -0.2, theme::ACCENT)).color(theme::ACCENT);
-    let test = BarChart::new("held-out", bars(&ve.test, 0.2, theme::AFTER)).color(theme::AFTER);
-    let labels = names.clone();
     ui.horizontal(|ui| {
         ui.label(RichText::new("■ train").color(theme::ACCENT));
         ui.label(RichText::new("■ held-out").color(theme::AFTER));
     });
-    Plot::new("ve_plot")
-        .height(150.0)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .include_y(0.0)
-        .include_y(1.0)
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
+    let groups = [
+        group("train", &ve.train, theme::ACCENT),
+        group("held-out", &ve.test, theme::AFTER),
+    ];
+    grouped_bars_with(ui, "ve_plot", &groups, &names, 150.0, |p, offset| {
+        // 95 % bootstrap whiskers on the held-out bars.
+        for (i, iv) in ve.ci95.iter().flatten().enumerate() {
+            if let Some([lo, hi]) = *iv {
+                let x = i as f64 + offset(1);
+                p.line(
+                    Line::new(format!("ci{i}"), PlotPoints::new(vec![[x, lo], [x, hi]]))
+                        .color(Color32::WHITE)
+                        .width(1.5),
+                );
             }
-        })
-        .show(ui, |p| {
-            p.bar_chart(train);
-            p.bar_chart(test);
-            // 95 % bootstrap whiskers on the held-out bars.
-            for (i, iv) in ve.ci95.iter().flatten().enumerate() {
-                if let Some([lo, hi]) = *iv {
-                    let x = i as f64 + 0.2;
-                    p.line(
-                        Line::new(format!("ci{i}"), PlotPoints::new(vec![[x, lo], [x, hi]]))
-                            .color(Color32::WHITE)
-                            .width(1.5),
-                    );
-                }
-            }
-        });
+        }
+    });
     hint(
         ui,
         if ve.ci95.is_some() {

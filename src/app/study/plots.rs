@@ -430,13 +430,26 @@ pub struct BarGroup {
     pub names: Vec<String>,
 }
 
-/// Bars per category, groups side by side.
+/// Bars per category, groups side by side. `overlay` draws on top (whiskers, say), given each
+/// group's x offset from its category's centre.
 pub fn grouped_bars(
     ui: &mut egui::Ui,
     id: &str,
     groups: &[BarGroup],
     categories: &[String],
     height: f32,
+) -> egui::Response {
+    grouped_bars_with(ui, id, groups, categories, height, |_, _| {})
+}
+
+/// [`grouped_bars`] with something drawn over the bars.
+pub fn grouped_bars_with(
+    ui: &mut egui::Ui,
+    id: &str,
+    groups: &[BarGroup],
+    categories: &[String],
+    height: f32,
+    overlay: impl FnOnce(&mut egui_plot::PlotUi, &dyn Fn(usize) -> f64),
 ) -> egui::Response {
     let n = groups.len().max(1) as f64;
     let w = 0.8 / n;
@@ -461,8 +474,9 @@ pub fn grouped_bars(
             }
         })
         .show(ui, |p| {
+            let offset = |g: usize| (g as f64 - (n - 1.0) / 2.0) * w;
             for (g, group) in groups.iter().enumerate() {
-                let off = (g as f64 - (n - 1.0) / 2.0) * w;
+                let off = offset(g);
                 let bars: Vec<Bar> = group
                     .values
                     .iter()
@@ -480,6 +494,7 @@ pub fn grouped_bars(
                     .collect();
                 p.bar_chart(BarChart::new(group.name.clone(), bars).color(group.color));
             }
+            overlay(p, &offset);
         })
         .response
 }

@@ -550,7 +550,7 @@ impl Worker {
             move |progress| {
                 let start = Instant::now();
                 // A model names stored units: read every unit when only some were loaded.
-                let dataset = match crate::analysis::pipeline::require_all_units(&dataset) {
+                let dataset = match crate::analysis::model_file::require_all_units(&dataset) {
                     Ok(()) => dataset,
                     Err(_) => match crate::data::load(&inputs, None) {
                         Ok(mut full) => {
