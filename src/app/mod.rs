@@ -12,6 +12,7 @@
 //! | background jobs (load + fit, studies, export, model files); dialogs; job messages | `worker/`, `model_files.rs` |
 //! | the 3D view: input, picking, overlays | `view3d.rs` |
 //! | egui ↔ three-d paint callback, screenshots | `render_glue.rs` |
+//! | which 3D view (data or comparison) | `slot.rs` |
 //! | panels: top bar, banners, time panel, settings, metrics, export | `panels/` |
 //! | colours and spacing | `theme.rs` |
 //! | `--bench-frames` | `bench.rs` |
@@ -24,6 +25,7 @@ pub mod model_files;
 pub mod panels;
 pub mod playback;
 pub mod render_glue;
+pub mod slot;
 pub mod state;
 pub mod study;
 pub mod theme;
@@ -33,9 +35,9 @@ pub mod worker;
 
 pub use commands::{AppCommand, CameraCommand};
 pub use playback::{Playback, PlaybackCommand};
+pub use slot::SlotId;
 pub use state::{AppState, Persisted, ViewOptions};
 pub use viewer::ViewerApp;
-pub use worker::SlotId;
 
 use eframe::egui;
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use eframe::egui;
 use eframe::egui_glow;
 
-use super::worker::SlotId;
+use super::slot::SlotId;
 use crate::analysis::SceneData;
 use crate::render::{FrameState, SceneRenderer};
 

@@ -1,7 +1,7 @@
+use super::bench_common::synth;
 use anyhow::{bail, Result};
 use clap::Args;
 use ndarray::Array2;
-use rand::SeedableRng;
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, TraceMode};
 use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
@@ -51,31 +51,6 @@ pub struct BenchArgs {
     /// Bootstrap resamples for --similarity and --study.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
-}
-
-/// The crate's one sampler (`bench_study` draws from it through this path too).
-pub(super) use srmscope::linalg::gaussian;
-
-/// X_i = S Q_iᵀ + offsets + noise (samples × units), like ref_srm.py's `synth`.
-pub fn synth(m: usize, v: usize, k: usize, t: usize) -> Vec<Array2<f64>> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let s = Array2::from_shape_fn((t, k), |(_, j)| {
-        gaussian(&mut rng) * (3.0 - 2.0 * j as f64 / k as f64)
-    });
-    (0..m)
-        .map(|_| {
-            let g = Array2::from_shape_simple_fn((v, k), || gaussian(&mut rng));
-            let q = srmscope::linalg::householder_qr(g.view()).0;
-            let off: Vec<f64> = (0..v).map(|_| 2.0 * gaussian(&mut rng)).collect();
-            let mut x = srmscope::linalg::matmul(s.view(), q.t());
-            for mut row in x.rows_mut() {
-                for (xj, o) in row.iter_mut().zip(&off) {
-                    *xj += o + gaussian(&mut rng);
-                }
-            }
-            x
-        })
-        .collect()
 }
 
 fn stats(mut t: Vec<f64>) -> (f64, f64) {

@@ -7,9 +7,8 @@
 //!    command (load, fit, metrics, write) with its wall time and peak RSS, with float64 and with
 //!    float32 products (`--precision f32`) in turns.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ndarray::{Array2, ArrayView2};
-use npyz::WriterBuilder;
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_prob, FitOptions, Route, TraceMode};
 use srmscope::progress::silent;
@@ -17,51 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use super::bench_common::{measure, synth, write_f32_npy, Run};
+
 const BRAINIAK_SCRIPT: &str = include_str!("../../tools/bench_brainiak.py");
-
-/// Wall time and peak RSS of one child process.
-pub(super) struct Run {
-    pub seconds: f64,
-    pub peak_rss_mb: f64,
-    pub stdout: String,
-}
-
-/// Runs `cmd` to completion and reads its own peak RSS with wait4 (not the whole process tree).
-pub(super) fn measure(mut cmd: Command) -> Result<Run> {
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit());
-    let t0 = Instant::now();
-    let child = cmd.spawn().context("starting the benchmark process")?;
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout;
-    // Read stdout on a thread so a chatty child cannot block on a full pipe.
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(out) = stdout.as_mut() {
-            let _ = std::io::Read::read_to_string(out, &mut s);
-        }
-        s
-    });
-    let mut status = 0;
-    // SAFETY: rusage is plain old data, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: plain FFI call on our own child; `status` and `usage` are valid and writable.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let seconds = t0.elapsed().as_secs_f64();
-    let stdout = reader.join().unwrap_or_default();
-    if r != pid {
-        bail!("waiting for the benchmark process failed");
-    }
-    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        bail!("the benchmark process failed ({stdout})");
-    }
-    Ok(Run {
-        seconds,
-        // ru_maxrss is in KiB; reported in MB (10⁶ bytes) like the data sizes beside it.
-        peak_rss_mb: usage.ru_maxrss as f64 * 1024.0 / 1e6,
-        stdout,
-    })
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -71,7 +28,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Networks as f32 files in `dir` (what users have), returned as the f64 values those hold.
 fn write_networks(dir: &Path, m: usize, v: usize, t: usize) -> Result<Vec<Array2<f64>>> {
     std::fs::create_dir_all(dir)?;
-    let xs = super::bench::synth(m, v, v / 2, t);
+    let xs = synth(m, v, v / 2, t);
     let mut out = Vec::with_capacity(m);
     for (i, x) in xs.into_iter().enumerate() {
         let x32 = x.mapv(|a| a as f32);
@@ -79,22 +36,6 @@ fn write_networks(dir: &Path, m: usize, v: usize, t: usize) -> Result<Vec<Array2
         out.push(x32.mapv(f64::from));
     }
     Ok(out)
-}
-
-pub(super) fn write_f32_npy(path: &Path, x: &ArrayView2<f32>) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut w = npyz::WriteOptions::<f32>::new()
-        .default_dtype()
-        .shape(&[x.nrows() as u64, x.ncols() as u64])
-        .writer(&mut f)
-        .begin_nd()?;
-    for v in x.iter() {
-        w.push(v)?;
-    }
-    w.finish()?;
-    f.flush()?;
-    Ok(())
 }
 
 fn brainiak_available(python: &str) -> bool {

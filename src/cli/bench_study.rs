@@ -2,10 +2,11 @@
 //! 5 networks × 1000 images × 512 units, k = all units), fitted from scratch and again from the
 //! cache, each as a child process so that its wall time and peak RSS are its own.
 
-use super::bench_paper::{measure, write_f32_npy};
+use super::bench_common::{measure, write_f32_npy};
 use anyhow::{Context, Result};
 use ndarray::Array2;
 use rand::SeedableRng;
+use srmscope::linalg::gaussian;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,23 +30,20 @@ fn generate(dir: &Path) -> Result<()> {
     let mut cells = Vec::new();
     for arch in ARCHES {
         for l in 0..LAYERS {
-            let means =
-                Array2::from_shape_simple_fn((CLASSES, UNITS), || super::bench::gaussian(&mut rng));
+            let means = Array2::from_shape_simple_fn((CLASSES, UNITS), || gaussian(&mut rng));
             for (ci, &ck) in CHECKPOINTS.iter().enumerate() {
                 let learned = ci as f64 / (CHECKPOINTS.len() - 1) as f64;
                 let s = Array2::from_shape_fn((IMAGES, UNITS), |(i, j)| {
-                    learned * means[[labels[i] as usize, j]] + super::bench::gaussian(&mut rng)
+                    learned * means[[labels[i] as usize, j]] + gaussian(&mut rng)
                 });
                 let rel = format!("{arch}/e{ck}/layer{l}");
                 let cell = dir.join(&rel);
                 std::fs::create_dir_all(&cell)?;
                 for n in 0..NETS {
-                    let g = Array2::from_shape_simple_fn((UNITS, UNITS), || {
-                        super::bench::gaussian(&mut rng)
-                    });
+                    let g = Array2::from_shape_simple_fn((UNITS, UNITS), || gaussian(&mut rng));
                     let q = srmscope::linalg::householder_qr(g.view()).0;
                     let mut x = srmscope::linalg::matmul(s.view(), q.t());
-                    x.mapv_inplace(|v| v + 0.3 * super::bench::gaussian(&mut rng));
+                    x.mapv_inplace(|v| v + 0.3 * gaussian(&mut rng));
                     let x32 = x.mapv(|v| v as f32);
                     write_f32_npy(&cell.join(format!("net{n}.npy")), &x32.view())?;
                 }

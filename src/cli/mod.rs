@@ -1,6 +1,7 @@
 //! Subcommands of the binary. Each file holds one command's arguments and its `run`.
 
 pub mod bench;
+pub mod bench_common;
 pub mod bench_paper;
 pub mod bench_study;
 pub mod demo;

@@ -32,22 +32,7 @@ pub use dialogs::{pick_outcome, DialogPurpose, PickOutcome, NO_PORTAL_THRESHOLD}
 pub use messages::{duration_text, export_message, short_inputs, study_status};
 use messages::{file_name, panic_message};
 
-/// Which 3D view a dataset goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SlotId {
-    Primary,
-    /// The side-by-side comparison view.
-    Compare,
-}
-
-impl SlotId {
-    pub fn label(self) -> &'static str {
-        match self {
-            SlotId::Primary => "data",
-            SlotId::Compare => "comparison",
-        }
-    }
-}
+pub use super::slot::SlotId;
 
 /// A successful load + fit.
 #[derive(Debug)]
