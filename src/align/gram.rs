@@ -8,12 +8,13 @@
 //!   SSᵀ = A⁻¹BBᵀA⁻¹,   tr(BᵀA⁻¹B) = ⟨A⁻¹, BBᵀ⟩,   ‖X̃_i‖² = tr(G_ii).
 //! The results equal the direct path's to rounding (tests/srm_routes.rs checks 1e-9).
 
-use super::srm::{
-    add_perturbation, column_means, converged, frob_dot, project_centered, DetFit, FitOptions,
-    ProbFit, TraceMode,
+pub use super::em::gram_pays;
+use super::em::{
+    add_perturbation, column_means, converged, log_likelihood, posterior, prob_m_step,
+    project_centered, DetFit, FitOptions, ProbFit, TraceMode,
 };
 use super::{AlignError, Precision};
-use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, spd_inverse, LinalgError};
+use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, LinalgError};
 use crate::progress::Progress;
 use ndarray::{s, Array1, Array2, ArrayView2};
 
@@ -48,17 +49,6 @@ pub fn stacked_gram(xs: &[ArrayView2<f64>], mu: &[Option<&Array1<f64>>]) -> Arra
         }
         chunk
     })
-}
-
-/// Floating-point operations of each route, to pick the cheaper one: the direct path's two
-/// v_i × T × k products per network and iteration, against the Gram once plus a V × V × k
-/// product per iteration (the k × k algebra and the SVDs are the same on both).
-pub fn gram_pays(units: &[usize], t: usize, k: usize, n_iter: usize, max_bytes: u64) -> bool {
-    let v: f64 = units.iter().sum::<usize>() as f64;
-    let (t, k, it) = (t as f64, k as f64, n_iter as f64);
-    let direct = it * 4.0 * v * t * k;
-    let gram = v * v * t + (it + 1.0) * 2.0 * v * v * k + 2.0 * v * t * k;
-    gram < direct && v * v * 8.0 <= max_bytes as f64
 }
 
 fn lin(e: LinalgError) -> AlignError {
@@ -97,18 +87,12 @@ fn e_step(
     tf: f64,
 ) -> Result<GramEStep, AlignError> {
     let k = sigma_s.nrows();
-    let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
-    let (sigma_inv, logdet_sigma) = spd_inverse(sigma_s.view()).map_err(lin)?;
-    let a = &sigma_inv + &(Array2::<f64>::eye(k) * rho0);
-    let (a_inv, logdet_a) = spd_inverse(a.view()).map_err(lin)?;
+    let (a_inv, logdet) = posterior(sigma_s, rho2)?;
     let wst = scaled_stack(w, rho2, off, k);
     let d = matmul(g.view(), wst.view());
     // Σ_i (W_i/ρ_i²)ᵀ D_i in one product.
     let bbt = matmul(wst.t(), d.view());
-    let trace_x: f64 = sq.iter().zip(rho2).map(|(q, r)| q / r).sum();
-    let logdet_psi: f64 = rho2.iter().zip(v).map(|(r, vi)| vi * r.ln()).sum();
-    let logdet = logdet_a + logdet_psi + logdet_sigma;
-    let ll = -0.5 * tf * logdet - 0.5 * trace_x + 0.5 * frob_dot(&a_inv, &bbt);
+    let ll = log_likelihood(tf, logdet, rho2, v, sq, &a_inv, &bbt);
     Ok(GramEStep { d, a_inv, bbt, ll })
 }
 
@@ -119,16 +103,17 @@ struct LastEStep {
     rho2: Array1<f64>,
 }
 
-/// Probabilistic SRM in Gram space; the same results as [`super::srm::fit_prob`].
-pub fn fit_prob_gram(
+/// Probabilistic SRM in Gram space on checked data (`t` images); the same results as the
+/// direct route.
+pub(super) fn fit_prob(
     xs: &[ArrayView2<f64>],
+    t: usize,
     w_init: Vec<Array2<f64>>,
     opts: &FitOptions,
     trace: TraceMode,
     progress: &Progress,
 ) -> Result<ProbFit, AlignError> {
     let k = opts.k;
-    let t = super::srm::validate(xs, k)?;
     let m = xs.len();
     let tf = t as f64;
     let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
@@ -166,24 +151,14 @@ pub fn fit_prob_gram(
         loglik.push(e.ll);
         let a_inv = e.a_inv;
         let sst = matmul(matmul(a_inv.view(), e.bbt.view()).view(), a_inv.view());
-        sigma_s = &a_inv + &(sst / tf);
-        let tau = tf * sigma_s.diag().sum();
         let d = &e.d;
-        let updates: Vec<(Array2<f64>, f64)> = map_networks(m, |i| {
-            // X̃_iSᵀ = D_iA⁻¹.
-            let c = matmul(d.slice(s![off[i]..off[i + 1], ..]), a_inv.view());
-            let wi = procrustes(add_perturbation(c.clone()).view()).map_err(lin)?;
-            let r = (sq[i] - 2.0 * frob_dot(&wi, &c) + tau) / (tf * v[i]);
-            Ok::<_, AlignError>((wi, r))
-        })
-        .into_iter()
-        .collect::<Result<_, _>>()?;
-        let rp = rho2.clone();
-        let wp = std::mem::replace(&mut w, Vec::with_capacity(m));
-        for (i, (wi, r)) in updates.into_iter().enumerate() {
-            w.push(wi);
-            rho2[i] = r;
-        }
+        // X̃_iSᵀ = D_iA⁻¹.
+        let step = prob_m_step(&a_inv, sst, tf, &sq, &v, |i| {
+            matmul(d.slice(s![off[i]..off[i + 1], ..]), a_inv.view())
+        })?;
+        sigma_s = step.sigma_s;
+        let rp = std::mem::replace(&mut rho2, step.rho2);
+        let wp = std::mem::replace(&mut w, step.w);
         last = Some(LastEStep {
             a_inv,
             w: wp,
@@ -226,16 +201,16 @@ pub fn fit_prob_gram(
     })
 }
 
-/// Deterministic SRM in Gram space; the same results as [`super::srm::fit_det`].
-pub fn fit_det_gram(
+/// Deterministic SRM in Gram space on checked data; the same results as the direct route.
+pub(super) fn fit_det(
     xs: &[ArrayView2<f64>],
+    t: usize,
     w_init: Vec<Array2<f64>>,
     opts: &FitOptions,
     center: bool,
     progress: &Progress,
 ) -> Result<DetFit, AlignError> {
     let k = opts.k;
-    let t = super::srm::validate(xs, k)?;
     let m = xs.len();
     let mf = m as f64;
     let tf = t as f64;

@@ -4,6 +4,8 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+mod direct;
+mod em;
 pub mod gram;
 pub mod init;
 pub mod model_io;
@@ -11,10 +13,10 @@ pub mod procrustes;
 pub mod srm;
 
 /// Each unit's mean over images: the training means a model centres with.
-pub use srm::column_means;
+pub use em::column_means;
 
 use crate::progress::Progress;
-use srm::{FitOptions, TraceMode};
+use em::{FitOptions, TraceMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlignError {
@@ -174,7 +176,7 @@ pub fn fit(
     params: String,
     progress: &Progress,
 ) -> Result<Model, AlignError> {
-    srm::validate(xs, opts.k)?;
+    let t = srm::validate(xs, opts.k)?;
     let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
     let w_init = || -> Result<Vec<Array2<f64>>, AlignError> {
         Ok(match opts.init {
@@ -212,7 +214,7 @@ pub fn fit(
             } else {
                 TraceMode::Raw
             };
-            let f = srm::fit_prob(xs, w_init()?, &fo, trace, progress)?;
+            let f = srm::fit_prob_checked(xs, t, w_init()?, &fo, trace, progress)?;
             model.w = f.w;
             model.s = f.s;
             model.rho2 = Some(f.rho2);
@@ -220,7 +222,7 @@ pub fn fit(
             model.objective = f.loglik;
         }
         Algo::Det => {
-            let f = srm::fit_det(xs, w_init()?, &fo, center, progress)?;
+            let f = srm::fit_det_checked(xs, t, w_init()?, &fo, center, progress)?;
             model.w = f.w;
             model.s = f.s;
             model.objective = f.objective;

@@ -1,7 +1,7 @@
 //! Hyperalignment-style Procrustes template (HyperTools `align='hyper'`, after Haxby 2011), in
 //! the same W_i (units_i × k) form as SRM so the rest of the pipeline treats both alike.
 
-use super::srm::{column_means, cross, frob_dot, project_centered as project, validate, DetFit};
+use super::em::{column_means, cross, frob_dot, project_centered as project, validate, DetFit};
 use super::{AlignError, Precision};
 use crate::linalg::centred_sum_sq as sum_sq;
 use crate::linalg::{map_networks, procrustes, thin_svd};
