@@ -453,8 +453,19 @@ pub fn grouped_bars_with(
 ) -> egui::Response {
     let n = groups.len().max(1) as f64;
     let w = 0.8 / n;
-    let labels = categories.to_vec();
-    Plot::new(id)
+    let n_categories = categories.len();
+    // Names under the bars when they fit their slot (about 7 px a character at the axis'
+    // size); otherwise numbers there and a key of the names under the plot.
+    let slot = ui.available_width() / n_categories.max(1) as f32;
+    let names_fit = categories
+        .iter()
+        .all(|c| c.chars().count() as f32 * 7.0 < slot * 0.9);
+    let labels: Vec<String> = if names_fit {
+        categories.to_vec()
+    } else {
+        (1..=n_categories).map(|i| i.to_string()).collect()
+    };
+    let response = Plot::new(id)
         .height(height)
         .allow_drag(false)
         .allow_zoom(false)
@@ -465,14 +476,11 @@ pub fn grouped_bars_with(
         .include_x(-0.6)
         .include_x(categories.len() as f64 - 0.4)
         .y_axis_min_width(30.0)
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .include_y(-0.14)
+        // Category names are drawn as text under their bars: axis labels hide themselves once
+        // the slots get narrow, which left only the first group named.
+        .show_axes([false, true])
+        .show_grid([false, true])
         .show(ui, |p| {
             let offset = |g: usize| (g as f64 - (n - 1.0) / 2.0) * w;
             for (g, group) in groups.iter().enumerate() {
@@ -494,9 +502,28 @@ pub fn grouped_bars_with(
                     .collect();
                 p.bar_chart(BarChart::new(group.name.clone(), bars).color(group.color));
             }
+            for (i, label) in labels.iter().enumerate() {
+                p.text(
+                    egui_plot::Text::new(
+                        format!("label{i}"),
+                        egui_plot::PlotPoint::new(i as f64, -0.07),
+                        RichText::new(label).small(),
+                    )
+                    .color(theme::MUTED),
+                );
+            }
             overlay(p, &offset);
         })
-        .response
+        .response;
+    if !names_fit {
+        let key: Vec<String> = categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} {c}", i + 1))
+            .collect();
+        ui.label(RichText::new(key.join("   ")).small().color(theme::MUTED));
+    }
+    response
 }
 
 /// An RSM as pixels: `size × size` row-major values on `scale`.
