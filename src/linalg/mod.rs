@@ -266,6 +266,23 @@ pub fn sum_networks<T: Send>(
     acc
 }
 
+/// ‖X − 1μᵀ‖², or ‖X‖² when `mu` is None, without a centred copy.
+pub fn centred_sum_sq(x: &ArrayView2<f64>, mu: Option<&Array1<f64>>) -> f64 {
+    match mu {
+        Some(mu) => x
+            .rows()
+            .into_iter()
+            .map(|r| {
+                r.iter()
+                    .zip(mu)
+                    .map(|(v, m)| (v - m) * (v - m))
+                    .sum::<f64>()
+            })
+            .sum(),
+        None => x.iter().map(|v| v * v).sum(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,22 +445,5 @@ mod tests {
             spd_inverse(bad.view()).unwrap_err(),
             LinalgError::NotPositiveDefinite
         );
-    }
-}
-
-/// ‖X − 1μᵀ‖², or ‖X‖² when `mu` is None, without a centred copy.
-pub fn centred_sum_sq(x: &ArrayView2<f64>, mu: Option<&Array1<f64>>) -> f64 {
-    match mu {
-        Some(mu) => x
-            .rows()
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .zip(mu)
-                    .map(|(v, m)| (v - m) * (v - m))
-                    .sum::<f64>()
-            })
-            .sum(),
-        None => x.iter().map(|v| v * v).sum(),
     }
 }
