@@ -239,6 +239,179 @@ fn d01_fifo_or_device_cells_are_refused_with_the_cache_too() {
     assert!(st.cell_digest(0, &mut NoMemo).is_err());
 }
 
+// 5. `--merge` joined shards of unrelated studies.
+#[test]
+fn d05_merge_refuses_shards_of_another_study() {
+    let d = tmp();
+    let a = study_with(&d.path().join("a"), "same", &["cnn", "res"], UNITS);
+    let b = study_with(&d.path().join("b"), "same", &["vit", "mlp"], UNITS);
+    let (sa, sb) = (d.path().join("a1.json"), d.path().join("b2.json"));
+    for (s, out, shard) in [(&a, &sa, "1/2"), (&b, &sb, "2/2")] {
+        let o = run_guarded(study_cmd(s, out, &["--shard", shard, "--no-cache"]), 300);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let merged = d.path().join("m.json");
+    let mut c = bin();
+    c.args(["study", "--merge"]).arg(&sa).arg(&sb).arg("--out").arg(&merged);
+    let e = one_line_error(&run_guarded(c, 60));
+    assert!(e.contains("b2.json") && e.contains("manifest"), "{e}");
+    assert!(!merged.exists());
+    // Files of an older srmscope (no manifest digest) still merge with each other...
+    let sa2 = d.path().join("a2.json");
+    let o = run_guarded(study_cmd(&a, &sa2, &["--shard", "2/2", "--no-cache"]), 300);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let strip = |p: &Path| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("manifest_sha256");
+        let q = p.with_extension("old.json");
+        std::fs::write(&q, v.to_string()).unwrap();
+        q
+    };
+    let (oa1, oa2) = (strip(&sa), strip(&sa2));
+    let mut c = bin();
+    c.args(["study", "--merge"]).arg(&oa1).arg(&oa2).arg("--out").arg(&merged);
+    let o = run_guarded(c, 60);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // ...but not with new ones.
+    let mut c = bin();
+    c.args(["study", "--merge"]).arg(&oa1).arg(&sa2).arg("--out").arg(&merged);
+    let e = one_line_error(&run_guarded(c, 60));
+    assert!(e.contains("older srmscope"), "{e}");
+}
+
+/// Swaps one cell file for other data the moment the runner starts loading it.
+struct SwapOnLoad {
+    cell: String,
+    file: PathBuf,
+    other: Vec<u8>,
+    done: Mutex<bool>,
+}
+
+impl StudySink for SwapOnLoad {
+    fn progress(&self, p: &StudyProgress) {
+        let mut done = self.done.lock().unwrap();
+        if !*done && p.running.iter().any(|(_, c, _)| *c == self.cell) {
+            let tmp = self.file.with_extension("swap");
+            std::fs::write(&tmp, &self.other).unwrap();
+            std::fs::rename(&tmp, &self.file).unwrap();
+            *done = true;
+        }
+    }
+}
+
+// 6. A file replaced during a run poisoned the cache.
+#[test]
+fn d06_a_file_replaced_during_the_run_cannot_poison_the_cache() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let st = Study::open(s.to_str().unwrap()).unwrap();
+    let truth = run_lib(&st, &settings(), None);
+    let file = s.join("cnn/e0/l1.npz");
+    let original = std::fs::read(&file).unwrap();
+    write_npz(&d.path().join("other.npz"), &nets(999, UNITS));
+    let other = std::fs::read(d.path().join("other.npz")).unwrap();
+    let cache = Cache::open(&d.path().join("cache")).unwrap();
+    let sink = SwapOnLoad {
+        cell: "cnn/l1/0".into(),
+        file: file.clone(),
+        other,
+        done: Mutex::new(false),
+    };
+    let opts = RunOptions {
+        shard: None,
+        cache: Some(&cache),
+        workers: 1,
+        load: LoadOptions::default(),
+    };
+    let swapped = run_study(&st, &settings(), &opts, &sink, &AtomicBool::new(false)).unwrap();
+    assert!(*sink.done.lock().unwrap());
+    let c0 = &swapped.cells[0];
+    assert!(
+        c0.notes.iter().any(|n| n.contains("changed while the study ran")),
+        "{:?}",
+        c0.notes
+    );
+    // Put the original back: a cached re-run gives the true numbers.
+    std::fs::write(file.with_extension("back"), &original).unwrap();
+    std::fs::rename(file.with_extension("back"), &file).unwrap();
+    let again = run_lib(&st, &settings(), Some(&cache));
+    for (a, b) in again.cells.iter().zip(&truth.cells) {
+        let (x, y) = (a.metrics.isc.shared, b.metrics.isc.shared);
+        assert!((x - y).abs() < 1e-12, "{}: {x} vs {y}", a.layer);
+        let (x, y) = (a.dev_vs_final.unwrap(), b.dev_vs_final.unwrap());
+        assert!((x - y).abs() < 1e-12, "{}: {x} vs {y}", a.layer);
+    }
+    // The digest of the bytes loaded is the digest the cache looks up.
+    let (_, loaded) = st.load_cell_digest(0, &LoadOptions::default()).unwrap();
+    assert_eq!(loaded, st.cell_digest(0, &mut NoMemo).unwrap());
+}
+
+// 7. dev_vs_final paired rows by position across different splits.
+#[test]
+fn d07_dev_vs_final_pairs_images_not_positions() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let st = Study::open(s.to_str().unwrap()).unwrap();
+    let plain = run_lib(&st, &settings(), None);
+    // Only the last checkpoint gets labels that rename the classes (same grouping).
+    let renamed: Vec<i64> = labels().iter().map(|&l| [2, 0, 1][l as usize]).collect();
+    write_labels(&s.join("renamed.npy"), &renamed);
+    set_manifest(&s, |m| {
+        for c in m["cells"].as_array_mut().unwrap() {
+            if c["checkpoint"] == 5 {
+                c["labels"] = "renamed.npy".into();
+            }
+        }
+    });
+    let st = Study::open(s.to_str().unwrap()).unwrap();
+    let r = run_lib(&st, &settings(), None);
+    for (c, p) in r.cells.iter().zip(&plain.cells) {
+        if c.checkpoint != 0 {
+            continue;
+        }
+        match c.dev_vs_final {
+            // Paired by image, it is the same measure as without the renaming when the
+            // splits hold the same images...
+            Some(v) => {
+                let same = p.dev_vs_final.unwrap();
+                assert!((v - same).abs() < 1e-9, "{v} vs {same}");
+            }
+            // ...and refused, with a note, when they do not.
+            None => assert!(
+                c.notes.iter().any(|n| n.contains("dev_vs_final not computed")),
+                "{:?}",
+                c.notes
+            ),
+        }
+    }
+}
+
+/// A study whose first layer's cells are folders of `.npy`, with labels given as `./labels.npy`.
+fn npy_folder_study(dir: &Path) -> PathBuf {
+    let s = small_study(dir);
+    for ck in [0u64, 5] {
+        let folder = s.join(format!("cnn/e{ck}/l1"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for (i, x) in nets(10 + ck, UNITS).iter().enumerate() {
+            srmscope::data::write_npy_array_atomic(
+                &folder.join(format!("net{i}.npy")),
+                &NpyArray::from_f64(x),
+            )
+            .unwrap();
+        }
+    }
+    set_manifest(&s, |m| {
+        m["labels"] = "./labels.npy".into();
+        for c in m["cells"].as_array_mut().unwrap() {
+            if c["layer"] == "l1" {
+                let p = c["path"].as_str().unwrap().trim_end_matches(".npz").to_string();
+                c["path"] = p.into();
+            }
+        }
+    });
+    s
+}
+
 // 8. Zipped studies did not accept what folders accept.
 #[test]
 fn d08_zipped_and_folder_studies_accept_the_same_cells() {
@@ -280,6 +453,49 @@ fn d08_zipped_and_folder_studies_accept_the_same_cells() {
     }
 }
 
+// 11. A cached model that did not fit blamed the user's data.
+#[test]
+fn d11_a_cached_model_that_does_not_fit_is_a_miss() {
+    let d = tmp();
+    let a = study_with(&d.path().join("a"), "a", &["cnn"], UNITS);
+    let b = study_with(&d.path().join("b"), "b", &["cnn"], UNITS + 4);
+    let (ca, cb) = (d.path().join("ca"), d.path().join("cb"));
+    for (s, c) in [(&a, &ca), (&b, &cb)] {
+        let st = Study::open(s.to_str().unwrap()).unwrap();
+        run_lib(&st, &settings(), Some(&Cache::open(c).unwrap()));
+    }
+    // Every model of a's cache replaced by one of b's (other widths).
+    let from = std::fs::read_dir(cb.join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "npz"))
+        .unwrap();
+    for e in std::fs::read_dir(ca.join("models")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|e| e == "npz") {
+            std::fs::copy(&from, &p).unwrap();
+        }
+    }
+    // Another smoothing: the cells miss, the fits hit (and do not fit).
+    let s2 = Settings {
+        smooth: 4,
+        ..settings()
+    };
+    let st = Study::open(a.to_str().unwrap()).unwrap();
+    let got = run_lib(&st, &s2, Some(&Cache::open(&ca).unwrap()));
+    let truth = run_lib(&st, &s2, None);
+    for (g, t) in got.cells.iter().zip(&truth.cells) {
+        assert_eq!(g.metrics.isc.shared, t.metrics.isc.shared);
+        assert!(
+            g.notes
+                .iter()
+                .any(|n| n.contains("study cache") && n.contains("does not fit")),
+            "{:?}",
+            g.notes
+        );
+    }
+}
+
 // 14. Raw terminal escapes in arch or layer names reached stdout and stderr.
 #[test]
 fn d14_control_characters_in_names_never_reach_the_terminal() {
@@ -302,6 +518,25 @@ fn d14_control_characters_in_names_never_reach_the_terminal() {
     let o = run_guarded(study_cmd(&s, &out, &["--no-cache"]), 60);
     one_line_error(&o);
     assert!(!o.stderr.contains(&0x1b));
+}
+
+// Also seen: concurrent shards overwrote each other's digest memo.
+#[test]
+fn also_concurrent_memos_merge_on_write() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let st = Study::open(s.to_str().unwrap()).unwrap();
+    let dir = d.path().join("cache");
+    // Two processes' views of one cache, each opened before the other wrote.
+    let (a, b) = (Cache::open(&dir).unwrap(), Cache::open(&dir).unwrap());
+    a.cell_digest(&st, 0).unwrap();
+    b.cell_digest(&st, 1).unwrap();
+    a.save_memo().unwrap();
+    b.save_memo().unwrap();
+    let memo: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("digests.json")).unwrap()).unwrap();
+    // Two cell files and the labels.
+    assert_eq!(memo.len(), 3, "{:?}", memo.keys().collect::<Vec<_>>());
 }
 
 // The fuzz targets' entry points on their seed corpus (the fuzzers run in CI, `.ci/run`).
