@@ -239,6 +239,113 @@ fn d01_fifo_or_device_cells_are_refused_with_the_cache_too() {
     assert!(st.cell_digest(0, &mut NoMemo).is_err());
 }
 
+// 2. Class names were read with no file-type or size check.
+#[test]
+fn d02_class_names_fifo_and_device_are_refused() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let fifo = d.path().join("names.txt");
+    mkfifo(&fifo);
+    let zero = d.path().join("zero.txt");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    for (p, kind) in [(&fifo, "FIFO"), (&zero, "a device")] {
+        let e = srmscope::data::read_class_names_file(p).unwrap_err().to_string();
+        assert!(e.contains(kind), "{e}");
+        // `fit` opens without the names and says so.
+        let mut c = bin();
+        c.args(["fit", s.join("cnn/e0/l1.npz").to_str().unwrap()]);
+        c.args(["--class-names", p.to_str().unwrap(), "--bootstrap", "0"]);
+        c.args(["--out", d.path().join("m.npz").to_str().unwrap()]);
+        let o = run_guarded(c, 120);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stderr(&o).contains(kind), "{}", stderr(&o));
+    }
+    // A study's class_names FIFO, without the cache: a note, not a hang.
+    std::fs::rename(&fifo, s.join("names.txt")).unwrap();
+    set_manifest(&s, |m| m["class_names"] = "names.txt".into());
+    let out = d.path().join("r.json");
+    let o = run_guarded(study_cmd(&s, &out, &["--no-cache"]), 120);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FIFO"), "{}", stderr(&o));
+    // Not UTF-8: the same note from a folder and from a zip.
+    std::fs::remove_file(s.join("names.txt")).unwrap();
+    std::fs::write(s.join("names.txt"), b"cat\n\xff\xfedog\n").unwrap();
+    let z = d.path().join("s.zip");
+    zip_dir(&s, &z);
+    for input in [s.clone(), z] {
+        let st = Study::open(input.to_str().unwrap()).unwrap();
+        assert_eq!(st.class_names(), None);
+        let ds = st.load_cell(0, &LoadOptions::default()).unwrap();
+        assert!(ds.class_names.is_none());
+        assert!(
+            ds.notes.iter().any(|n| n.contains("UTF-8")),
+            "{:?}",
+            ds.notes
+        );
+    }
+}
+
+// 3. Zip bomb: members are inflated only when read, never past --max-memory.
+#[test]
+fn d03_zip_members_are_capped_and_unused_ones_never_inflated() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    // 8 MB of zeros deflate to a few kB.
+    std::fs::write(s.join("junk.bin"), vec![0u8; 8 << 20]).unwrap();
+    let z = d.path().join("s.zip");
+    zip_dir(&s, &z);
+    let out = d.path().join("r.json");
+    // Unused: the study runs under a 2 MB limit.
+    let o = run_guarded(
+        {
+            let mut c = study_cmd(&z, &out, &["--no-cache", "--max-memory", "2M"]);
+            c.args(["--jobs", "1"]);
+            c
+        },
+        300,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Used as a cell: refused before it is inflated, naming the member and the limit.
+    set_manifest(&s, |m| m["cells"][0]["path"] = "junk.bin".into());
+    zip_dir(&s, &z);
+    let o = run_guarded(study_cmd(&z, &out, &["--no-cache", "--max-memory", "2M"]), 120);
+    let e = one_line_error(&o);
+    assert!(e.contains("junk.bin") && e.contains("--max-memory"), "{e}");
+    // The library: the same cap.
+    let st = Study::open_with(z.to_str().unwrap(), 2 << 20).unwrap();
+    let err = st.load_cell(0, &LoadOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("inflates to"), "{err}");
+}
+
+// 4. `--shard I/N` accepted any N.
+#[test]
+fn d04_shard_n_is_bounded() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let out = d.path().join("r.json");
+    for shard in ["1/1099511627776", "18446744073709551615/18446744073709551615"] {
+        let o = run_guarded(study_cmd(&s, &out, &["--shard", shard, "--no-cache"]), 60);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(e.len() < 2000 && e.contains("--shard"), "{e}");
+    }
+    let o = run_guarded(study_cmd(&s, &out, &["--shard", "1/1000000", "--no-cache"]), 60);
+    let e = one_line_error(&o);
+    assert!(e.len() < 300 && e.contains("4 cells"), "{e}");
+    // A shard file that claims a huge N is refused at merge, without allocating for it.
+    let o = run_guarded(study_cmd(&s, &out, &["--shard", "1/2", "--no-cache"]), 120);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    v["shard"] = serde_json::json!([1u64, 1099511627776u64]);
+    let bad = d.path().join("bad.json");
+    std::fs::write(&bad, v.to_string()).unwrap();
+    let mut c = bin();
+    c.args(["study", "--merge", bad.to_str().unwrap(), "--out"]);
+    c.arg(d.path().join("m.json"));
+    let e = one_line_error(&run_guarded(c, 60));
+    assert!(e.len() < 300 && e.contains("bad.json"), "{e}");
+}
+
 // 5. `--merge` joined shards of unrelated studies.
 #[test]
 fn d05_merge_refuses_shards_of_another_study() {
@@ -453,6 +560,65 @@ fn d08_zipped_and_folder_studies_accept_the_same_cells() {
     }
 }
 
+// 9. `--figures` was checked after the whole study had run.
+#[test]
+fn d09_figures_path_is_checked_before_any_work() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let out = d.path().join("r.json");
+    let file = d.path().join("existing_file");
+    std::fs::write(&file, b"x").unwrap();
+    let o = run_guarded(
+        study_cmd(&s, &out, &["--no-cache", "--figures", file.to_str().unwrap()]),
+        60,
+    );
+    let e = one_line_error(&o);
+    assert!(e.contains("--figures") && e.contains("not a folder"), "{e}");
+    // Nothing ran: no results were written.
+    assert!(!out.exists());
+    let missing = d.path().join("no/such/dir");
+    let o = run_guarded(
+        study_cmd(&s, &out, &["--no-cache", "--figures", missing.to_str().unwrap()]),
+        60,
+    );
+    one_line_error(&o);
+    assert!(!out.exists());
+}
+
+// 10. Study images: dropped without a word, and decoded again for every cell.
+#[test]
+fn d10_study_images_are_read_once_and_problems_reported() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let img = ndarray::Array3::<f64>::from_shape_fn((N, 4, 4), |(i, y, x)| (i + y + x) as f64);
+    let imgs = srmscope::data::NpyArray::from_f64(&img);
+    srmscope::data::write_npy_array_atomic(&s.join("images.npy"), &imgs).unwrap();
+    set_manifest(&s, |m| m["images"] = "images.npy".into());
+    let st = Study::open(s.to_str().unwrap()).unwrap();
+    let a = st.load_cell(0, &LoadOptions::default()).unwrap();
+    let b = st.load_cell(1, &LoadOptions::default()).unwrap();
+    let (a, b) = (a.images.unwrap(), b.images.unwrap());
+    assert!(std::sync::Arc::ptr_eq(&a, &b), "decoded once for every cell");
+
+    // The wrong count: a note on stderr and in the results.
+    let wrong = ndarray::Array3::<f64>::zeros((N - 1, 4, 4)) + 1.0;
+    srmscope::data::write_npy_array_atomic(&s.join("images.npy"), &NpyArray::from_f64(&wrong))
+        .unwrap();
+    let out = d.path().join("r.json");
+    let o = run_guarded(study_cmd(&s, &out, &["--no-cache"]), 300);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("images.npy"), "{}", stderr(&o));
+    let r = read_results(&out);
+    assert!(r.cells[0].notes.iter().any(|n| n.contains("images.npy")));
+    // A FIFO: a note, not a hang.
+    std::fs::remove_file(s.join("images.npy")).unwrap();
+    mkfifo(&s.join("images.npy"));
+    let o = run_guarded(study_cmd(&s, &out, &["--no-cache"]), 300);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FIFO"), "{}", stderr(&o));
+    assert!(read_results(&out).cells[0].notes.iter().any(|n| n.contains("FIFO")));
+}
+
 // 11. A cached model that did not fit blamed the user's data.
 #[test]
 fn d11_a_cached_model_that_does_not_fit_is_a_miss() {
@@ -496,6 +662,105 @@ fn d11_a_cached_model_that_does_not_fit_is_a_miss() {
     }
 }
 
+// 12. `--knn` was clamped silently.
+#[test]
+fn d12_knn_zero_is_refused_and_clamping_is_recorded() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let out = d.path().join("r.json");
+    let e = one_line_error(&run_guarded(study_cmd(&s, &out, &["--knn", "0", "--no-cache"]), 60));
+    assert!(e.contains("--knn"), "{e}");
+    let o = run_guarded(study_cmd(&s, &out, &["--knn", "1000", "--no-cache"]), 300);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--knn 1000"), "{}", stderr(&o));
+    let r = read_results(&out);
+    let c: &CellResult = &r.cells[0];
+    let used = c.metrics.uncertainty.as_ref().unwrap().knn;
+    assert_eq!(used, c.n_test - 1);
+    assert!(c.notes.iter().any(|n| n.contains("--knn 1000")));
+}
+
+/// Sets the general-purpose flag or the method of every entry of a zip (local and central
+/// headers), to make encrypted or LZMA archives without an encrypting writer.
+fn patch_zip(p: &Path, encrypt: bool) {
+    let mut b = std::fs::read(p).unwrap();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let sig = &b[i..i + 4];
+        let (flag, method) = if sig == b"PK\x03\x04" {
+            (i + 6, i + 8)
+        } else if sig == b"PK\x01\x02" {
+            (i + 8, i + 10)
+        } else {
+            i += 1;
+            continue;
+        };
+        if encrypt {
+            b[flag] |= 1;
+        } else {
+            b[method] = 14;
+            b[method + 1] = 0;
+        }
+        i += 4;
+    }
+    std::fs::write(p, b).unwrap();
+}
+
+// 13. Unclear messages.
+#[test]
+fn d13_messages_say_what_is_wrong() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let out = d.path().join("r.json");
+    let npz = s.join("cnn/e0/l1.npz");
+    let e = one_line_error(&run_guarded(study_cmd(&npz, &out, &[]), 60));
+    assert!(e.contains("not a study") && !e.contains("expected value"), "{e}");
+    let mut c = bin();
+    c.arg("info").arg(&s);
+    let e = one_line_error(&run_guarded(c, 60));
+    assert!(e.contains("a study") && e.contains("srmscope study"), "{e}");
+    let mut c = bin();
+    c.args(["fit", "demo:digits-study", "--out"]).arg(d.path().join("m.npz"));
+    let e = one_line_error(&run_guarded(c, 60));
+    assert!(e.contains("a study") && !e.contains("unknown demo"), "{e}");
+    for (encrypt, words) in [(true, "encrypted"), (false, "LZMA")] {
+        let z = d.path().join(format!("z{encrypt}.zip"));
+        zip_dir(&s, &z);
+        patch_zip(&z, encrypt);
+        let e = one_line_error(&run_guarded(study_cmd(&z, &out, &["--no-cache"]), 60));
+        assert!(e.contains(words) && !e.contains("damaged"), "{e}");
+    }
+    let mut c = bin();
+    c.args(["info", "demo:digits", "--max-memory", "99999999999T"]);
+    let e = stderr(&run_guarded(c, 60));
+    assert!(e.contains("too large") && !e.contains("positive"), "{e}");
+    let mut c = bin();
+    c.args(["fit", "--max-memory", "1K"]).arg(&npz);
+    c.arg("--out").arg(d.path().join("m.npz"));
+    let e = one_line_error(&run_guarded(c, 60));
+    assert!(e.contains("--max-memory") && !e.contains("this machine"), "{e}");
+    // One unit that varies: the message has no run of spaces.
+    let mut x = nets(3, UNITS);
+    x[1].columns_mut().into_iter().skip(1).for_each(|mut c| c.fill(1.0));
+    let one = d.path().join("one_varies.npz");
+    write_npz(&one, &x);
+    let mut c = bin();
+    c.args(["fit", one.to_str().unwrap(), "--normalize", "none", "--out"]);
+    c.arg(d.path().join("m.npz"));
+    let e = stderr(&run_guarded(c, 60));
+    assert!(e.contains("vary") && !e.contains("   "), "{e}");
+    // Constant and all-NaN images.
+    let cst = NpyArray::from_f64(&(ndarray::Array3::<f64>::zeros((4, 3, 3)) + 7.0));
+    srmscope::data::write_npy_array_atomic(&d.path().join("c.npy"), &cst).unwrap();
+    let (_, note) = srmscope::data::read_images_file(&d.path().join("c.npy")).unwrap();
+    let note = note.unwrap();
+    assert!(note.contains("every pixel value is 7") && !note.contains("[0.0000"), "{note}");
+    let nan = NpyArray::from_f64(&(ndarray::Array3::<f64>::zeros((4, 3, 3)) * f64::NAN));
+    srmscope::data::write_npy_array_atomic(&d.path().join("n.npy"), &nan).unwrap();
+    let e = srmscope::data::read_images_file(&d.path().join("n.npy")).unwrap_err().to_string();
+    assert!(e.contains("no finite"), "{e}");
+}
+
 // 14. Raw terminal escapes in arch or layer names reached stdout and stderr.
 #[test]
 fn d14_control_characters_in_names_never_reach_the_terminal() {
@@ -520,6 +785,31 @@ fn d14_control_characters_in_names_never_reach_the_terminal() {
     assert!(!o.stderr.contains(&0x1b));
 }
 
+// Also seen: an unwritable cache aborted the study after fitting.
+#[test]
+fn also_an_unwritable_cache_is_a_warning() {
+    let d = tmp();
+    let s = small_study(&d.path().join("s"));
+    let out = d.path().join("r.json");
+    // A file where the cache's folders should go: it cannot be opened...
+    let cache = d.path().join("cache");
+    std::fs::write(&cache, b"not a folder").unwrap();
+    let o = run_guarded(study_cmd(&s, &out, &["--cache", cache.to_str().unwrap()]), 300);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: study cache"), "{}", stderr(&o));
+    assert!(out.exists());
+    // ...or opened but not written: one warning, and the results.
+    let cache = d.path().join("cache2");
+    std::fs::create_dir_all(cache.join("cells")).unwrap();
+    std::fs::write(cache.join("models"), b"not a folder").unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let o = run_guarded(study_cmd(&s, &out, &["--cache", cache.to_str().unwrap()]), 300);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.matches("warning: study cache").count(), 1, "{e}");
+    assert!(out.exists());
+}
+
 // Also seen: concurrent shards overwrote each other's digest memo.
 #[test]
 fn also_concurrent_memos_merge_on_write() {
@@ -537,6 +827,34 @@ fn also_concurrent_memos_merge_on_write() {
         serde_json::from_slice(&std::fs::read(dir.join("digests.json")).unwrap()).unwrap();
     // Two cell files and the labels.
     assert_eq!(memo.len(), 3, "{:?}", memo.keys().collect::<Vec<_>>());
+}
+
+// Also seen: Ctrl-C exited 1, not 130.
+#[test]
+fn also_ctrl_c_exits_130() {
+    let d = tmp();
+    let s = study_with(&d.path().join("s"), "big", &["a", "b", "c", "d", "e"], 40);
+    let out = d.path().join("r.json");
+    let mut c = study_cmd(&s, &out, &["--no-cache", "--jobs", "1", "--iters", "200"]);
+    let mut child = c.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child by its id.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("did not stop after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(!out.exists());
 }
 
 // The fuzz targets' entry points on their seed corpus (the fuzzers run in CI, `.ci/run`).

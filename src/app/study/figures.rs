@@ -65,7 +65,18 @@ pub fn render_figures(
     let mut st = StudyState::opening(study.manifest.clone(), 0, 0);
     st.set_cells(study.name.clone(), study.cells.clone());
     st.class_names = study.class_names();
-    for r in &results.cells {
+    // Ctrl-C stops between cells and between figures (a study may have thousands of cells).
+    let cancelled = || {
+        if crate::interrupt::interrupted() {
+            Err(RenderError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    for (j, r) in results.cells.iter().enumerate() {
+        if j % 64 == 0 {
+            cancelled()?;
+        }
         st.set_cell(r.clone(), views.get(&r.index).cloned());
     }
     st.status = StudyStatus::Done {
@@ -93,7 +104,7 @@ pub fn render_figures(
     let mut out = Vec::new();
     let mut save = |file: String, title: String, image: RgbaImage| -> Result<(), RenderError> {
         out.push(StudyFigure { file, title, image });
-        Ok(())
+        cancelled()
     };
     st.selected = None;
     for &metric in metrics {
@@ -150,7 +161,8 @@ pub fn render_figures(
                 panel.figure_trio(ui, &st);
             })?;
             save(
-                format!("trio_{}_{layer}_{ck}.png", file_safe(&ax.arch)),
+                // Names from the manifest never steer the path: `../` stays in the folder.
+                format!("trio_{}_{}_{ck}.png", file_safe(&ax.arch), file_safe(layer)),
                 format!("RSMs of {} {layer} at checkpoint {ck}", ax.arch),
                 img,
             )?;
