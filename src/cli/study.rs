@@ -214,7 +214,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
     let results = res?;
     let secs = t0.elapsed().as_secs_f64();
     print_notes(&results);
-    write_outputs(&a, &results)?;
+    stop_if_interrupted(write_outputs(&a, &results))?;
     let mut views = sink
         .views
         .and_then(|m| m.into_inner().ok())
@@ -223,6 +223,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
     let keys = sink.keys.into_inner().unwrap_or_default();
     if let (Some(c), true) = (&cache, a.figures.is_some() || a.report.is_some()) {
         for r in &results.cells {
+            stop_if_interrupted(Ok(()))?;
             if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
                 if let Some(v) = keys.get(&r.index).and_then(|k| c.get_view(k)) {
                     e.insert(Arc::new(v));
@@ -231,13 +232,17 @@ pub fn run(a: StudyArgs) -> Result<()> {
         }
     }
     if let Some(dir) = &a.figures {
-        let written = srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
-            .with_context(|| format!("--figures {}", dir.display()))?;
+        let written = stop_if_interrupted(
+            srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
+                .with_context(|| format!("--figures {}", dir.display())),
+        )?;
         println!("wrote {written} figures into {}", dir.display());
     }
     if let Some(path) = &a.report {
-        let bytes = write_report(&study, &results, &views, path)
-            .with_context(|| format!("--report {}", path.display()))?;
+        let bytes = stop_if_interrupted(
+            write_report(&study, &results, &views, path)
+                .with_context(|| format!("--report {}", path.display())),
+        )?;
         println!(
             "wrote {} ({})",
             path.display(),
@@ -259,10 +264,10 @@ fn write_report(
     views: &BTreeMap<usize, Arc<CellView>>,
     path: &std::path::Path,
 ) -> Result<u64> {
-    use srmscope::app::study::figures::{render_figures, REPORT_METRICS};
+    use srmscope::app::study::figures::{render_figures_interruptible, REPORT_METRICS};
     use srmscope::render::html::{self, HtmlOptions, ReportFigure};
     // One pixel per point: a page is read on screen, and the figures stay small.
-    let figures = render_figures(study, results, views, 1.0, &REPORT_METRICS)?
+    let figures = render_figures_interruptible(study, results, views, 1.0, &REPORT_METRICS)?
         .into_iter()
         .map(|f| {
             Ok(ReportFigure {
@@ -329,9 +334,44 @@ fn print_notes(results: &StudyResults) {
     }
 }
 
+/// After the study, Ctrl-C ends the command at once: no output is being written at the points
+/// this is called (each is atomic and already finished or removed), and freeing thousands of
+/// cells' views and results on the way out would take a noticeable fraction of a second.
+fn stop_if_interrupted<T>(r: Result<T>) -> Result<T> {
+    if srmscope::interrupt::interrupted() {
+        match &r {
+            Err(e) => eprintln!("stopped: {e:#}"),
+            Ok(_) => eprintln!("stopped: cancelled"),
+        }
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        // SAFETY: ends the process without running atexit handlers: the GL driver's would
+        // first wait for the abandoned figure painter's frame; nothing of ours needs them.
+        unsafe { libc::_exit(srmscope::interrupt::exit_code()) }
+    }
+    r
+}
+
+/// A writer that fails once Ctrl-C arrives, so a large RESULTS.json stops serialising at once.
+struct StopOnInterrupt<W>(W);
+
+impl<W: std::io::Write> std::io::Write for StopOnInterrupt<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if srmscope::interrupt::interrupted() {
+            return Err(std::io::Error::other("interrupted"));
+        }
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn write_outputs(a: &StudyArgs, results: &StudyResults) -> Result<()> {
-    let json = serde_json::to_string_pretty(results)?;
-    super::write_text_atomic(&a.out, &json)?;
+    srmscope::data::write_atomic(&a.out, |f| {
+        let mut w = StopOnInterrupt(std::io::BufWriter::new(f));
+        serde_json::to_writer_pretty(&mut w, results).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut w)
+    })?;
     if let Some(c) = &a.csv {
         super::write_text_atomic(c, &table::to_csv(results))?;
     }
