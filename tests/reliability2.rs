@@ -73,13 +73,20 @@ fn study_with(dir: &Path, name: &str, archs: &[&str], units: usize) -> PathBuf {
         for (li, layer) in ["l1", "l2"].iter().enumerate() {
             for ck in [0u64, 5] {
                 let rel = format!("{arch}/e{ck}/{layer}.npz");
-                write_npz(&dir.join(&rel), &nets(100 * a as u64 + 10 * li as u64 + ck, units));
+                write_npz(
+                    &dir.join(&rel),
+                    &nets(100 * a as u64 + 10 * li as u64 + ck, units),
+                );
                 cells.push(serde_json::json!({"arch": arch, "layer": layer, "checkpoint": ck, "path": rel}));
             }
         }
     }
     let m = serde_json::json!({"name": name, "labels": "labels.npy", "cells": cells});
-    std::fs::write(dir.join("study.json"), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("study.json"),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
     dir.to_path_buf()
 }
 
@@ -195,7 +202,12 @@ fn mkfifo(p: &Path) {
 
 fn study_cmd(study: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut c = bin();
-    c.args(["study", study.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    c.args([
+        "study",
+        study.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     c.args(["--bootstrap", "0", "--max-units", "0"]);
     c.args(extra);
     c
@@ -249,7 +261,9 @@ fn d02_class_names_fifo_and_device_are_refused() {
     let zero = d.path().join("zero.txt");
     std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
     for (p, kind) in [(&fifo, "FIFO"), (&zero, "a device")] {
-        let e = srmscope::data::read_class_names_file(p).unwrap_err().to_string();
+        let e = srmscope::data::read_class_names_file(p)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(kind), "{e}");
         // `fit` opens without the names and says so.
         let mut c = bin();
@@ -308,12 +322,18 @@ fn d03_zip_members_are_capped_and_unused_ones_never_inflated() {
     // Used as a cell: refused before it is inflated, naming the member and the limit.
     set_manifest(&s, |m| m["cells"][0]["path"] = "junk.bin".into());
     zip_dir(&s, &z);
-    let o = run_guarded(study_cmd(&z, &out, &["--no-cache", "--max-memory", "2M"]), 120);
+    let o = run_guarded(
+        study_cmd(&z, &out, &["--no-cache", "--max-memory", "2M"]),
+        120,
+    );
     let e = one_line_error(&o);
     assert!(e.contains("junk.bin") && e.contains("--max-memory"), "{e}");
     // The library: the same cap.
     let st = Study::open_with(z.to_str().unwrap(), 2 << 20).unwrap();
-    let err = st.load_cell(0, &LoadOptions::default()).unwrap_err().to_string();
+    let err = st
+        .load_cell(0, &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("inflates to"), "{err}");
 }
 
@@ -323,13 +343,19 @@ fn d04_shard_n_is_bounded() {
     let d = tmp();
     let s = small_study(&d.path().join("s"));
     let out = d.path().join("r.json");
-    for shard in ["1/1099511627776", "18446744073709551615/18446744073709551615"] {
+    for shard in [
+        "1/1099511627776",
+        "18446744073709551615/18446744073709551615",
+    ] {
         let o = run_guarded(study_cmd(&s, &out, &["--shard", shard, "--no-cache"]), 60);
         assert!(!o.status.success());
         let e = stderr(&o);
         assert!(e.len() < 2000 && e.contains("--shard"), "{e}");
     }
-    let o = run_guarded(study_cmd(&s, &out, &["--shard", "1/1000000", "--no-cache"]), 60);
+    let o = run_guarded(
+        study_cmd(&s, &out, &["--shard", "1/1000000", "--no-cache"]),
+        60,
+    );
     let e = one_line_error(&o);
     assert!(e.len() < 300 && e.contains("4 cells"), "{e}");
     // A shard file that claims a huge N is refused at merge, without allocating for it.
@@ -359,7 +385,11 @@ fn d05_merge_refuses_shards_of_another_study() {
     }
     let merged = d.path().join("m.json");
     let mut c = bin();
-    c.args(["study", "--merge"]).arg(&sa).arg(&sb).arg("--out").arg(&merged);
+    c.args(["study", "--merge"])
+        .arg(&sa)
+        .arg(&sb)
+        .arg("--out")
+        .arg(&merged);
     let e = one_line_error(&run_guarded(c, 60));
     assert!(e.contains("b2.json") && e.contains("manifest"), "{e}");
     assert!(!merged.exists());
@@ -376,12 +406,20 @@ fn d05_merge_refuses_shards_of_another_study() {
     };
     let (oa1, oa2) = (strip(&sa), strip(&sa2));
     let mut c = bin();
-    c.args(["study", "--merge"]).arg(&oa1).arg(&oa2).arg("--out").arg(&merged);
+    c.args(["study", "--merge"])
+        .arg(&oa1)
+        .arg(&oa2)
+        .arg("--out")
+        .arg(&merged);
     let o = run_guarded(c, 60);
     assert!(o.status.success(), "{}", stderr(&o));
     // ...but not with new ones.
     let mut c = bin();
-    c.args(["study", "--merge"]).arg(&oa1).arg(&sa2).arg("--out").arg(&merged);
+    c.args(["study", "--merge"])
+        .arg(&oa1)
+        .arg(&sa2)
+        .arg("--out")
+        .arg(&merged);
     let e = one_line_error(&run_guarded(c, 60));
     assert!(e.contains("older srmscope"), "{e}");
 }
@@ -434,7 +472,9 @@ fn d06_a_file_replaced_during_the_run_cannot_poison_the_cache() {
     assert!(*sink.done.lock().unwrap());
     let c0 = &swapped.cells[0];
     assert!(
-        c0.notes.iter().any(|n| n.contains("changed while the study ran")),
+        c0.notes
+            .iter()
+            .any(|n| n.contains("changed while the study ran")),
         "{:?}",
         c0.notes
     );
@@ -485,7 +525,9 @@ fn d07_dev_vs_final_pairs_images_not_positions() {
             }
             // ...and refused, with a note, when they do not.
             None => assert!(
-                c.notes.iter().any(|n| n.contains("dev_vs_final not computed")),
+                c.notes
+                    .iter()
+                    .any(|n| n.contains("dev_vs_final not computed")),
                 "{:?}",
                 c.notes
             ),
@@ -511,7 +553,11 @@ fn npy_folder_study(dir: &Path) -> PathBuf {
         m["labels"] = "./labels.npy".into();
         for c in m["cells"].as_array_mut().unwrap() {
             if c["layer"] == "l1" {
-                let p = c["path"].as_str().unwrap().trim_end_matches(".npz").to_string();
+                let p = c["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches(".npz")
+                    .to_string();
                 c["path"] = p.into();
             }
         }
@@ -526,8 +572,16 @@ fn d08_zipped_and_folder_studies_accept_the_same_cells() {
     let s = npy_folder_study(&d.path().join("s"));
     let z = d.path().join("s.zip");
     zip_dir(&s, &z);
-    let folder = run_lib(&Study::open(s.to_str().unwrap()).unwrap(), &settings(), None);
-    let zipped = run_lib(&Study::open(z.to_str().unwrap()).unwrap(), &settings(), None);
+    let folder = run_lib(
+        &Study::open(s.to_str().unwrap()).unwrap(),
+        &settings(),
+        None,
+    );
+    let zipped = run_lib(
+        &Study::open(z.to_str().unwrap()).unwrap(),
+        &settings(),
+        None,
+    );
     assert_eq!(folder.cells.len(), 4);
     for (a, b) in folder.cells.iter().zip(&zipped.cells) {
         assert_eq!(a.networks, b.networks);
@@ -555,7 +609,10 @@ fn d08_zipped_and_folder_studies_accept_the_same_cells() {
     zip_dir(&s, &z);
     for input in [&s, &z] {
         let st = Study::open(input.to_str().unwrap()).unwrap();
-        let e = st.load_cell(0, &LoadOptions::default()).unwrap_err().to_string();
+        let e = st
+            .load_cell(0, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("need at least 2 networks"), "{e}");
     }
 }
@@ -569,7 +626,11 @@ fn d09_figures_path_is_checked_before_any_work() {
     let file = d.path().join("existing_file");
     std::fs::write(&file, b"x").unwrap();
     let o = run_guarded(
-        study_cmd(&s, &out, &["--no-cache", "--figures", file.to_str().unwrap()]),
+        study_cmd(
+            &s,
+            &out,
+            &["--no-cache", "--figures", file.to_str().unwrap()],
+        ),
         60,
     );
     let e = one_line_error(&o);
@@ -578,7 +639,11 @@ fn d09_figures_path_is_checked_before_any_work() {
     assert!(!out.exists());
     let missing = d.path().join("no/such/dir");
     let o = run_guarded(
-        study_cmd(&s, &out, &["--no-cache", "--figures", missing.to_str().unwrap()]),
+        study_cmd(
+            &s,
+            &out,
+            &["--no-cache", "--figures", missing.to_str().unwrap()],
+        ),
         60,
     );
     one_line_error(&o);
@@ -598,7 +663,10 @@ fn d10_study_images_are_read_once_and_problems_reported() {
     let a = st.load_cell(0, &LoadOptions::default()).unwrap();
     let b = st.load_cell(1, &LoadOptions::default()).unwrap();
     let (a, b) = (a.images.unwrap(), b.images.unwrap());
-    assert!(std::sync::Arc::ptr_eq(&a, &b), "decoded once for every cell");
+    assert!(
+        std::sync::Arc::ptr_eq(&a, &b),
+        "decoded once for every cell"
+    );
 
     // The wrong count: a note on stderr and in the results.
     let wrong = ndarray::Array3::<f64>::zeros((N - 1, 4, 4)) + 1.0;
@@ -616,7 +684,10 @@ fn d10_study_images_are_read_once_and_problems_reported() {
     let o = run_guarded(study_cmd(&s, &out, &["--no-cache"]), 300);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("FIFO"), "{}", stderr(&o));
-    assert!(read_results(&out).cells[0].notes.iter().any(|n| n.contains("FIFO")));
+    assert!(read_results(&out).cells[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("FIFO")));
 }
 
 // 11. A cached model that did not fit blamed the user's data.
@@ -668,7 +739,10 @@ fn d12_knn_zero_is_refused_and_clamping_is_recorded() {
     let d = tmp();
     let s = small_study(&d.path().join("s"));
     let out = d.path().join("r.json");
-    let e = one_line_error(&run_guarded(study_cmd(&s, &out, &["--knn", "0", "--no-cache"]), 60));
+    let e = one_line_error(&run_guarded(
+        study_cmd(&s, &out, &["--knn", "0", "--no-cache"]),
+        60,
+    ));
     assert!(e.contains("--knn"), "{e}");
     let o = run_guarded(study_cmd(&s, &out, &["--knn", "1000", "--no-cache"]), 300);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -714,13 +788,17 @@ fn d13_messages_say_what_is_wrong() {
     let out = d.path().join("r.json");
     let npz = s.join("cnn/e0/l1.npz");
     let e = one_line_error(&run_guarded(study_cmd(&npz, &out, &[]), 60));
-    assert!(e.contains("not a study") && !e.contains("expected value"), "{e}");
+    assert!(
+        e.contains("not a study") && !e.contains("expected value"),
+        "{e}"
+    );
     let mut c = bin();
     c.arg("info").arg(&s);
     let e = one_line_error(&run_guarded(c, 60));
     assert!(e.contains("a study") && e.contains("srmscope study"), "{e}");
     let mut c = bin();
-    c.args(["fit", "demo:digits-study", "--out"]).arg(d.path().join("m.npz"));
+    c.args(["fit", "demo:digits-study", "--out"])
+        .arg(d.path().join("m.npz"));
     let e = one_line_error(&run_guarded(c, 60));
     assert!(e.contains("a study") && !e.contains("unknown demo"), "{e}");
     for (encrypt, words) in [(true, "encrypted"), (false, "LZMA")] {
@@ -738,10 +816,16 @@ fn d13_messages_say_what_is_wrong() {
     c.args(["fit", "--max-memory", "1K"]).arg(&npz);
     c.arg("--out").arg(d.path().join("m.npz"));
     let e = one_line_error(&run_guarded(c, 60));
-    assert!(e.contains("--max-memory") && !e.contains("this machine"), "{e}");
+    assert!(
+        e.contains("--max-memory") && !e.contains("this machine"),
+        "{e}"
+    );
     // One unit that varies: the message has no run of spaces.
     let mut x = nets(3, UNITS);
-    x[1].columns_mut().into_iter().skip(1).for_each(|mut c| c.fill(1.0));
+    x[1].columns_mut()
+        .into_iter()
+        .skip(1)
+        .for_each(|mut c| c.fill(1.0));
     let one = d.path().join("one_varies.npz");
     write_npz(&one, &x);
     let mut c = bin();
@@ -754,10 +838,15 @@ fn d13_messages_say_what_is_wrong() {
     srmscope::data::write_npy_array_atomic(&d.path().join("c.npy"), &cst).unwrap();
     let (_, note) = srmscope::data::read_images_file(&d.path().join("c.npy")).unwrap();
     let note = note.unwrap();
-    assert!(note.contains("every pixel value is 7") && !note.contains("[0.0000"), "{note}");
+    assert!(
+        note.contains("every pixel value is 7") && !note.contains("[0.0000"),
+        "{note}"
+    );
     let nan = NpyArray::from_f64(&(ndarray::Array3::<f64>::zeros((4, 3, 3)) * f64::NAN));
     srmscope::data::write_npy_array_atomic(&d.path().join("n.npy"), &nan).unwrap();
-    let e = srmscope::data::read_images_file(&d.path().join("n.npy")).unwrap_err().to_string();
+    let e = srmscope::data::read_images_file(&d.path().join("n.npy"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no finite"), "{e}");
 }
 
@@ -794,16 +883,26 @@ fn also_an_unwritable_cache_is_a_warning() {
     // A file where the cache's folders should go: it cannot be opened...
     let cache = d.path().join("cache");
     std::fs::write(&cache, b"not a folder").unwrap();
-    let o = run_guarded(study_cmd(&s, &out, &["--cache", cache.to_str().unwrap()]), 300);
+    let o = run_guarded(
+        study_cmd(&s, &out, &["--cache", cache.to_str().unwrap()]),
+        300,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning: study cache"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: study cache"),
+        "{}",
+        stderr(&o)
+    );
     assert!(out.exists());
     // ...or opened but not written: one warning, and the results.
     let cache = d.path().join("cache2");
     std::fs::create_dir_all(cache.join("cells")).unwrap();
     std::fs::write(cache.join("models"), b"not a folder").unwrap();
     std::fs::remove_file(&out).unwrap();
-    let o = run_guarded(study_cmd(&s, &out, &["--cache", cache.to_str().unwrap()]), 300);
+    let o = run_guarded(
+        study_cmd(&s, &out, &["--cache", cache.to_str().unwrap()]),
+        300,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
     assert_eq!(e.matches("warning: study cache").count(), 1, "{e}");
@@ -836,7 +935,11 @@ fn also_ctrl_c_exits_130() {
     let s = study_with(&d.path().join("s"), "big", &["a", "b", "c", "d", "e"], 40);
     let out = d.path().join("r.json");
     let mut c = study_cmd(&s, &out, &["--no-cache", "--jobs", "1", "--iters", "200"]);
-    let mut child = c.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     // SAFETY: signalling our own child by its id.
     unsafe {

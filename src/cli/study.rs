@@ -178,8 +178,10 @@ pub fn run(a: StudyArgs) -> Result<()> {
             Some(d) => match Cache::open(&d) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    eprintln!("warning: study cache {}: {e}; running without the cache", 
-                        srmscope::data::printable(&d.display().to_string()));
+                    eprintln!(
+                        "warning: study cache {}: {e}; running without the cache",
+                        srmscope::data::printable(&d.display().to_string())
+                    );
                     None
                 }
             },
@@ -289,9 +291,9 @@ fn check_figures(dir: &std::path::Path, inputs: &[PathBuf]) -> Result<()> {
         Ok(m) if !m.is_dir() => bail!("--figures {shown}: exists and is not a folder"),
         Ok(_) => {
             let canon = std::fs::canonicalize(dir).ok();
-            let is_input = inputs.iter().any(|p| {
-                p.is_dir() && canon.is_some() && std::fs::canonicalize(p).ok() == canon
-            });
+            let is_input = inputs
+                .iter()
+                .any(|p| p.is_dir() && canon.is_some() && std::fs::canonicalize(p).ok() == canon);
             if is_input {
                 bail!("--figures {shown}: the study's own folder; give another folder");
             }

@@ -111,7 +111,10 @@ pub fn load_with(
                 .map(|s| s.to_string_lossy().into_owned())
         }));
         if meta.is_dir() && path.join(super::study::MANIFEST).is_file()
-            || meta.is_file() && path.file_name().is_some_and(|n| n == super::study::MANIFEST)
+            || meta.is_file()
+                && path
+                    .file_name()
+                    .is_some_and(|n| n == super::study::MANIFEST)
             || meta.is_file() && extension(path).as_deref() == Some("zip")
         {
             return Err(DataError::IsStudy {
@@ -575,12 +578,12 @@ impl<'o> Loader<'o> {
             });
         };
         let what = format!("{shown}:{pick}");
-        let mut f =
-            zip.by_name(&format!("{pick}.npy"))
-                .map_err(|e| DataError::Corrupt {
-                    what: what.clone(),
-                    reason: format!("damaged archive member: {e}"),
-                })?;
+        let mut f = zip
+            .by_name(&format!("{pick}.npy"))
+            .map_err(|e| DataError::Corrupt {
+                what: what.clone(),
+                reason: format!("damaged archive member: {e}"),
+            })?;
         let size = f.size();
         self.array(&mut f, &what, Some(size), Role::Labels, true)?;
         Ok(())

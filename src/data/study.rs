@@ -97,10 +97,16 @@ struct ZipSource {
     members: BTreeMap<String, usize>,
 }
 
+/// A study's images and the note about them, or why there are none.
+type SideImages = Result<(Arc<ImageSet>, Option<String>), String>;
+
+/// A file's name in the study and its SHA-256.
+type Named<'a> = (&'a str, [u8; 32]);
+
 /// The side files a study names, read once for every cell.
 #[derive(Default)]
 struct Side {
-    images: OnceLock<Result<(Arc<ImageSet>, Option<String>), String>>,
+    images: OnceLock<SideImages>,
     class_names: OnceLock<Result<Vec<String>, String>>,
 }
 
@@ -288,7 +294,9 @@ impl Study {
             });
         }
         match extension(p).as_deref() {
-            Some("zip") => Self::from_zip(&shown, ZipOrigin::File(p.to_path_buf()), None, max_bytes),
+            Some("zip") => {
+                Self::from_zip(&shown, ZipOrigin::File(p.to_path_buf()), None, max_bytes)
+            }
             Some("json") => Self::from_manifest_file(p, max_bytes),
             _ => Err(bad(
                 &shown,
@@ -361,7 +369,14 @@ impl Study {
                 .file_stem()
                 .map_or("study".into(), |s| s.to_string_lossy().into_owned())
         });
-        Self::parse(shown, &text, Source::Zip(Arc::new(zs)), &fallback, max_bytes, true)
+        Self::parse(
+            shown,
+            &text,
+            Source::Zip(Arc::new(zs)),
+            &fallback,
+            max_bytes,
+            true,
+        )
     }
 
     fn parse(
@@ -674,7 +689,8 @@ impl Study {
         let digest = digest_parts(
             c,
             self.labels.as_ref(),
-            data.iter().map(|f| (f.name.as_str(), Sha256::digest(&f.bytes).into())),
+            data.iter()
+                .map(|f| (f.name.as_str(), Sha256::digest(&f.bytes).into())),
             labels
                 .iter()
                 .map(|f| (f.name.as_str(), Sha256::digest(&f.bytes).into())),
@@ -707,7 +723,7 @@ impl Study {
     }
 
     /// The study's images, read and decoded once for every cell.
-    fn study_images(&self) -> &Result<(Arc<ImageSet>, Option<String>), String> {
+    fn study_images(&self) -> &SideImages {
         self.side.images.get_or_init(|| {
             let rel = self.images.as_deref().unwrap_or_default();
             let mut notes = Vec::new();
@@ -759,7 +775,12 @@ impl Study {
                     None => {
                         let b = self.read_file(&f, MAX_CLASS_NAMES_BYTES.min(self.max_bytes))?;
                         if extension(Path::new(&f.name)).as_deref() == Some("npy") {
-                            read_class_names(&mut Cursor::new(&b), &f.shown, Some(b.len() as u64), false)
+                            read_class_names(
+                                &mut Cursor::new(&b),
+                                &f.shown,
+                                Some(b.len() as u64),
+                                false,
+                            )
                         } else {
                             parse_class_names(&b, &f.shown)
                         }
@@ -808,12 +829,12 @@ impl Study {
 fn digest_parts<'a>(
     c: &CellSpec,
     study_labels: Option<&String>,
-    data: impl Iterator<Item = (&'a str, [u8; 32])>,
-    labels: impl Iterator<Item = (&'a str, [u8; 32])>,
+    data: impl Iterator<Item = Named<'a>>,
+    labels: impl Iterator<Item = Named<'a>>,
 ) -> String {
     let mut h = Sha256::new();
     let label_rel = c.labels.as_ref().or(study_labels);
-    let parts: [(Option<&String>, Vec<(&str, [u8; 32])>); 2] = [
+    let parts: [(Option<&String>, Vec<Named>); 2] = [
         (Some(&c.path), data.collect()),
         (label_rel, labels.collect()),
     ];

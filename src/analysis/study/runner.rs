@@ -288,8 +288,12 @@ impl Ctx<'_> {
                 if f.test_idx.as_slice() == t.test_idx {
                     return Some(rsa_loo(&fv, &[t.shared])[0]);
                 }
-                let at: BTreeMap<usize, usize> =
-                    f.test_idx.iter().enumerate().map(|(r, &i)| (i, r)).collect();
+                let at: BTreeMap<usize, usize> = f
+                    .test_idx
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &i)| (i, r))
+                    .collect();
                 let rows: Option<Vec<usize>> =
                     t.test_idx.iter().map(|i| at.get(i).copied()).collect();
                 match rows.filter(|r| r.len() == f.test_idx.len()) {
@@ -348,7 +352,8 @@ impl Ctx<'_> {
                 let o =
                     run_owned_inspect(ds, self.settings, &progress, &mut inspect).map_err(err)?;
                 if let Some(c) = self.cache() {
-                    if let Err(e) = c.put_model(&fit_key, &o.model, self.settings, o.metrics.fit_seconds)
+                    if let Err(e) =
+                        c.put_model(&fit_key, &o.model, self.settings, o.metrics.fit_seconds)
                     {
                         self.cache_failed(&e);
                     }
