@@ -18,6 +18,11 @@ pub enum DataError {
     )]
     Unsupported { path: String, reason: String },
 
+    /// A FIFO, device, socket or folder where a file is read: refused before it is opened (a
+    /// FIFO would block, a device never end).
+    #[error("{path}: {kind}, not a regular file")]
+    NotRegular { path: String, kind: String },
+
     /// A study (a folder with study.json, its manifest, a study .zip or `demo:<study>`) given
     /// where a set of networks is expected.
     #[error("{path}: a study, not a set of networks; run it with `srmscope study {path}`")]

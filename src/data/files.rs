@@ -43,9 +43,9 @@ pub(crate) fn file_kind(meta: &fs::Metadata) -> &'static str {
 pub(crate) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
     if let Ok(meta) = fs::metadata(path) {
         if !meta.is_file() {
-            return Err(DataError::Unsupported {
+            return Err(DataError::NotRegular {
                 path: shown.to_string(),
-                reason: format!("{}, not a regular file", file_kind(&meta)),
+                kind: file_kind(&meta).to_string(),
             });
         }
     }

@@ -99,9 +99,9 @@ pub fn load_with(
             },
         })?;
         if !meta.is_dir() && !meta.is_file() {
-            return Err(DataError::Unsupported {
+            return Err(DataError::NotRegular {
                 path: input.clone(),
-                reason: format!("{}, not a regular file", file_kind(&meta)),
+                kind: file_kind(&meta).to_string(),
             });
         }
         stems.push(display_stem(path));

@@ -288,9 +288,9 @@ impl Study {
             return Self::from_manifest_file(&m, max_bytes);
         }
         if !meta.is_file() {
-            return Err(DataError::Unsupported {
+            return Err(DataError::NotRegular {
                 path: shown,
-                reason: format!("{}, not a regular file", file_kind(&meta)),
+                kind: file_kind(&meta).to_string(),
             });
         }
         match extension(p).as_deref() {
@@ -531,9 +531,9 @@ impl Study {
                     }]);
                 }
                 if !meta.is_dir() {
-                    return Err(DataError::Unsupported {
+                    return Err(DataError::NotRegular {
                         path: shown,
-                        reason: format!("{}, not a regular file", file_kind(&meta)),
+                        kind: file_kind(&meta).to_string(),
                     });
                 }
                 let io_err = |e| DataError::Io {
