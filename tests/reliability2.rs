@@ -264,7 +264,8 @@ fn d02_class_names_fifo_and_device_are_refused() {
         let e = srmscope::data::read_class_names_file(p)
             .unwrap_err()
             .to_string();
-        assert!(e.contains(kind), "{e}");
+        assert!(e.contains(kind) && e.contains("not a regular file"), "{e}");
+        assert!(!e.contains("expected a .npy"), "not about activations: {e}");
         // `fit` opens without the names and says so.
         let mut c = bin();
         c.args(["fit", s.join("cnn/e0/l1.npz").to_str().unwrap()]);
@@ -935,7 +936,11 @@ fn also_ctrl_c_exits_130() {
     let s = study_with(&d.path().join("s"), "big", &["a", "b", "c", "d", "e"], 40);
     let out = d.path().join("r.json");
     // Far more work than 1.5 s: the signal always arrives mid-fit.
-    let mut c = study_cmd(&s, &out, &["--no-cache", "--jobs", "1", "--iters", "100000"]);
+    let mut c = study_cmd(
+        &s,
+        &out,
+        &["--no-cache", "--jobs", "1", "--iters", "100000"],
+    );
     let mut child = c
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
