@@ -20,6 +20,22 @@ pub fn interrupted() -> bool {
     shared().load(Ordering::Relaxed)
 }
 
+static TERM: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+fn term() -> &'static Arc<AtomicBool> {
+    TERM.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// The exit status of a command stopped by a signal, as shells give it: 130 for Ctrl-C
+/// (SIGINT), 143 for SIGTERM.
+pub fn exit_code() -> i32 {
+    if term().load(Ordering::Relaxed) {
+        143
+    } else {
+        130
+    }
+}
+
 /// Installs the handlers (command-line use; the viewer keeps the default behaviour).
 #[cfg(unix)]
 pub fn install() -> std::io::Result<()> {
@@ -30,6 +46,7 @@ pub fn install() -> std::io::Result<()> {
         flag::register_conditional_shutdown(sig, code, Arc::clone(shared()))?;
         flag::register(sig, Arc::clone(shared()))?;
     }
+    flag::register(SIGTERM, Arc::clone(term()))?;
     Ok(())
 }
 

@@ -68,6 +68,7 @@ fn main() {
     let cli = Cli::parse();
     if let Some(m) = cli.max_memory {
         let _ = cli::MAX_MEMORY.set(m);
+        srmscope::data::set_max_memory(m);
     }
     // The viewer keeps the default Ctrl-C; commands stop cleanly at the next cancel check.
     if cli
@@ -91,6 +92,11 @@ fn main() {
         Some(Command::Bench(a)) => cli::bench::run(a),
     };
     if let Err(e) = result {
+        // Ctrl-C (or SIGTERM) ends a command with the shell's code for it, not a failure's.
+        if srmscope::interrupt::interrupted() {
+            eprintln!("stopped: {}", one_line(&e));
+            std::process::exit(srmscope::interrupt::exit_code());
+        }
         eprintln!("error: {}", one_line(&e));
         std::process::exit(1);
     }

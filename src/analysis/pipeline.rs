@@ -300,7 +300,8 @@ fn check_degenerate(
         .count();
     if varying < 2 {
         return Err(AnalysisError::Invalid(format!(
-            "{source}: only {varying} of its {units} units vary over the training images;              alignment needs at least 2"
+            "{source}: only {varying} of its {units} units vary over the training images; \
+             alignment needs at least 2"
         )));
     }
     if how == Normalize::Row {
@@ -671,11 +672,21 @@ pub fn run_owned_inspect(
 /// The held-out data of every network as the RSMs' native space sees it (preprocessed, centred
 /// with its own means unless `--center brainiak`), without fitting anything.
 pub fn native_test(ds: &Dataset, s: &Settings) -> Result<Vec<Array2<f64>>, AnalysisError> {
+    Ok(native_test_split(ds, s)?.0)
+}
+
+/// [`native_test`] and the images its rows are (`test_idx`), so that another run's held-out
+/// rows can be paired with them by image, not by position.
+pub fn native_test_split(
+    ds: &Dataset,
+    s: &Settings,
+) -> Result<(Vec<Array2<f64>>, Vec<usize>), AnalysisError> {
     let prep = prepare(ds, s)?;
     if s.center == align::Center::Brainiak {
-        return Ok(prep.test);
+        return Ok((prep.test, prep.test_idx));
     }
-    Ok(prep.test.iter().map(centred_columns).collect())
+    let test = prep.test.iter().map(centred_columns).collect();
+    Ok((test, prep.test_idx))
 }
 
 /// `x` with each column's mean over rows subtracted (each network centred with its own means).
@@ -942,6 +953,15 @@ fn finish_inspect(
         ));
         None
     } else {
+        // The k-NN measure needs 1 ≤ k < held-out images: say so when --knn is clamped.
+        let knn_used = s.knn.clamp(1, n_test.saturating_sub(1).max(1));
+        if knn_used != s.knn {
+            notes.push(format!(
+                "--knn {}: {n_test} held-out images allow at most {}; the mutual k-NN used k = {knn_used}",
+                s.knn,
+                n_test.saturating_sub(1).max(1)
+            ));
+        }
         match pair_measures(&views(&test), &yv, s.knn, rotation) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -981,7 +1001,8 @@ fn finish_inspect(
             level: super::uncertainty::LEVEL,
             chance_shuffles_isc: super::uncertainty::CHANCE_SHUFFLES_ISC,
             chance_shuffles_rsa: super::uncertainty::CHANCE_SHUFFLES_RSA,
-            knn: s.knn,
+            // The neighbours the measure used (--knn, clamped to the held-out images).
+            knn: s.knn.clamp(1, n_test.saturating_sub(1).max(1)),
         }),
         split: Some(ImageSplit {
             train: train_idx.clone(),

@@ -170,6 +170,9 @@ impl Settings {
                 self.test_fraction
             ));
         }
+        if self.knn == 0 {
+            return Err("--knn must be at least 1".into());
+        }
         match self.k {
             Some(0) => return Err("--k must be at least 1".into()),
             Some(k) if k > MAX_COUNT => {

@@ -220,7 +220,10 @@ pub fn parse_memory(s: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("'{s}': use a size such as 512M or 4G"))?;
     let bytes = v * mult;
-    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+    if bytes.is_finite() && bytes > u64::MAX as f64 {
+        return Err(format!("'{s}': too large; the most is {}T", u64::MAX >> 40));
+    }
+    if !bytes.is_finite() || bytes < 1.0 {
         return Err(format!("'{s}': must be a positive size such as 512M or 4G"));
     }
     Ok(bytes as u64)

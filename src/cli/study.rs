@@ -55,6 +55,8 @@ pub struct StudyArgs {
 struct Bar {
     bar: ProgressBar,
     views: Option<Mutex<BTreeMap<usize, Arc<CellView>>>>,
+    /// The cache key of each cell, for the views of cells answered by the cache.
+    keys: Mutex<BTreeMap<usize, String>>,
 }
 
 impl StudySink for Bar {
@@ -73,7 +75,14 @@ impl StudySink for Bar {
             .set_message(format!("{}{eta}", running.join(" · ")));
     }
 
-    fn cell(&self, r: &CellResult, view: Option<Arc<CellView>>, _key: Option<&str>) {
+    fn warning(&self, msg: &str) {
+        self.bar.suspend(|| eprintln!("warning: {msg}"));
+    }
+
+    fn cell(&self, r: &CellResult, view: Option<Arc<CellView>>, key: Option<&str>) {
+        if let (Some(k), Ok(mut keys)) = (key, self.keys.lock()) {
+            keys.insert(r.index, k.to_string());
+        }
         if let (Some(views), Some(v)) = (&self.views, view) {
             if let Ok(mut m) = views.lock() {
                 m.insert(r.index, v);
@@ -110,6 +119,9 @@ pub fn run(a: StudyArgs) -> Result<()> {
         }
     }
     // Checked before any work, like every other output.
+    if let Some(dir) = &a.figures {
+        check_figures(dir, &inputs)?;
+    }
     if let Some(r) = &a.report {
         check_output("--report", r, &inputs, Some("html"))?;
         let target = srmscope::data::output_target(r)?;
@@ -139,7 +151,21 @@ pub fn run(a: StudyArgs) -> Result<()> {
         bail!("--jobs must be at least 1");
     }
     let input = a.study.clone().unwrap_or_default();
-    let study = Study::open(&input)?;
+    let mut load = srmscope::data::LoadOptions::default();
+    if let Some(&m) = super::MAX_MEMORY.get() {
+        load.max_bytes = load.max_bytes.min(m);
+    }
+    let study = Study::open_with(&input, load.max_bytes)?;
+    if let Some((i, n)) = a.shard {
+        if n > study.cells.len() {
+            bail!(
+                "--shard {i}/{n}: {} has {} cells; use at most {} shards",
+                study.manifest,
+                study.cells.len(),
+                study.cells.len()
+            );
+        }
+    }
     let cache = if a.no_cache {
         None
     } else {
@@ -148,17 +174,23 @@ pub fn run(a: StudyArgs) -> Result<()> {
             None => cache::default_dir(),
         };
         match dir {
-            Some(d) => Some(Cache::open(&d).with_context(|| format!("--cache {}", d.display()))?),
+            // A cache that cannot be opened costs speed, not the study.
+            Some(d) => match Cache::open(&d) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!(
+                        "warning: study cache {}: {e}; running without the cache",
+                        srmscope::data::printable(&d.display().to_string())
+                    );
+                    None
+                }
+            },
             None => {
                 eprintln!("note: no cache (neither XDG_CACHE_HOME nor HOME is set)");
                 None
             }
         }
     };
-    let mut load = srmscope::data::LoadOptions::default();
-    if let Some(&m) = super::MAX_MEMORY.get() {
-        load.max_bytes = load.max_bytes.min(m);
-    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let opts = RunOptions {
         shard: a.shard,
@@ -175,6 +207,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
     let sink = Bar {
         bar,
         views: (a.figures.is_some() || a.report.is_some()).then(|| Mutex::new(BTreeMap::new())),
+        keys: Mutex::new(BTreeMap::new()),
     };
     let t0 = std::time::Instant::now();
     let res = runner::run_study(&study, &settings, &opts, &sink, srmscope::interrupt::flag());
@@ -182,29 +215,36 @@ pub fn run(a: StudyArgs) -> Result<()> {
     // Errors name the manifest and the cell already.
     let results = res?;
     let secs = t0.elapsed().as_secs_f64();
-    write_outputs(&a, &results)?;
+    print_notes(&results);
+    stop_if_interrupted(write_outputs(&a, &results))?;
     let mut views = sink
         .views
         .and_then(|m| m.into_inner().ok())
         .unwrap_or_default();
     // Cells answered by the cache bring their views from there.
+    let keys = sink.keys.into_inner().unwrap_or_default();
     if let (Some(c), true) = (&cache, a.figures.is_some() || a.report.is_some()) {
         for r in &results.cells {
+            stop_if_interrupted(Ok(()))?;
             if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
-                if let Some(v) = cached_view(c, &study, &settings, r.index) {
+                if let Some(v) = keys.get(&r.index).and_then(|k| c.get_view(k)) {
                     e.insert(Arc::new(v));
                 }
             }
         }
     }
     if let Some(dir) = &a.figures {
-        let written = srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
-            .with_context(|| format!("--figures {}", dir.display()))?;
+        let written = stop_if_interrupted(
+            srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
+                .with_context(|| format!("--figures {}", dir.display())),
+        )?;
         println!("wrote {written} figures into {}", dir.display());
     }
     if let Some(path) = &a.report {
-        let bytes = write_report(&study, &results, &views, path)
-            .with_context(|| format!("--report {}", path.display()))?;
+        let bytes = stop_if_interrupted(
+            write_report(&study, &results, &views, path)
+                .with_context(|| format!("--report {}", path.display())),
+        )?;
         println!(
             "wrote {} ({})",
             path.display(),
@@ -226,10 +266,10 @@ fn write_report(
     views: &BTreeMap<usize, Arc<CellView>>,
     path: &std::path::Path,
 ) -> Result<u64> {
-    use srmscope::app::study::figures::{render_figures, REPORT_METRICS};
+    use srmscope::app::study::figures::{render_figures_interruptible, REPORT_METRICS};
     use srmscope::render::html::{self, HtmlOptions, ReportFigure};
     // One pixel per point: a page is read on screen, and the figures stay small.
-    let figures = render_figures(study, results, views, 1.0, &REPORT_METRICS)?
+    let figures = render_figures_interruptible(study, results, views, 1.0, &REPORT_METRICS)?
         .into_iter()
         .map(|f| {
             Ok(ReportFigure {
@@ -243,21 +283,97 @@ fn write_report(
     Ok(html::write(path, &html::report_page(&data, &title))?)
 }
 
-fn cached_view(
-    c: &Cache,
-    study: &Study,
-    settings: &srmscope::analysis::Settings,
-    p: usize,
-) -> Option<CellView> {
-    let finals = runner::final_cells(&study.cells);
-    let d = c.cell_digest(study, p).ok()?;
-    let f = c.cell_digest(study, finals[p]).ok()?;
-    c.get_view(&Cache::key(settings, &d, &f))
+/// `--figures DIR`, checked before any work: a folder, or nothing yet in an existing folder,
+/// and not the study's own folder.
+fn check_figures(dir: &std::path::Path, inputs: &[PathBuf]) -> Result<()> {
+    let shown = srmscope::data::printable(&dir.display().to_string());
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => bail!("--figures {shown}: exists and is not a folder"),
+        Ok(_) => {
+            let canon = std::fs::canonicalize(dir).ok();
+            let is_input = inputs
+                .iter()
+                .any(|p| p.is_dir() && canon.is_some() && std::fs::canonicalize(p).ok() == canon);
+            if is_input {
+                bail!("--figures {shown}: the study's own folder; give another folder");
+            }
+        }
+        Err(_) => {
+            let parent = dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() {
+                bail!(
+                    "--figures {shown}: the folder {} does not exist",
+                    srmscope::data::printable(&parent.display().to_string())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every note of the cells (dropped images, clamped settings, files that changed...), each
+/// once, on stderr; they are in RESULTS.json too.
+fn print_notes(results: &StudyResults) {
+    let mut seen = std::collections::BTreeSet::new();
+    let notes: Vec<&String> = results
+        .cells
+        .iter()
+        .flat_map(|c| &c.notes)
+        .filter(|n| seen.insert(n.as_str()))
+        .collect();
+    const SHOWN: usize = 8;
+    for n in notes.iter().take(SHOWN) {
+        eprintln!("note: {}", srmscope::data::printable(n));
+    }
+    if notes.len() > SHOWN {
+        eprintln!(
+            "note: and {} more notes, in the cells' \"notes\" in the results",
+            notes.len() - SHOWN
+        );
+    }
+}
+
+/// After the study, Ctrl-C ends the command at once: no output is being written at the points
+/// this is called (each is atomic and already finished or removed), and freeing thousands of
+/// cells' views and results on the way out would take a noticeable fraction of a second.
+fn stop_if_interrupted<T>(r: Result<T>) -> Result<T> {
+    if srmscope::interrupt::interrupted() {
+        match &r {
+            Err(e) => eprintln!("stopped: {e:#}"),
+            Ok(_) => eprintln!("stopped: cancelled"),
+        }
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        // SAFETY: ends the process without running atexit handlers: the GL driver's would
+        // first wait for the abandoned figure painter's frame; nothing of ours needs them.
+        unsafe { libc::_exit(srmscope::interrupt::exit_code()) }
+    }
+    r
+}
+
+/// A writer that fails once Ctrl-C arrives, so a large RESULTS.json stops serialising at once.
+struct StopOnInterrupt<W>(W);
+
+impl<W: std::io::Write> std::io::Write for StopOnInterrupt<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if srmscope::interrupt::interrupted() {
+            return Err(std::io::Error::other("interrupted"));
+        }
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn write_outputs(a: &StudyArgs, results: &StudyResults) -> Result<()> {
-    let json = serde_json::to_string_pretty(results)?;
-    super::write_text_atomic(&a.out, &json)?;
+    srmscope::data::write_atomic(&a.out, |f| {
+        let mut w = StopOnInterrupt(std::io::BufWriter::new(f));
+        serde_json::to_writer_pretty(&mut w, results).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut w)
+    })?;
     if let Some(c) = &a.csv {
         super::write_text_atomic(c, &table::to_csv(results))?;
     }
@@ -271,7 +387,8 @@ fn run_merge(a: &StudyArgs) -> Result<()> {
     let mut shards = Vec::new();
     for p in &a.merge {
         let shown = srmscope::data::printable(&p.display().to_string());
-        let text = std::fs::read(p).with_context(|| format!("{shown}: cannot read"))?;
+        // Regular files only, of a bounded size (a FIFO would block).
+        let text = srmscope::data::read_bounded(p, &shown, 1 << 30)?;
         let r: StudyResults = serde_json::from_slice(&text)
             .map_err(|e| anyhow::anyhow!("{shown}: not a study RESULTS.json ({e})"))?;
         shards.push((shown, r));

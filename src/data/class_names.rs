@@ -5,7 +5,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::error::DataError;
-use super::files::open_sized;
+use super::files::{open_sized, read_bounded};
 use super::npy::{self, check_available, read_values, Values, Want};
 use super::npz::drain;
 
@@ -19,18 +19,19 @@ pub fn read_class_names_file(path: &Path) -> Result<Vec<String>, DataError> {
         let (file, size) = open_sized(path, &shown)?;
         return read_class_names(&mut BufReader::new(file), &shown, Some(size), false);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: shown.clone(),
-        },
-        std::io::ErrorKind::InvalidData => DataError::Corrupt {
-            what: shown.clone(),
-            reason: "class names must be UTF-8 text, one name a line".into(),
-        },
-        _ => DataError::Io {
-            path: shown.clone(),
-            source: e,
-        },
+    let bytes = read_bounded(path, &shown, MAX_CLASS_NAMES_BYTES)?;
+    parse_class_names(&bytes, &shown)
+}
+
+/// The most a class names `.txt` may take (a million names of 64 bytes).
+pub(crate) const MAX_CLASS_NAMES_BYTES: u64 = 64 << 20;
+
+/// Class names as text, one a line: UTF-8 only (a folder and a zip read them alike), trimmed,
+/// without the trailing blank lines an editor leaves.
+pub(crate) fn parse_class_names(bytes: &[u8], shown: &str) -> Result<Vec<String>, DataError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| DataError::Corrupt {
+        what: shown.to_string(),
+        reason: "class names must be UTF-8 text, one name a line".into(),
     })?;
     let mut names: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
     // A trailing blank line is an editor habit, not a class.
@@ -39,7 +40,7 @@ pub fn read_class_names_file(path: &Path) -> Result<Vec<String>, DataError> {
     }
     if names.is_empty() {
         return Err(DataError::Shape {
-            what: shown,
+            what: shown.to_string(),
             reason: "holds no class names".into(),
         });
     }

@@ -47,6 +47,11 @@ pub fn names() -> Vec<&'static str> {
 
 /// The `.npz` bytes of demo `name`; an unknown name lists the available ones.
 pub fn demo_bytes(name: &str) -> Result<&'static [u8], DataError> {
+    if study_bytes(name).is_some() {
+        return Err(DataError::IsStudy {
+            path: format!("demo:{name}"),
+        });
+    }
     DEMOS
         .iter()
         .find(|d| d.0 == name)

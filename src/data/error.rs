@@ -18,6 +18,16 @@ pub enum DataError {
     )]
     Unsupported { path: String, reason: String },
 
+    /// A FIFO, device, socket or folder where a file is read: refused before it is opened (a
+    /// FIFO would block, a device never end).
+    #[error("{path}: {kind}, not a regular file")]
+    NotRegular { path: String, kind: String },
+
+    /// A study (a folder with study.json, its manifest, a study .zip or `demo:<study>`) given
+    /// where a set of networks is expected.
+    #[error("{path}: a study, not a set of networks; run it with `srmscope study {path}`")]
+    IsStudy { path: String },
+
     /// The operating system refused to read (permissions, I/O errors...).
     #[error("{path}: cannot read: {source}")]
     Io {
@@ -77,10 +87,11 @@ pub enum DataError {
 
     /// The float64 copy would not fit in memory; refused before reading any data.
     #[error(
-        "{what}: needs {} as float64{}, more than the {} this machine can spare",
+        "{what}: needs {} as float64{}, more than the {} {}",
         fmt_bytes(*.needed),
         if .total > .needed { format!(" ({} with the arrays loaded before it)", fmt_bytes(*.total)) } else { String::new() },
-        fmt_bytes(*.limit)
+        fmt_bytes(*.limit),
+        super::limits::limit_source(*.limit)
     )]
     TooLarge {
         what: String,

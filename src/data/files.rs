@@ -43,9 +43,9 @@ pub(crate) fn file_kind(meta: &fs::Metadata) -> &'static str {
 pub(crate) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
     if let Ok(meta) = fs::metadata(path) {
         if !meta.is_file() {
-            return Err(DataError::Unsupported {
+            return Err(DataError::NotRegular {
                 path: shown.to_string(),
-                reason: format!("{}, not a regular file", file_kind(&meta)),
+                kind: file_kind(&meta).to_string(),
             });
         }
     }
@@ -71,4 +71,50 @@ pub(crate) fn open_sized(path: &Path, shown: &str) -> Result<(File, u64), DataEr
         })?
         .len();
     Ok((file, size))
+}
+
+/// Reads a whole regular file of at most `limit` bytes (through [`open`], so a FIFO or a device
+/// is refused before it is opened). A file that grows past `limit` while it is read is refused
+/// too: at most `limit + 1` bytes are ever held.
+pub fn read_bounded(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>, DataError> {
+    use std::io::Read;
+    let (file, size) = open_sized(path, shown)?;
+    let too_big = |n: u64| DataError::Corrupt {
+        what: shown.to_string(),
+        reason: format!(
+            "{}, more than the {} limit",
+            super::error::fmt_bytes(n),
+            super::error::fmt_bytes(limit)
+        ),
+    };
+    if size > limit {
+        return Err(too_big(size));
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(size as usize)
+        .map_err(|_| too_big(size))?;
+    // In chunks, so that Ctrl-C stops a long read at once.
+    let mut r = file.take(limit.saturating_add(1));
+    loop {
+        if crate::interrupt::interrupted() {
+            return Err(DataError::Io {
+                path: shown.to_string(),
+                source: io::Error::new(io::ErrorKind::Interrupted, "interrupted"),
+            });
+        }
+        let n = (&mut r)
+            .take(8 << 20)
+            .read_to_end(&mut buf)
+            .map_err(|e| DataError::Io {
+                path: shown.to_string(),
+                source: e,
+            })?;
+        if n == 0 {
+            break;
+        }
+    }
+    if buf.len() as u64 > limit {
+        return Err(too_big(buf.len() as u64));
+    }
+    Ok(buf)
 }

@@ -123,17 +123,25 @@ pub(crate) fn read_images(
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
                 (a.min(x), b.max(x))
             });
-        let (lo, span) = if lo.is_finite() && hi > lo {
+        if !lo.is_finite() {
+            return Err(DataError::Shape {
+                what: what.into(),
+                reason: "the images hold no finite pixel values (all NaN or infinite)".into(),
+            });
+        }
+        let (lo, span) = if hi > lo {
+            notes.push(format!(
+                "{}: scaled {} pixel values from [{lo:.4}, {hi:.4}] to 0..255",
+                what, h.descr_text
+            ));
             (lo, hi - lo)
         } else {
-            (0.0, 1.0)
+            notes.push(format!(
+                "{}: every pixel value is {lo}; the images are shown black",
+                what
+            ));
+            (lo, 1.0)
         };
-        notes.push(format!(
-            "{}: scaled {} pixel values from [{lo:.4}, {:.4}] to 0..255",
-            what,
-            h.descr_text,
-            lo + span
-        ));
         v.iter()
             .map(|&x| {
                 if x.is_finite() {

@@ -2,6 +2,23 @@
 
 use std::fs;
 
+/// `--max-memory` when the user gave one, so that messages say whose limit was reached.
+static MAX_MEMORY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Records the user's `--max-memory` (once, before loading).
+pub fn set_max_memory(bytes: u64) {
+    let _ = MAX_MEMORY.set(bytes);
+}
+
+/// How messages name a memory limit: `--max-memory` when it is the user's.
+pub(crate) fn limit_source(limit: u64) -> &'static str {
+    if MAX_MEMORY.get() == Some(&limit) {
+        "--max-memory allows"
+    } else {
+        "this machine can spare"
+    }
+}
+
 /// Memory limit used when `/proc/meminfo` cannot be read.
 pub const FALLBACK_MEMORY_LIMIT: u64 = 8 << 30;
 

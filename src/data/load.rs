@@ -99,9 +99,9 @@ pub fn load_with(
             },
         })?;
         if !meta.is_dir() && !meta.is_file() {
-            return Err(DataError::Unsupported {
+            return Err(DataError::NotRegular {
                 path: input.clone(),
-                reason: format!("{}, not a regular file", file_kind(&meta)),
+                kind: file_kind(&meta).to_string(),
             });
         }
         stems.push(display_stem(path));
@@ -110,6 +110,17 @@ pub fn load_with(
                 .and_then(|q| q.file_name())
                 .map(|s| s.to_string_lossy().into_owned())
         }));
+        if meta.is_dir() && path.join(super::study::MANIFEST).is_file()
+            || meta.is_file()
+                && path
+                    .file_name()
+                    .is_some_and(|n| n == super::study::MANIFEST)
+            || meta.is_file() && extension(path).as_deref() == Some("zip")
+        {
+            return Err(DataError::IsStudy {
+                path: super::printable(input),
+            });
+        }
         if meta.is_dir() {
             l.folder(path, input)?;
             continue;
@@ -216,6 +227,96 @@ pub fn load_npz_bytes(name: &str, bytes: &[u8]) -> Result<Dataset, DataError> {
     Ok(d)
 }
 
+/// One file already read into memory (a study cell's): how messages name it, its name inside
+/// the study (the extension says `.npy` or `.npz`; a `.npy` is named by its stem) and its bytes.
+pub(crate) struct FileBytes {
+    pub shown: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A dataset from files read into memory: `.npz` archives and `.npy` files (a folder's are
+/// given one by one, sorted), and optionally an explicit labels file (`.npy`, or `.npz` with
+/// an array `labels`). Nothing is looked for beside them: a study names its side files.
+pub(crate) fn load_bytes(
+    inputs: &[FileBytes],
+    labels: Option<&FileBytes>,
+    opts: &LoadOptions,
+) -> Result<Dataset, DataError> {
+    let mut l = Loader::new(opts);
+    for f in inputs {
+        let path = Path::new(&f.name);
+        match extension(path).as_deref() {
+            Some("npz") => l.npz(Cursor::new(&f.bytes[..]), &f.shown)?,
+            Some("npy") => {
+                let stem = path
+                    .file_stem()
+                    .map(|s| super::printable(&s.to_string_lossy()))
+                    .unwrap_or_default();
+                let size = f.bytes.len() as u64;
+                l.npy_stream(stem, &mut Cursor::new(&f.bytes[..]), &f.shown, size)?
+            }
+            other => {
+                return Err(DataError::Unsupported {
+                    path: f.shown.clone(),
+                    reason: match other {
+                        Some(ext) => format!("the extension .{ext} is not .npy or .npz"),
+                        None => "a file without extension".into(),
+                    },
+                })
+            }
+        }
+    }
+    let shown: Vec<String> = inputs.iter().map(|f| f.shown.clone()).collect();
+    if l.networks.len() < 2 {
+        return Err(too_few(&l.networks, &shown));
+    }
+    let mut chosen: Option<LabelArray> = None;
+    if let Some(f) = labels {
+        let before = l.labels.len();
+        match extension(Path::new(&f.name)).as_deref() {
+            Some("npy") => l.array(
+                &mut Cursor::new(&f.bytes[..]),
+                &f.shown,
+                Some(f.bytes.len() as u64),
+                Role::Labels,
+                false,
+            )?,
+            Some("npz") => l.labels_npz(Cursor::new(&f.bytes[..]), &f.shown)?,
+            _ => {
+                return Err(DataError::Labels {
+                    what: f.shown.clone(),
+                    reason: "labels must be a .npy file or an .npz with an array named 'labels'"
+                        .into(),
+                })
+            }
+        }
+        if l.labels.len() == before + 1 {
+            chosen = l.labels.pop();
+        }
+    }
+    let mut others = std::mem::take(&mut l.labels).into_iter();
+    if chosen.is_none() {
+        chosen = others.next();
+    }
+    if let Some(c) = &chosen {
+        for o in others.filter(|o| o.what != c.what) {
+            l.notes
+                .push(format!("labels: using {}, ignoring {}", c.what, o.what));
+        }
+    }
+    let n_images = l.networks[0].data.nrows();
+    let labels = chosen.map(|c| c.into_labels(n_images)).transpose()?;
+    let mut d = Dataset {
+        networks: l.networks,
+        labels,
+        notes: l.notes,
+        ..Default::default()
+    };
+    l.extras.finish(&mut d);
+    Ok(d)
+}
+
 fn too_few(networks: &[Network], inputs: &[String]) -> DataError {
     let detail = match networks {
         [] if inputs.is_empty() => "no inputs were given".to_string(),
@@ -313,9 +414,21 @@ impl<'o> Loader<'o> {
         let (file, size) = open_sized(path, shown)?;
         let stem = path
             .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
+            .map(|s| super::printable(&s.to_string_lossy()))
             .unwrap_or_default();
         let mut r = BufReader::with_capacity(1 << 20, file);
+        self.npy_stream(stem, &mut r, shown, size)
+    }
+
+    /// One `.npy` stream named `stem`: a network, the labels or an extra.
+    fn npy_stream(
+        &mut self,
+        stem: String,
+        r: &mut impl Read,
+        shown: &str,
+        size: u64,
+    ) -> Result<(), DataError> {
+        let mut r = r;
         if is_extra(&stem) {
             self.extras.array(&stem, &mut r, shown, Some(size));
             return Ok(());
@@ -416,38 +529,7 @@ impl<'o> Loader<'o> {
             }
             Some("npz") => {
                 let file = open(path, &shown)?;
-                let mut zip = open_zip(BufReader::new(file), &shown)?;
-                let names: Vec<String> = zip
-                    .file_names()
-                    .filter_map(|n| n.strip_suffix(".npy"))
-                    .map(str::to_string)
-                    .collect();
-                let pick = if names.iter().any(|n| n == "labels") {
-                    "labels".to_string()
-                } else if let [only] = names.as_slice() {
-                    only.clone()
-                } else {
-                    return Err(DataError::Labels {
-                        what: shown,
-                        reason: format!(
-                            "no array named 'labels' (it holds: {})",
-                            if names.is_empty() {
-                                "nothing".into()
-                            } else {
-                                names.join(", ")
-                            }
-                        ),
-                    });
-                };
-                let what = format!("{shown}:{pick}");
-                let mut f =
-                    zip.by_name(&format!("{pick}.npy"))
-                        .map_err(|e| DataError::Corrupt {
-                            what: what.clone(),
-                            reason: format!("damaged archive member: {e}"),
-                        })?;
-                let size = f.size();
-                self.array(&mut f, &what, Some(size), Role::Labels, true)?;
+                self.labels_npz(BufReader::new(file), &shown)?;
             }
             _ => {
                 if !path.exists() {
@@ -467,6 +549,44 @@ impl<'o> Loader<'o> {
                 reason: "no labels found".into(),
             }),
         }
+    }
+
+    /// The labels of an `.npz`: its array `labels`, or its only array.
+    fn labels_npz<R: Read + Seek>(&mut self, reader: R, shown: &str) -> Result<(), DataError> {
+        let shown = shown.to_string();
+        let mut zip = open_zip(reader, &shown)?;
+        let names: Vec<String> = zip
+            .file_names()
+            .filter_map(|n| n.strip_suffix(".npy"))
+            .map(str::to_string)
+            .collect();
+        let pick = if names.iter().any(|n| n == "labels") {
+            "labels".to_string()
+        } else if let [only] = names.as_slice() {
+            only.clone()
+        } else {
+            return Err(DataError::Labels {
+                what: shown,
+                reason: format!(
+                    "no array named 'labels' (it holds: {})",
+                    if names.is_empty() {
+                        "nothing".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            });
+        };
+        let what = format!("{shown}:{pick}");
+        let mut f = zip
+            .by_name(&format!("{pick}.npy"))
+            .map_err(|e| DataError::Corrupt {
+                what: what.clone(),
+                reason: format!("damaged archive member: {e}"),
+            })?;
+        let size = f.size();
+        self.array(&mut f, &what, Some(size), Role::Labels, true)?;
+        Ok(())
     }
 
     /// One `.npy` stream: header checks, size checks, data, NaN/Inf. `member`: an archive

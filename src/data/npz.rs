@@ -44,7 +44,7 @@ pub(crate) fn member<'a, R: Read + Seek>(
 }
 
 /// A zip compression method as users know it.
-fn method_name(m: zip::CompressionMethod) -> String {
+pub(crate) fn method_name(m: zip::CompressionMethod) -> String {
     use zip::CompressionMethod as C;
     let known = [
         (C::LZMA, "LZMA"),

@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Bumped whenever a cached cell's meaning changes (2: cells record their split, and
-/// `--center brainiak` RSMs use uncentred native data).
-const FORMAT: u32 = 2;
+/// `--center brainiak` RSMs use uncentred native data; 3: digests name files alike in folders
+/// and zips, and `dev_vs_final` pairs images by identity).
+const FORMAT: u32 = 3;
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 struct Stamp {
@@ -69,10 +70,7 @@ impl Cache {
             path: crate::data::printable(&cells.display().to_string()),
             source: e,
         })?;
-        let memo = std::fs::read(dir.join("digests.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let memo = read_memo(&dir.join("digests.json"));
         Ok(Cache {
             dir: dir.to_path_buf(),
             memo: Mutex::new(memo),
@@ -114,8 +112,7 @@ impl Cache {
     /// A cached fit: the model and the seconds the fit took.
     pub fn get_model(&self, key: &str) -> Option<(crate::align::Model, f64)> {
         let dir = self.dir.join("models");
-        let secs: f64 = std::fs::read(dir.join(format!("{key}.json")))
-            .ok()
+        let secs: f64 = read_entry(&dir.join(format!("{key}.json")))
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v["fit_seconds"].as_f64())?;
         let m = crate::analysis::model_file::load(&dir.join(format!("{key}.npz"))).ok()?;
@@ -136,7 +133,7 @@ impl Cache {
         })?;
         crate::analysis::model_file::save(&dir.join(format!("{key}.npz")), model, settings)
             .map_err(|e| DataError::Corrupt {
-                what: "study cache".into(),
+                what: format!("study cache {}", self.shown()),
                 reason: e.to_string(),
             })?;
         let j = serde_json::json!({ "fit_seconds": fit_seconds }).to_string();
@@ -160,14 +157,25 @@ impl Cache {
         self.dir.join("cells").join(name)
     }
 
-    /// A cached result, or `None` (missing or unreadable entries are simply misses).
+    /// The cache folder as messages name it.
+    pub fn shown(&self) -> String {
+        crate::data::printable(&self.dir.display().to_string())
+    }
+
+    /// A cached result, or `None`: the cache is untrusted, so a missing, unreadable, oversized
+    /// or inconsistent entry is simply a miss.
     pub fn get(&self, key: &str) -> Option<CellResult> {
-        let b = std::fs::read(self.path(key, false)).ok()?;
-        serde_json::from_slice(&b).ok()
+        let b = read_entry(&self.path(key, false))?;
+        let r: CellResult = serde_json::from_slice(&b).ok()?;
+        let sane = !r.networks.is_empty()
+            && r.n_images > 0
+            && r.n_train + r.n_test <= r.n_images
+            && r.n_test > 0;
+        sane.then_some(r)
     }
 
     pub fn get_view(&self, key: &str) -> Option<CellView> {
-        let b = std::fs::read(self.path(key, true)).ok()?;
+        let b = read_entry(&self.path(key, true))?;
         serde_json::from_slice(&b).ok()
     }
 
@@ -178,30 +186,93 @@ impl Cache {
     /// Stores a cell; the view first, so a result never points at a missing view.
     pub fn put(&self, key: &str, result: &CellResult, view: &CellView) -> Result<(), DataError> {
         let v = serde_json::to_vec(view).map_err(|e| DataError::Corrupt {
-            what: "study cache".into(),
+            what: format!("study cache {}", self.shown()),
             reason: e.to_string(),
         })?;
         write_atomic(&self.path(key, true), |f| f.write_all(&v))?;
         let r = serde_json::to_vec(result).map_err(|e| DataError::Corrupt {
-            what: "study cache".into(),
+            what: format!("study cache {}", self.shown()),
             reason: e.to_string(),
         })?;
         write_atomic(&self.path(key, false), |f| f.write_all(&r))?;
         Ok(())
     }
 
-    /// Writes the digest memo if it changed.
+    /// Writes the digest memo if it changed, merged with what other processes (concurrent
+    /// shards) wrote meanwhile, under an exclusive lock: no process drops another's entries.
     pub fn save_memo(&self) -> Result<(), DataError> {
         let dirty = self.memo_dirty.lock().map(|d| *d).unwrap_or(false);
         if !dirty {
             return Ok(());
         }
-        let text = match self.memo.lock() {
-            Ok(m) => serde_json::to_vec(&*m).unwrap_or_default(),
+        let path = self.dir.join("digests.json");
+        let _lock = MemoLock::take(&self.dir.join("digests.lock"));
+        let mut merged = read_memo(&path);
+        match self.memo.lock() {
+            Ok(m) => merged.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
             Err(_) => return Ok(()),
-        };
-        write_atomic(&self.dir.join("digests.json"), |f| f.write_all(&text))?;
+        }
+        let text = serde_json::to_vec(&merged).unwrap_or_default();
+        write_atomic(&path, |f| f.write_all(&text))?;
+        if let Ok(mut d) = self.memo_dirty.lock() {
+            *d = false;
+        }
         Ok(())
+    }
+}
+
+/// The most a cache entry may take when read back (views carry 256² RSMs and trajectories).
+const MAX_ENTRY_BYTES: u64 = 1 << 30;
+
+/// A cache file's bytes, or `None` when it is missing, not a regular file or too large.
+fn read_entry(path: &Path) -> Option<Vec<u8>> {
+    let m = std::fs::metadata(path).ok()?;
+    if !m.is_file() || m.len() > MAX_ENTRY_BYTES {
+        return None;
+    }
+    std::fs::read(path).ok()
+}
+
+fn read_memo(path: &Path) -> BTreeMap<String, Stamp> {
+    read_entry(path)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// An exclusive advisory lock on a file, released on drop (none where it cannot be taken:
+/// the memo is only an optimisation).
+struct MemoLock(Option<std::fs::File>);
+
+impl MemoLock {
+    fn take(path: &Path) -> MemoLock {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .ok();
+        #[cfg(unix)]
+        if let Some(f) = &f {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: flock on a descriptor this struct owns for its whole life.
+            unsafe {
+                libc::flock(f.as_raw_fd(), libc::LOCK_EX);
+            }
+        }
+        MemoLock(f)
+    }
+}
+
+impl Drop for MemoLock {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(f) = &self.0 {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: as in `take`.
+            unsafe {
+                libc::flock(f.as_raw_fd(), libc::LOCK_UN);
+            }
+        }
     }
 }
 

@@ -28,6 +28,10 @@ pub struct StudyResults {
     /// `[I, N]` for one shard of a sharded run; absent for a whole (or merged) study.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<[usize; 2]>,
+    /// SHA-256 of the study's manifest (`study.json`), so that `--merge` joins only shards of
+    /// one study (absent in files of srmscope before 0.x: those merge only with each other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
     pub cells: Vec<CellResult>,
 }
 

@@ -7,7 +7,9 @@ use super::cache::Cache;
 use super::measures::{rsm_trio, within_rsm_consistency};
 use super::{finite, CellResult, CellView, StudyError, StudyResults, RSM_BLOCKS};
 use crate::analysis::metrics::rsa_loo;
-use crate::analysis::pipeline::{apply_model_inspect, native_test, run_owned_inspect, TestSpaces};
+use crate::analysis::pipeline::{
+    apply_model_inspect, native_test_split, run_owned_inspect, TestSpaces,
+};
 use crate::analysis::{AnalysisError, Settings};
 use crate::data::study::{CellSpec, Study};
 use crate::data::LoadOptions;
@@ -44,6 +46,9 @@ pub struct StudyProgress {
 /// Receives a study's progress and each finished cell as soon as it is done.
 pub trait StudySink: Sync {
     fn progress(&self, _p: &StudyProgress) {}
+    /// Something the user should know that does not stop the study (the cache cannot be
+    /// written, say).
+    fn warning(&self, _msg: &str) {}
     /// `view` is `None` for a cell taken from the cache (read it with `Cache::get_view`).
     fn cell(&self, _r: &CellResult, _view: Option<Arc<CellView>>, _key: Option<&str>) {}
 }
@@ -52,14 +57,24 @@ pub trait StudySink: Sync {
 pub struct Quiet;
 impl StudySink for Quiet {}
 
-/// Parses `I/N` (1 ≤ I ≤ N).
+/// The most shards a study may be split into.
+pub const MAX_SHARDS: usize = 1_000_000;
+
+/// Parses `I/N` (1 ≤ I ≤ N ≤ [`MAX_SHARDS`]).
 pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let err = || format!("--shard {s}: expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
+    let shown = crate::data::printable(s);
+    let shown: String = shown.chars().take(40).collect();
+    let err = || format!("--shard {shown}: expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
     let (i, n) = s.split_once('/').ok_or_else(err)?;
     let i: usize = i.trim().parse().map_err(|_| err())?;
     let n: usize = n.trim().parse().map_err(|_| err())?;
     if n == 0 || i == 0 || i > n {
         return Err(err());
+    }
+    if n > MAX_SHARDS {
+        return Err(format!(
+            "--shard {shown}: at most {MAX_SHARDS} shards (and no more than the study's cells)"
+        ));
     }
     Ok((i, n))
 }
@@ -86,10 +101,18 @@ pub fn final_cells(cells: &[CellSpec]) -> Vec<usize> {
         .collect()
 }
 
-/// The last checkpoint's held-out native data of one (arch, layer), shared while needed.
+/// The last checkpoint's held-out native data of one (arch, layer): the rows, the images they
+/// are, and the digest of the bytes they were loaded from.
+struct FinalData {
+    native: Vec<Array2<f64>>,
+    test_idx: Vec<usize>,
+    digest: String,
+}
+
+/// [`FinalData`], shared while cells of its layer remain.
 #[derive(Default)]
 struct FinalSlot {
-    data: Option<Arc<Vec<Array2<f64>>>>,
+    data: Option<Arc<FinalData>>,
     remaining: usize,
 }
 
@@ -103,11 +126,14 @@ struct Ctx<'a> {
     settings: &'a Settings,
     opts: &'a RunOptions<'a>,
     finals: Vec<usize>,
-    /// Keys of the cached fits (cache only).
-    fit_keys: BTreeMap<usize, String>,
+    /// Keys of the cells' results looked up before the run (cache only).
+    keys: BTreeMap<usize, String>,
     slots: BTreeMap<usize, Mutex<FinalSlot>>,
     shapes: Mutex<Shapes>,
     cancel: &'a AtomicBool,
+    sink: &'a dyn StudySink,
+    /// Set once the cache could not be written: the study carries on without it.
+    cache_off: AtomicBool,
 }
 
 impl Ctx<'_> {
@@ -145,16 +171,36 @@ impl Ctx<'_> {
         }
     }
 
-    fn load(&self, p: usize) -> Result<crate::data::Dataset, StudyError> {
+    /// Cell `p`'s dataset and the digest of the bytes it was loaded from.
+    fn load(&self, p: usize) -> Result<(crate::data::Dataset, String), StudyError> {
         self.study
-            .load_cell(p, &self.opts.load)
+            .load_cell_digest(p, &self.opts.load)
             .map_err(|e| StudyError::Load {
                 what: self.study.cell_what(p),
                 source: e,
             })
     }
 
-    fn final_native(&self, f: usize) -> Result<Arc<Vec<Array2<f64>>>, StudyError> {
+    /// The cache, unless it is off or could not be written.
+    fn cache(&self) -> Option<&Cache> {
+        self.opts
+            .cache
+            .filter(|_| !self.cache_off.load(Ordering::Relaxed))
+    }
+
+    /// A failed cache write: one warning, then the study carries on without the cache.
+    fn cache_failed(&self, e: &crate::data::DataError) {
+        if let Some(c) = self.opts.cache {
+            if !self.cache_off.swap(true, Ordering::Relaxed) {
+                self.sink.warning(&format!(
+                    "study cache {}: cannot store results ({e}); carrying on without the cache",
+                    c.shown()
+                ));
+            }
+        }
+    }
+
+    fn final_native(&self, f: usize) -> Result<Arc<FinalData>, StudyError> {
         let slot = self
             .slots
             .get(&f)
@@ -165,14 +211,18 @@ impl Ctx<'_> {
         if let Some(d) = &g.data {
             return Ok(d.clone());
         }
-        let ds = self.load(f)?;
+        let (ds, digest) = self.load(f)?;
         self.check_shape(f, &ds.names(), ds.n_images())?;
-        let d = Arc::new(
-            native_test(&ds, self.settings).map_err(|e| StudyError::Cell {
+        let (native, test_idx) =
+            native_test_split(&ds, self.settings).map_err(|e| StudyError::Cell {
                 what: self.study.cell_what(f),
                 source: e,
-            })?,
-        );
+            })?;
+        let d = Arc::new(FinalData {
+            native,
+            test_idx,
+            digest,
+        });
         g.data = Some(d.clone());
         Ok(d)
     }
@@ -188,14 +238,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// Fits cell `p`; also returns the cache key of its result, from the digests of the bytes
+    /// actually loaded (cache only).
     fn fit_cell(
         &self,
         p: usize,
         report: &(dyn Fn(ProgressEvent) + Sync),
-    ) -> Result<(CellResult, CellView), StudyError> {
+    ) -> Result<(CellResult, CellView, Option<String>), StudyError> {
         let spec = &self.study.cells[p];
         let what = || self.study.cell_what(p);
-        let ds = self.load(p)?;
+        let (ds, digest) = self.load(p)?;
+        let mut notes = ds.notes.clone();
         let names = ds.names();
         let n_images = ds.n_images();
         self.check_shape(p, &names, n_images)?;
@@ -205,16 +258,62 @@ impl Ctx<'_> {
         } else {
             Some(self.final_native(self.finals[p])?)
         };
+        // Keys from what was loaded: a file replaced during the run is cached under its own
+        // content, never under the digest taken before.
+        let final_digest = final_native.as_ref().map_or(&digest, |f| &f.digest);
+        let key = self
+            .opts
+            .cache
+            .map(|_| Cache::key(self.settings, &digest, final_digest));
+        if let (Some(k), Some(before)) = (&key, self.keys.get(&p)) {
+            if k != before {
+                notes.push(format!(
+                    "{}: its files changed while the study ran; these numbers are for the files \
+                     as they were read",
+                    what()
+                ));
+            }
+        }
+        let fit_key = Cache::fit_key(self.settings, &digest);
         let labels = ds.labels.clone();
         let mut extra: Option<(Option<f64>, Option<f64>, super::RsmTrio)> = None;
+        let mut dev_note: Option<String> = None;
         let progress = Progress::new(report, self.cancel);
+        let final_label = self.study.cells[self.finals[p]].label();
         let mut inspect = |t: &TestSpaces<'_>| {
             let consistency = within_rsm_consistency(t.native);
+            // Rows are paired by image: the last checkpoint's split must hold the same images.
             let dev_final = final_native.as_ref().and_then(|f| {
-                let fv: Vec<ArrayView2<f64>> = f.iter().map(|x| x.view()).collect();
-                let same_rows =
-                    fv.first().map(|x| x.nrows()) == t.shared.first().map(|x| x.nrows());
-                same_rows.then(|| rsa_loo(&fv, &[t.shared])[0])
+                let fv: Vec<ArrayView2<f64>> = f.native.iter().map(|x| x.view()).collect();
+                if f.test_idx.as_slice() == t.test_idx {
+                    return Some(rsa_loo(&fv, &[t.shared])[0]);
+                }
+                let at: BTreeMap<usize, usize> = f
+                    .test_idx
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &i)| (i, r))
+                    .collect();
+                let rows: Option<Vec<usize>> =
+                    t.test_idx.iter().map(|i| at.get(i).copied()).collect();
+                match rows.filter(|r| r.len() == f.test_idx.len()) {
+                    Some(rows) => {
+                        let picked: Vec<Array2<f64>> = f
+                            .native
+                            .iter()
+                            .map(|x| x.select(ndarray::Axis(0), &rows))
+                            .collect();
+                        let pv: Vec<ArrayView2<f64>> = picked.iter().map(|x| x.view()).collect();
+                        Some(rsa_loo(&pv, &[t.shared])[0])
+                    }
+                    None => {
+                        dev_note = Some(format!(
+                            "dev_vs_final not computed: the held-out images differ from those \
+                             of {final_label} (different labels split the images differently)"
+                        ));
+                        None
+                    }
+                }
             });
             let sorted = labels
                 .as_ref()
@@ -229,31 +328,43 @@ impl Ctx<'_> {
                 source: e,
             },
         };
-        // A fit cached under the same fit settings is reused: only the measures run again.
-        let fit_key = self.fit_keys.get(&p);
-        let cached = match (self.opts.cache, fit_key) {
-            (Some(c), Some(k)) => c.get_model(k),
-            _ => None,
-        };
-        let out = match cached {
-            Some((model, secs)) => {
-                let mut o =
-                    apply_model_inspect(&ds, self.settings, model, &progress, Some(&mut inspect))
-                        .map_err(err)?;
-                o.metrics.fit_seconds = secs;
-                o
+        // A fit cached under the same fit settings is reused: only the measures run again. The
+        // cache is untrusted: a model that does not fit the cell is a miss.
+        let cached = self.cache().and_then(|c| c.get_model(&fit_key));
+        let mut reused = None;
+        if let Some((model, secs)) = cached {
+            match apply_model_inspect(&ds, self.settings, model, &progress, Some(&mut inspect)) {
+                Ok(mut o) => {
+                    o.metrics.fit_seconds = secs;
+                    reused = Some(o);
+                }
+                Err(AnalysisError::Cancelled) => return Err(StudyError::Cancelled),
+                Err(e) => notes.push(format!(
+                    "study cache {}: the cached model {fit_key} does not fit this cell ({e}); \
+                     fitted again",
+                    self.opts.cache.map_or_else(String::new, Cache::shown)
+                )),
             }
+        }
+        let out = match reused {
+            Some(o) => o,
             None => {
                 let o =
                     run_owned_inspect(ds, self.settings, &progress, &mut inspect).map_err(err)?;
-                if let (Some(c), Some(k)) = (self.opts.cache, fit_key) {
-                    c.put_model(k, &o.model, self.settings, o.metrics.fit_seconds)?;
+                if let Some(c) = self.cache() {
+                    if let Err(e) =
+                        c.put_model(&fit_key, &o.model, self.settings, o.metrics.fit_seconds)
+                    {
+                        self.cache_failed(&e);
+                    }
                 }
                 o
             }
         };
         let (consistency, dev_final, trio) =
             extra.ok_or_else(|| StudyError::Invalid(format!("{}: no held-out data", what())))?;
+        notes.extend(dev_note);
+        notes.extend(out.notes);
         let m = out.metrics;
         let dev_same = Some(m.rsa.shared);
         let result = CellResult {
@@ -272,7 +383,7 @@ impl Ctx<'_> {
             // The last checkpoint compares with itself: exactly its held-out RSA.
             dev_vs_final: finite(if is_final { dev_same } else { dev_final }),
             dev_vs_same: finite(dev_same),
-            notes: out.notes,
+            notes,
             metrics: m,
         };
         Ok((
@@ -281,6 +392,7 @@ impl Ctx<'_> {
                 trio,
                 scene: out.scene,
             },
+            key,
         ))
     }
 }
@@ -311,6 +423,14 @@ pub fn run_study(
                 "--shard {i}/{n}: need 1 ≤ I ≤ N"
             )));
         }
+        if n > study.cells.len() {
+            return Err(StudyError::Invalid(format!(
+                "--shard {i}/{n}: {} has {} cells; use at most {} shards",
+                study.manifest,
+                study.cells.len(),
+                study.cells.len()
+            )));
+        }
     }
     let t0 = Instant::now();
     let selected = shard_cells(study.cells.len(), opts.shard);
@@ -324,7 +444,6 @@ pub fn run_study(
 
     // Cache hits first: an unchanged study is answered without loading any activations.
     let mut keys: BTreeMap<usize, String> = BTreeMap::new();
-    let mut fit_keys: BTreeMap<usize, String> = BTreeMap::new();
     let mut todo = Vec::new();
     if let Some(cache) = opts.cache {
         let mut digests: BTreeMap<usize, String> = BTreeMap::new();
@@ -346,10 +465,7 @@ pub fn run_study(
                     prog.done += 1;
                     prog.cached += 1;
                 }
-                None => {
-                    fit_keys.insert(p, Cache::fit_key(settings, &digests[&p]));
-                    todo.push(p)
-                }
+                None => todo.push(p),
             }
             keys.insert(p, key);
         }
@@ -376,13 +492,15 @@ pub fn run_study(
         settings,
         opts,
         finals: finals.clone(),
-        fit_keys,
+        keys,
         slots,
         shapes: Mutex::new(Shapes {
             per_arch: BTreeMap::new(),
             images: None,
         }),
         cancel,
+        sink,
+        cache_off: AtomicBool::new(false),
     };
     for r in results.values() {
         ctx.check_shape(r.index, &r.networks, r.n_images)?;
@@ -424,17 +542,16 @@ pub fn run_study(
                 if finals[p] != p {
                     ctx.release_final(finals[p]);
                 }
-                let res = res.and_then(|(r, view)| {
-                    if let (Some(cache), Some(key)) = (opts.cache, keys.get(&p)) {
-                        cache.put(key, &r, &view)?;
+                if let (Ok((r, view, Some(key))), Some(cache)) = (&res, ctx.cache()) {
+                    if let Err(e) = cache.put(key, r, view) {
+                        ctx.cache_failed(&e);
                     }
-                    Ok((r, view))
-                });
+                }
                 let Ok(mut st) = state.lock() else { return };
                 st.0.running.retain(|r| r.0 != p);
                 match res {
-                    Ok((r, view)) => {
-                        sink.cell(&r, Some(Arc::new(view)), keys.get(&p).map(String::as_str));
+                    Ok((r, view, key)) => {
+                        sink.cell(&r, Some(Arc::new(view)), key.as_deref());
                         st.1.insert(p, r);
                         st.0.done += 1;
                         let n = fitted.fetch_add(1, Ordering::Relaxed) + 1;
@@ -473,6 +590,7 @@ pub fn run_study(
         settings: settings.clone(),
         n_cells: study.cells.len(),
         shard: opts.shard.map(|(i, n)| [i, n]),
+        manifest_sha256: Some(study.digest.clone()),
         cells: results.into_values().collect(),
     })
 }

@@ -7,7 +7,7 @@ use super::{StudyState, StudyStatus};
 use crate::analysis::study::table::StudyMetric;
 use crate::analysis::study::{CellView, StudyResults};
 use crate::data::study::Study;
-use crate::render::ui_offscreen::{write_png, RgbaImage, UiPainter};
+use crate::render::ui_offscreen::{RgbaImage, UiPainter};
 use crate::render::RenderError;
 use eframe::egui;
 use std::collections::BTreeMap;
@@ -30,11 +30,72 @@ pub fn write_figures(
         path: dir.to_path_buf(),
         source: e,
     })?;
-    let figures = render_figures(study, results, views, PPP, &StudyMetric::ALL)?;
-    for f in &figures {
-        write_png(&dir.join(&f.file), &f.image)?;
+    // Painted and encoded on a worker thread that Ctrl-C abandons; written here, each file
+    // atomically, so an interrupted run leaves whole files or none.
+    let pngs = off_thread(study, results, views, move |st, r, v| {
+        render_figures(st, r, v, PPP, &StudyMetric::ALL)?
+            .into_iter()
+            .map(|f| Ok((f.file, crate::render::ui_offscreen::png_bytes(&f.image)?)))
+            .collect::<Result<Vec<_>, RenderError>>()
+    })?;
+    for (file, png) in &pngs {
+        if crate::interrupt::interrupted() {
+            return Err(RenderError::Cancelled);
+        }
+        let path = dir.join(file);
+        crate::data::write_atomic(&path, |f| std::io::Write::write_all(f, png))
+            .map_err(|e| RenderError::Output(e.to_string()))?;
     }
-    Ok(figures.len())
+    Ok(pngs.len())
+}
+
+/// [`render_figures`] on a worker thread that Ctrl-C abandons: one figure of thousands of cells
+/// takes about a second to paint, and the command stops within tens of milliseconds instead.
+/// The figures are only in memory until the caller writes them, so nothing is left half done.
+pub fn render_figures_interruptible(
+    study: &Study,
+    results: &StudyResults,
+    views: &BTreeMap<usize, Arc<CellView>>,
+    ppp: f32,
+    metrics: &[StudyMetric],
+) -> Result<Vec<StudyFigure>, RenderError> {
+    let metrics = metrics.to_vec();
+    off_thread(study, results, views, move |st, r, v| {
+        render_figures(st, r, v, ppp, &metrics)
+    })
+}
+
+/// Runs `work` on copies of the study's data on a worker thread, polling Ctrl-C every 10 ms.
+fn off_thread<T: Send + 'static>(
+    study: &Study,
+    results: &StudyResults,
+    views: &BTreeMap<usize, Arc<CellView>>,
+    work: impl FnOnce(&Study, &StudyResults, &BTreeMap<usize, Arc<CellView>>) -> Result<T, RenderError>
+        + Send
+        + 'static,
+) -> Result<T, RenderError> {
+    use std::sync::mpsc::{channel, RecvTimeoutError};
+    let (study, results, views) = (study.clone(), results.clone(), views.clone());
+    let (tx, rx) = channel();
+    std::thread::Builder::new()
+        .name("study-figures".into())
+        .spawn(move || {
+            let _ = tx.send(work(&study, &results, &views));
+        })
+        .map_err(|e| RenderError::Output(format!("cannot start the figure painter: {e}")))?;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(10)) {
+            Ok(r) => return r,
+            Err(RecvTimeoutError::Timeout) => {
+                if crate::interrupt::interrupted() {
+                    return Err(RenderError::Cancelled);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(RenderError::Output("the figure painter stopped".into()))
+            }
+        }
+    }
 }
 
 /// One study figure: its file name, a caption, and the pixels.
@@ -65,7 +126,18 @@ pub fn render_figures(
     let mut st = StudyState::opening(study.manifest.clone(), 0, 0);
     st.set_cells(study.name.clone(), study.cells.clone());
     st.class_names = study.class_names();
-    for r in &results.cells {
+    // Ctrl-C stops between cells and between figures (a study may have thousands of cells).
+    let cancelled = || {
+        if crate::interrupt::interrupted() {
+            Err(RenderError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    for (j, r) in results.cells.iter().enumerate() {
+        if j % 64 == 0 {
+            cancelled()?;
+        }
         st.set_cell(r.clone(), views.get(&r.index).cloned());
     }
     st.status = StudyStatus::Done {
@@ -93,7 +165,7 @@ pub fn render_figures(
     let mut out = Vec::new();
     let mut save = |file: String, title: String, image: RgbaImage| -> Result<(), RenderError> {
         out.push(StudyFigure { file, title, image });
-        Ok(())
+        cancelled()
     };
     st.selected = None;
     for &metric in metrics {
@@ -150,7 +222,8 @@ pub fn render_figures(
                 panel.figure_trio(ui, &st);
             })?;
             save(
-                format!("trio_{}_{layer}_{ck}.png", file_safe(&ax.arch)),
+                // Names from the manifest never steer the path: `../` stays in the folder.
+                format!("trio_{}_{}_{ck}.png", file_safe(&ax.arch), file_safe(layer)),
                 format!("RSMs of {} {layer} at checkpoint {ck}", ax.arch),
                 img,
             )?;
