@@ -212,15 +212,7 @@ class Fit:
 
     def transform(self, networks):
         """Networks (name → images × units, or a list in model order) in the shared space."""
-        items = _networks(networks)
-        if items is None:
-            items = list(load(*_as_list(networks))["networks"].items())
-        if not isinstance(networks, dict):
-            items = [(n, x) for n, (_, x) in zip(self.networks, items)]
-        out = self._core.transform(items)
-        if isinstance(networks, dict):
-            return dict(zip(self.networks, out))
-        return out
+        return _transform(self._core, self.networks, networks)
 
     def save(self, path):
         """Write MODEL.npz (the CLI's and the viewer's format); :func:`load_model` reads it."""
@@ -298,6 +290,18 @@ class Fit:
         return view(self)
 
 
+def _transform(core, model_networks, networks):
+    """``networks`` (a dict by name, a list in model order, or files) in the shared space of
+    ``core`` (a fit or a loaded model); a dict in, a dict keyed by the model's networks out."""
+    items = _networks(networks)
+    if items is None:
+        items = list(load(*_as_list(networks))["networks"].items())
+    if not isinstance(networks, dict):
+        items = [(n, x) for n, (_, x) in zip(model_networks, items)]
+    out = core.transform(items)
+    return dict(zip(model_networks, out)) if isinstance(networks, dict) else out
+
+
 def _fmt(v):
     return "n/a" if v is None else "%.3f" % v
 
@@ -338,13 +342,7 @@ class Model:
         return list(self.model["networks"])
 
     def transform(self, networks):
-        items = _networks(networks)
-        if items is None:
-            items = list(load(*_as_list(networks))["networks"].items())
-        if not isinstance(networks, dict):
-            items = [(n, x) for n, (_, x) in zip(self.networks, items)]
-        out = self._core.transform(items)
-        return dict(zip(self.networks, out)) if isinstance(networks, dict) else out
+        return _transform(self._core, self.networks, networks)
 
 
 def load_model(path):

@@ -331,6 +331,23 @@ def _is_module(m):
     return hasattr(m, "named_modules") and hasattr(m, "register_forward_hook")
 
 
+def _batches(inputs, batch_size, what, one_reader):
+    """A tensor or array as a list of batches; a loader as it is, unless it is a one-shot
+    iterator that several models would have to read."""
+    import torch
+
+    if isinstance(inputs, np.ndarray) or hasattr(inputs, "detach"):
+        x = torch.as_tensor(inputs)
+        if x.ndim < 1 or x.shape[0] == 0:
+            raise ValueError("%s: no inputs" % what)
+        bs = max(1, int(batch_size))
+        return [x[s:s + bs] for s in range(0, x.shape[0], bs)]
+    if iter(inputs) is inputs and not one_reader:
+        raise ValueError("%s: a one-shot iterator, but every model must read the inputs; pass "
+                         "a tensor, an array, a DataLoader or a list of batches" % what)
+    return inputs
+
+
 def capture(models, loader, layers, out=None, *, name="study", labels=None, images=None,
             class_names=None, max_images=None, device=None, dtype="float16",
             net_names=None, batch_size=256, overwrite=False):
@@ -350,7 +367,6 @@ def capture(models, loader, layers, out=None, *, name="study", labels=None, imag
     module names as listed by ``model.named_modules()`` (or ``{name: module name}``).  Every
     model runs in eval mode under ``torch.no_grad()``; its mode is restored after.
     """
-    import torch
 
     if isinstance(models, dict) and models and not all(_is_module(m) for m in models.values()):
         if out is None:
@@ -378,15 +394,7 @@ def capture(models, loader, layers, out=None, *, name="study", labels=None, imag
             raise ValueError("capture: models[%r] is not a torch.nn.Module" % (net,))
     single = isinstance(layers, str)
     spec = [layers] if single else layers
-    if isinstance(loader, np.ndarray) or hasattr(loader, "detach"):
-        x = torch.as_tensor(loader)
-        if x.ndim < 1 or x.shape[0] == 0:
-            raise ValueError("capture: no inputs")
-        bs = max(1, int(batch_size))
-        loader = [x[s:s + bs] for s in range(0, x.shape[0], bs)]
-    elif iter(loader) is loader and len(nets) > 1:
-        raise ValueError("capture: the loader is a one-shot iterator, but every model must "
-                         "read it; pass a DataLoader, a list of batches or a tensor")
+    loader = _batches(loader, batch_size, "capture", one_reader=len(nets) == 1)
     recorded = {net: record_layers(m, spec, loader, max_images=max_images, device=device)
                 for net, m in nets.items()}
     counts = {net: next(iter(r.values())).shape[0] for net, r in recorded.items()}
@@ -691,7 +699,6 @@ def write_study(out_dir, name, models, layers, inputs, labels=None, images=None,
     ``class_names``, ``dtype``, ``overwrite``: see :func:`save_study`.
     Returns the manifest's path.
     """
-    import torch
 
     if not isinstance(models, dict) or not models:
         raise ValueError("models: expected {arch: {checkpoint: [model, ...]}}")
@@ -733,17 +740,7 @@ def write_study(out_dir, name, models, layers, inputs, labels=None, images=None,
                                             ", ".join(k for k in mods if k)))
             plan.append((arch, ckpt, nets))
 
-    if isinstance(inputs, np.ndarray) or hasattr(inputs, "detach"):
-        x = torch.as_tensor(inputs)
-        if x.ndim < 1 or x.shape[0] == 0:
-            raise ValueError("inputs: no images")
-        bs = max(1, int(batch_size))
-        batches = [x[s:s + bs] for s in range(0, x.shape[0], bs)]
-    else:
-        if iter(inputs) is inputs:
-            raise ValueError("inputs must be a tensor, an array or a re-iterable loader "
-                             "(every model reads it), not a one-shot iterator")
-        batches = inputs
+    batches = _batches(inputs, batch_size, "inputs", one_reader=False)
 
     def cells():
         for arch, ckpt, nets in plan:
