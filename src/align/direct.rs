@@ -110,13 +110,27 @@ fn e_step(
     // Accumulated in place, network by network, each product on every core: one k × T
     // matrix alive instead of one per thread (and the order of the sum is fixed). The
     // centring, Σ W_iᵀμ_i/ρ_i², comes off every column at the end.
-    let mut b = Array2::<f64>::zeros((k, xs.first().map_or(0, |x| x.nrows())));
+    // Column-major k × T: the orientation faer multiplies fastest (see `project_sum`).
+    let t = xs.first().map_or(0, |x| x.nrows());
+    let mut b = Array2::<f64>::zeros((t, k)).reversed_axes();
     let mut shift = Array1::<f64>::zeros(k);
-    for (((x, wi), mi), r) in xs.iter().zip(w).zip(mu).zip(rho2) {
-        match precision {
-            Precision::F64 => crate::linalg::matmul_add(&mut b, wi.t(), x.t(), 1.0 / r),
-            Precision::F32 => project_add_f32(&mut b, wi, x, 1.0 / r, true),
+    match precision {
+        Precision::F64 => {
+            let terms: Vec<_> = xs
+                .iter()
+                .zip(w)
+                .zip(rho2)
+                .map(|((x, wi), r)| (wi.view(), x.view(), 1.0 / r))
+                .collect();
+            crate::linalg::project_sum(&mut b.view_mut(), &terms);
         }
+        Precision::F32 => {
+            for ((x, wi), r) in xs.iter().zip(w).zip(rho2) {
+                project_add_f32(&mut b, wi, x, 1.0 / r, true);
+            }
+        }
+    }
+    for ((wi, mi), r) in w.iter().zip(mu).zip(rho2) {
         shift.scaled_add(1.0 / r, &wi.t().dot(mi));
     }
     for (mut row, s) in b.rows_mut().into_iter().zip(shift.iter()) {

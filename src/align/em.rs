@@ -6,7 +6,9 @@
 //! dispatches between them.
 
 use super::{AlignError, Precision};
-use crate::linalg::{map_networks, matmul_f32, matmul_serial, procrustes, spd_inverse};
+use crate::linalg::{
+    map_networks, matmul_f32, matmul_serial, matmul_serial_f, procrustes, spd_inverse,
+};
 use ndarray::{s, Array1, Array2, ArrayView2, Axis, Zip};
 
 /// BrainIAK's fixed perturbation on the (j, j) entries before every Procrustes SVD in fit.
@@ -174,7 +176,7 @@ pub(super) fn cross(
     precision: Precision,
 ) -> Array2<f64> {
     let mut c = match precision {
-        Precision::F64 => matmul_serial(x.t(), s.t()),
+        Precision::F64 => matmul_serial_f(x.t(), s.t()),
         Precision::F32 => cross_f32(x, s),
     };
     if let Some(mu) = mu {

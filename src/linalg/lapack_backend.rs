@@ -20,6 +20,23 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&b)
 }
 
+pub fn matmul_serial_f(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    use ndarray::ShapeBuilder;
+    let mut out = Array2::<f64>::zeros((a.nrows(), b.ncols()).f());
+    ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut out);
+    out
+}
+
+/// OpenBLAS threads each product itself.
+pub fn project_sum(
+    c: &mut ndarray::ArrayViewMut2<f64>,
+    terms: &[(ArrayView2<f64>, ArrayView2<f64>, f64)],
+) {
+    for (w, x, alpha) in terms {
+        ndarray::linalg::general_mat_mul(*alpha, &w.t(), &x.t(), 1.0, c);
+    }
+}
+
 pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&a.t())
 }
