@@ -7,7 +7,9 @@
 //! the [`Dataset`] type and its naming, `activations` a network's values in their stored
 //! precision; `load` turns inputs into a `Dataset`; `embedded` holds the
 //! demo bytes and [`demo`] loads them; `images`, `class_names` and `extras` are the optional
-//! side arrays; [`output`] is the one atomic writer; [`study`] the study manifest.
+//! side arrays; [`output`] is the one atomic writer; [`study`] the study manifest; `printable`
+//! makes names safe for terminals. Files import from the file that defines an item, not from
+//! here, so no file and this surface use each other.
 
 mod activations;
 mod class_names;
