@@ -76,18 +76,21 @@ pub fn measure(mut cmd: Command) -> Result<Run> {
     })
 }
 
+/// A float32 `.npy` file, written through the one atomic writer.
 pub fn write_f32_npy(path: &Path, x: &ArrayView2<f32>) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut w = npyz::WriteOptions::<f32>::new()
-        .default_dtype()
-        .shape(&[x.nrows() as u64, x.ncols() as u64])
-        .writer(&mut f)
-        .begin_nd()?;
-    for v in x.iter() {
-        w.push(v)?;
-    }
-    w.finish()?;
-    f.flush()?;
+    srmscope::data::write_atomic(path, |file| {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(file);
+        let mut w = npyz::WriteOptions::<f32>::new()
+            .default_dtype()
+            .shape(&[x.nrows() as u64, x.ncols() as u64])
+            .writer(&mut f)
+            .begin_nd()?;
+        for v in x.iter() {
+            w.push(v)?;
+        }
+        w.finish()?;
+        f.flush()
+    })?;
     Ok(())
 }

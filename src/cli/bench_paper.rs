@@ -59,7 +59,7 @@ fn run_brainiak(
     let out = dir.with_extension("brainiak");
     std::fs::create_dir_all(&out)?;
     let script = out.join("bench_brainiak.py");
-    std::fs::write(&script, BRAINIAK_SCRIPT)?;
+    super::write_text_atomic(&script, BRAINIAK_SCRIPT)?;
     let s_path = out.join("brainiak_s.npy");
     let mut cmd = Command::new(python);
     cmd.arg(&script)
@@ -119,15 +119,64 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
             format!("not importable by {python}; pip install brainiak mpich")
         }
     );
-
-    // Workload A.
-    let (m, v, t, k) = (5, 512, 8000, 512);
     let dir_a = root.join("a");
-    let xs = write_networks(&dir_a, m, v, t)?;
+    workload_a(&dir_a, repeat, have_brainiak.then_some(python))?;
+    if discard {
+        std::fs::remove_dir_all(&dir_a).ok();
+    }
+    if skip_b {
+        return Ok(());
+    }
+    let dir_b = root.join("b");
+    workload_b(&dir_b, repeat)?;
+    if discard {
+        std::fs::remove_dir_all(&dir_b).ok();
+    }
+    Ok(())
+}
+
+/// Workload A in `dir`: our fit alone (both routes), BrainIAK's beside it when `brainiak`
+/// names a Python that has it, then the whole `fit` command.
+fn workload_a(dir: &Path, repeat: usize, brainiak: Option<&str>) -> Result<()> {
+    let (m, v, t, k) = (5, 512, 8000, 512);
+    let xs = write_networks(dir, m, v, t)?;
     let data_mb = (m * v * t * 4) as f64 / 1e6;
     println!("A: {m} nets × {t} images × {v} units (float32 files, {data_mb:.0} MB), k = {k}, prob SRM, 10 iterations");
+    let (ours, s_ours) = time_fits(&xs, k, repeat)?;
+    drop(xs);
+    if let Some(python) = brainiak {
+        compare_brainiak(python, dir, m, k, repeat, &ours, &s_ours)?;
+    }
+    let run = fit_command(
+        dir,
+        "model",
+        &[
+            "--k",
+            "512",
+            "--iters",
+            "10",
+            "--test-fraction",
+            "0",
+            "--normalize",
+            "none",
+            "--max-units",
+            "512",
+        ],
+    )?;
+    println!(
+        "  whole `srmscope fit --k 512 --test-fraction 0 --normalize none --max-units 512`: {:.2} s wall (fit {:.2} s), peak RSS {:.0} MB",
+        run.seconds,
+        fit_seconds(dir, "model").unwrap_or(f64::NAN),
+        run.peak_rss_mb
+    );
+    Ok(())
+}
+
+/// Our probabilistic SRM on `xs`, timed on the automatic route (`repeat` runs) and the direct
+/// one (once); the automatic route's times and its S.
+fn time_fits(xs: &[Array2<f64>], k: usize, repeat: usize) -> Result<(Vec<f64>, Array2<f64>)> {
     let views: Vec<ArrayView2<f64>> = xs.iter().map(|x| x.view()).collect();
-    let units = vec![v; m];
+    let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
     let mut ours = Vec::new();
     let mut s_ours = Array2::<f64>::zeros((0, 0));
     for route in [Route::Auto, Route::Direct] {
@@ -170,59 +219,44 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
             ours = times;
         }
     }
-    drop(xs);
-    if have_brainiak {
-        let (times, rss, s_b) = run_brainiak(python, &dir_a, m, k, repeat)?;
-        let scale = s_b.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-        let diff = if s_b.dim() == s_ours.dim() {
-            (&s_b - &s_ours).iter().fold(0.0f64, |a, x| a.max(x.abs())) / scale
-        } else {
-            f64::NAN
-        };
-        let (b, o) = (median(times.clone()), median(ours.clone()));
-        println!(
-            "  BrainIAK 0.12 SRM.fit, 1 thread: median {b:.2} s over {} run(s) {:?}, peak RSS {rss:.0} MB",
-            times.len(),
-            times.iter().map(|x| (x * 100.0).round() / 100.0).collect::<Vec<_>>()
-        );
-        println!(
-            "  → srmscope takes {:.2} of BrainIAK's time ({:.1}× faster); max |ΔS|/max|S| = {diff:.1e}",
-            o / b,
-            b / o
-        );
-    }
-    let run = fit_command(
-        &dir_a,
-        "model",
-        &[
-            "--k",
-            "512",
-            "--iters",
-            "10",
-            "--test-fraction",
-            "0",
-            "--normalize",
-            "none",
-            "--max-units",
-            "512",
-        ],
-    )?;
-    println!(
-        "  whole `srmscope fit --k 512 --test-fraction 0 --normalize none --max-units 512`: {:.2} s wall (fit {:.2} s), peak RSS {:.0} MB",
-        run.seconds,
-        fit_seconds(&dir_a, "model").unwrap_or(f64::NAN),
-        run.peak_rss_mb
-    );
-    if discard {
-        std::fs::remove_dir_all(&dir_a).ok();
-    }
+    Ok((ours, s_ours))
+}
 
-    if skip_b {
-        return Ok(());
-    }
+/// BrainIAK's fit on the same files, and how our times and S compare with its.
+fn compare_brainiak(
+    python: &str,
+    dir: &Path,
+    m: usize,
+    k: usize,
+    repeat: usize,
+    ours: &[f64],
+    s_ours: &Array2<f64>,
+) -> Result<()> {
+    let (times, rss, s_b) = run_brainiak(python, dir, m, k, repeat)?;
+    let scale = s_b.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    let diff = if s_b.dim() == s_ours.dim() {
+        (&s_b - s_ours).iter().fold(0.0f64, |a, x| a.max(x.abs())) / scale
+    } else {
+        f64::NAN
+    };
+    let (b, o) = (median(times.clone()), median(ours.to_vec()));
+    println!(
+        "  BrainIAK 0.12 SRM.fit, 1 thread: median {b:.2} s over {} run(s) {:?}, peak RSS {rss:.0} MB",
+        times.len(),
+        times.iter().map(|x| (x * 100.0).round() / 100.0).collect::<Vec<_>>()
+    );
+    println!(
+        "  → srmscope takes {:.2} of BrainIAK's time ({:.1}× faster); max |ΔS|/max|S| = {diff:.1e}",
+        o / b,
+        b / o
+    );
+    Ok(())
+}
+
+/// Workload B in `dir`: the whole `fit` command, float64 and float32 products in turns.
+fn workload_b(dir: &Path, repeat: usize) -> Result<()> {
     let (m, v, t) = (10, 1000, 10_000);
-    let dir_b = root.join("b");
-    drop(write_networks(&dir_b, m, v, t)?);
+    drop(write_networks(dir, m, v, t)?);
     let data_mb = (m * v * t * 4) as f64 / 1e6;
     println!("B: {m} nets × {t} images × {v} units (float32 files, {data_mb:.0} MB), defaults: 8000 fit / 2000 held out, k = 1000, row z-scoring");
     // Float64 and float32 products take turns, so both see the same load on the machine.
@@ -233,10 +267,10 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
     let mut runs: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = vec![Default::default(); variants.len()];
     for _ in 0..repeat.clamp(1, 3) {
         for ((_, args), (walls, rss, fits)) in variants.iter().zip(runs.iter_mut()) {
-            let run = fit_command(&dir_b, "model", args)?;
+            let run = fit_command(dir, "model", args)?;
             walls.push(run.seconds);
             rss.push(run.peak_rss_mb);
-            fits.push(fit_seconds(&dir_b, "model").unwrap_or(f64::NAN));
+            fits.push(fit_seconds(dir, "model").unwrap_or(f64::NAN));
         }
     }
     for ((name, _), (walls, rss, fits)) in variants.iter().zip(runs) {
@@ -249,9 +283,6 @@ pub fn run(repeat: usize, python: &str, skip_b: bool, keep: Option<PathBuf>) -> 
             median(rss),
             top - data_mb
         );
-    }
-    if discard {
-        std::fs::remove_dir_all(&dir_b).ok();
     }
     Ok(())
 }

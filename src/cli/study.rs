@@ -59,6 +59,47 @@ struct Bar {
     keys: Mutex<BTreeMap<usize, String>>,
 }
 
+impl Bar {
+    /// Cells done of `cells`; the cells' views are kept when `keep_views` (figures, report).
+    fn new(cells: usize, keep_views: bool) -> Self {
+        let bar = ProgressBar::new(cells as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} cells {pos}/{len} [{bar:24}] {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Self {
+            bar,
+            views: keep_views.then(|| Mutex::new(BTreeMap::new())),
+            keys: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The views kept, with those of cells answered by `cache` brought from there.
+    fn into_views(
+        self,
+        cache: Option<&Cache>,
+        results: &StudyResults,
+    ) -> Result<BTreeMap<usize, Arc<CellView>>> {
+        let mut views = self
+            .views
+            .and_then(|m| m.into_inner().ok())
+            .unwrap_or_default();
+        let keys = self.keys.into_inner().unwrap_or_default();
+        if let Some(c) = cache {
+            for r in &results.cells {
+                stop_if_interrupted(Ok(()))?;
+                if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
+                    if let Some(v) = keys.get(&r.index).and_then(|k| c.get_view(k)) {
+                        e.insert(Arc::new(v));
+                    }
+                }
+            }
+        }
+        Ok(views)
+    }
+}
+
 impl StudySink for Bar {
     fn progress(&self, p: &StudyProgress) {
         self.bar.set_length(p.total as u64);
@@ -103,6 +144,52 @@ fn fmt_secs(s: f64) -> String {
 }
 
 pub fn run(a: StudyArgs) -> Result<()> {
+    let inputs = study_inputs(&a);
+    check_outputs(&a, &inputs)?;
+    if !a.merge.is_empty() {
+        return run_merge(&a);
+    }
+    check_fit_flags(&a)?;
+    let settings = a.fit.settings(a.smooth);
+    settings.validate().map_err(anyhow::Error::msg)?;
+    if a.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    let mut load = srmscope::data::LoadOptions::default();
+    if let Some(&m) = super::MAX_MEMORY.get() {
+        load.max_bytes = load.max_bytes.min(m);
+    }
+    let study = open_study(&a, load.max_bytes)?;
+    let cache = open_cache(&a);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let opts = RunOptions {
+        shard: a.shard,
+        cache: cache.as_ref(),
+        workers: a.jobs.unwrap_or(cores.min(4)),
+        load,
+    };
+    let wants_views = a.figures.is_some() || a.report.is_some();
+    let sink = Bar::new(study.cells.len(), wants_views);
+    let t0 = std::time::Instant::now();
+    let res = runner::run_study(&study, &settings, &opts, &sink, srmscope::interrupt::flag());
+    sink.bar.finish_and_clear();
+    // Errors name the manifest and the cell already.
+    let results = res?;
+    let secs = t0.elapsed().as_secs_f64();
+    print_notes(&results);
+    stop_if_interrupted(write_outputs(&a, &results))?;
+    let views = sink.into_views(cache.as_ref().filter(|_| wants_views), &results)?;
+    write_pictures(&a, &study, &results, &views)?;
+    summary(&study, &results, secs);
+    println!("wrote {}", a.out.display());
+    if let Some(c) = &a.csv {
+        println!("wrote {}", c.display());
+    }
+    Ok(())
+}
+
+/// The files the study reads (and the shards merged), which no output may overwrite.
+fn study_inputs(a: &StudyArgs) -> Vec<PathBuf> {
     let mut inputs: Vec<PathBuf> = a.merge.clone();
     if let Some(s) = a.study.as_ref().filter(|s| !s.starts_with("demo:")) {
         inputs.extend(super::input_paths(std::slice::from_ref(s), &[]));
@@ -111,19 +198,23 @@ pub fn run(a: StudyArgs) -> Result<()> {
             inputs.push(p.join(srmscope::data::study::MANIFEST));
         }
     }
-    check_output("--out", &a.out, &inputs, Some("json"))?;
+    inputs
+}
+
+/// Every output checked before any work: a usable path, not an input, no two the same file.
+fn check_outputs(a: &StudyArgs, inputs: &[PathBuf]) -> Result<()> {
+    check_output("--out", &a.out, inputs, Some("json"))?;
     if let Some(c) = &a.csv {
-        check_output("--csv", c, &inputs, Some("csv"))?;
+        check_output("--csv", c, inputs, Some("csv"))?;
         if srmscope::data::output_target(c)? == srmscope::data::output_target(&a.out)? {
             bail!("--csv and --out name the same file");
         }
     }
-    // Checked before any work, like every other output.
     if let Some(dir) = &a.figures {
-        check_figures(dir, &inputs)?;
+        check_figures(dir, inputs)?;
     }
     if let Some(r) = &a.report {
-        check_output("--report", r, &inputs, Some("html"))?;
+        check_output("--report", r, inputs, Some("html"))?;
         let target = srmscope::data::output_target(r)?;
         if target == srmscope::data::output_target(&a.out)?
             || a.csv
@@ -133,9 +224,11 @@ pub fn run(a: StudyArgs) -> Result<()> {
             bail!("--report names the same file as --out or --csv");
         }
     }
-    if !a.merge.is_empty() {
-        return run_merge(&a);
-    }
+    Ok(())
+}
+
+/// A study names its own side files; the fit options that name them are refused.
+fn check_fit_flags(a: &StudyArgs) -> Result<()> {
     for (flag, given) in [
         ("--labels", a.fit.labels.is_some()),
         ("--images", a.fit.images.is_some()),
@@ -145,17 +238,13 @@ pub fn run(a: StudyArgs) -> Result<()> {
             bail!("{flag}: a study's labels, images and class names are named in its study.json");
         }
     }
-    let settings = a.fit.settings(a.smooth);
-    settings.validate().map_err(anyhow::Error::msg)?;
-    if a.jobs == Some(0) {
-        bail!("--jobs must be at least 1");
-    }
+    Ok(())
+}
+
+/// The study, opened with this run's memory limit, with `--shard` checked against its cells.
+fn open_study(a: &StudyArgs, max_bytes: u64) -> Result<Study> {
     let input = a.study.clone().unwrap_or_default();
-    let mut load = srmscope::data::LoadOptions::default();
-    if let Some(&m) = super::MAX_MEMORY.get() {
-        load.max_bytes = load.max_bytes.min(m);
-    }
-    let study = Study::open_with(&input, load.max_bytes)?;
+    let study = Study::open_with(&input, max_bytes)?;
     if let Some((i, n)) = a.shard {
         if n > study.cells.len() {
             bail!(
@@ -166,83 +255,54 @@ pub fn run(a: StudyArgs) -> Result<()> {
             );
         }
     }
-    let cache = if a.no_cache {
-        None
-    } else {
-        let dir = match &a.cache {
-            Some(d) => Some(d.clone()),
-            None => cache::default_dir(),
-        };
-        match dir {
-            // A cache that cannot be opened costs speed, not the study.
-            Some(d) => match Cache::open(&d) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    eprintln!(
-                        "warning: study cache {}: {e}; running without the cache",
-                        srmscope::data::printable(&d.display().to_string())
-                    );
-                    None
-                }
-            },
-            None => {
-                eprintln!("note: no cache (neither XDG_CACHE_HOME nor HOME is set)");
+    Ok(study)
+}
+
+/// The cache of finished cells, unless `--no-cache`, or none when it cannot be opened.
+fn open_cache(a: &StudyArgs) -> Option<Cache> {
+    if a.no_cache {
+        return None;
+    }
+    let dir = match &a.cache {
+        Some(d) => Some(d.clone()),
+        None => cache::default_dir(),
+    };
+    match dir {
+        // A cache that cannot be opened costs speed, not the study.
+        Some(d) => match Cache::open(&d) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!(
+                    "warning: study cache {}: {e}; running without the cache",
+                    srmscope::data::printable(&d.display().to_string())
+                );
                 None
             }
-        }
-    };
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let opts = RunOptions {
-        shard: a.shard,
-        cache: cache.as_ref(),
-        workers: a.jobs.unwrap_or(cores.min(4)),
-        load,
-    };
-    let bar = ProgressBar::new(study.cells.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} cells {pos}/{len} [{bar:24}] {elapsed} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    let sink = Bar {
-        bar,
-        views: (a.figures.is_some() || a.report.is_some()).then(|| Mutex::new(BTreeMap::new())),
-        keys: Mutex::new(BTreeMap::new()),
-    };
-    let t0 = std::time::Instant::now();
-    let res = runner::run_study(&study, &settings, &opts, &sink, srmscope::interrupt::flag());
-    sink.bar.finish_and_clear();
-    // Errors name the manifest and the cell already.
-    let results = res?;
-    let secs = t0.elapsed().as_secs_f64();
-    print_notes(&results);
-    stop_if_interrupted(write_outputs(&a, &results))?;
-    let mut views = sink
-        .views
-        .and_then(|m| m.into_inner().ok())
-        .unwrap_or_default();
-    // Cells answered by the cache bring their views from there.
-    let keys = sink.keys.into_inner().unwrap_or_default();
-    if let (Some(c), true) = (&cache, a.figures.is_some() || a.report.is_some()) {
-        for r in &results.cells {
-            stop_if_interrupted(Ok(()))?;
-            if let std::collections::btree_map::Entry::Vacant(e) = views.entry(r.index) {
-                if let Some(v) = keys.get(&r.index).and_then(|k| c.get_view(k)) {
-                    e.insert(Arc::new(v));
-                }
-            }
+        },
+        None => {
+            eprintln!("note: no cache (neither XDG_CACHE_HOME nor HOME is set)");
+            None
         }
     }
+}
+
+/// `--figures` and `--report`, from the cells' views.
+fn write_pictures(
+    a: &StudyArgs,
+    study: &Study,
+    results: &StudyResults,
+    views: &BTreeMap<usize, Arc<CellView>>,
+) -> Result<()> {
     if let Some(dir) = &a.figures {
         let written = stop_if_interrupted(
-            srmscope::app::study::figures::write_figures(&study, &results, &views, dir)
+            srmscope::app::study::figures::write_figures(study, results, views, dir)
                 .with_context(|| format!("--figures {}", dir.display())),
         )?;
         println!("wrote {written} figures into {}", dir.display());
     }
     if let Some(path) = &a.report {
         let bytes = stop_if_interrupted(
-            write_report(&study, &results, &views, path)
+            write_report(study, results, views, path)
                 .with_context(|| format!("--report {}", path.display())),
         )?;
         println!(
@@ -250,11 +310,6 @@ pub fn run(a: StudyArgs) -> Result<()> {
             path.display(),
             srmscope::data::fmt_bytes(bytes)
         );
-    }
-    summary(&study, &results, secs);
-    println!("wrote {}", a.out.display());
-    if let Some(c) = &a.csv {
-        println!("wrote {}", c.display());
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::Activations;
+use super::activations::Activations;
 
 use super::class_names::class_name;
 use super::images::ImageSet;

@@ -4,10 +4,10 @@
 //! (seeds) of one architecture, their Dense-128 pre-ReLU activations on the same 809 held-out
 //! sklearn digits, plus the digit `labels`. They go through the same npz code path as files.
 
+use super::dataset::Dataset;
 pub use super::embedded::{all_names, demo_bytes, names, study_bytes, DEMOS, STUDIES};
 use super::error::DataError;
 use super::load::load_npz_bytes;
-use super::Dataset;
 
 /// Load demo `name` (without the `demo:` prefix) as a [`Dataset`] named `name`.
 pub fn load_demo(name: &str) -> Result<Dataset, DataError> {

@@ -5,8 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::class_names::{read_class_names, read_class_names_file};
+use super::dataset::Dataset;
 use super::images::{read_images, read_images_file, ImageSet};
-use super::Dataset;
 
 /// Array (npz member or `.npy` stem) names that hold extras, not networks.
 pub(crate) fn is_extra(name: &str) -> bool {

@@ -7,7 +7,9 @@
 //! the [`Dataset`] type and its naming, `activations` a network's values in their stored
 //! precision; `load` turns inputs into a `Dataset`; `embedded` holds the
 //! demo bytes and [`demo`] loads them; `images`, `class_names` and `extras` are the optional
-//! side arrays; [`output`] is the one atomic writer; [`study`] the study manifest.
+//! side arrays; [`output`] is the one atomic writer; [`study`] the study manifest; `printable`
+//! makes names safe for terminals. Files import from the file that defines an item, not from
+//! here, so no file and this surface use each other.
 
 mod activations;
 mod class_names;
@@ -23,6 +25,7 @@ mod load;
 mod npy;
 mod npz;
 pub mod output;
+mod printable;
 pub mod study;
 
 pub use activations::Activations;
@@ -38,20 +41,4 @@ pub use load::{load, load_npz_bytes, load_with, KeepUnits, LoadOptions};
 pub use npy::{read_npy, read_npy_bytes, write_npy_array_atomic, write_npy_atomic, NpyArray};
 pub use npz::{read_npz, read_npz_bytes, read_npz_f64, write_npz_atomic};
 pub use output::{check_output, output_target, write_atomic, AtomicFile};
-
-/// `s` safe to print on a terminal: control characters (escape codes, newlines) are shown as
-/// `\u{..}` escapes instead of being interpreted.
-pub fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+pub use printable::printable;

@@ -11,6 +11,7 @@ use super::error::DataError;
 use super::files::open;
 use super::limits::memory_limit;
 use super::npy::{read_npy_stream, write_npy_to, NpyArray};
+use super::printable::printable;
 
 /// Archive member `i`, or an error naming it (e.g. LZMA members, which numpy never writes).
 pub(crate) fn member<'a, R: Read + Seek>(
@@ -20,7 +21,7 @@ pub(crate) fn member<'a, R: Read + Seek>(
 ) -> Result<zip::read::ZipFile<'a>, DataError> {
     let raw = zip
         .by_index_raw(i)
-        .map(|f| (super::printable(f.name()), f.compression()));
+        .map(|f| (printable(f.name()), f.compression()));
     let (name, method) = match raw {
         Ok(x) => x,
         Err(e) => {
@@ -202,7 +203,7 @@ fn read_npz_from<R: Read + Seek>(
         let Some(name) = fname.strip_suffix(".npy") else {
             continue;
         };
-        let what = format!("{shown}:{}", super::printable(name));
+        let what = format!("{shown}:{}", printable(name));
         let size = f.size();
         let a = read_npy_stream(&mut f, &what, size, &mut used, limit)?;
         drain(&mut f, &what)?;

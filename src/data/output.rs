@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 
 use super::error::DataError;
 use super::files::file_kind;
+use super::printable::printable;
 
 /// Prefix of every temp file and folder this crate creates.
 pub const TEMP_PREFIX: &str = ".srmscope-";
 
 fn refuse(path: &Path, reason: String) -> DataError {
     DataError::Write {
-        path: super::printable(&path.display().to_string()),
+        path: printable(&path.display().to_string()),
         source: io::Error::other(reason),
     }
 }
@@ -141,7 +142,7 @@ impl AtomicFile {
     /// Checks `path` with [`output_target`] and creates the temp file in the target's folder.
     pub fn create(path: &Path) -> Result<Self, DataError> {
         let target = output_target(path)?;
-        let shown = super::printable(&path.display().to_string());
+        let shown = printable(&path.display().to_string());
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),

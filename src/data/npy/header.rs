@@ -10,7 +10,7 @@
 use std::io::{self, Read};
 
 use crate::data::error::DataError;
-use crate::data::printable;
+use crate::data::printable::printable;
 
 pub(crate) const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// Headers above this are refused as corrupt (numpy itself refuses above 10 kB by default).
