@@ -34,11 +34,11 @@ pub struct StudyArgs {
     /// Also write the study figures as PNG into this folder (created if missing).
     #[arg(long)]
     pub figures: Option<PathBuf>,
-    /// Fit only every N-th cell, starting at cell I (1-based): I/N. Merge the shards with --merge.
     /// Also write one self-contained HTML report: the study figures, a table of every cell and
     /// every cell's trajectories, playable on click (frames subsampled to a size budget).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Fit only every N-th cell, starting at cell I (1-based): I/N. Merge the shards with --merge.
     #[arg(long, value_parser = runner::parse_shard)]
     pub shard: Option<(usize, usize)>,
     /// Cache folder for finished cells (default: $XDG_CACHE_HOME/srmscope/studies).
