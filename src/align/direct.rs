@@ -3,10 +3,12 @@
 
 use super::em::{
     add_perturbation, column_means, converged, cross, frob_dot, log_likelihood, posterior,
-    prob_m_step, project_add_f32, project_centered, DetFit, FitOptions, ProbFit, TraceMode,
+    prob_m_step, project_centered, DetFit, FitOptions, ProbFit, TraceMode,
 };
 use super::{AlignError, Precision};
-use crate::linalg::{centred_sum_sq as sum_sq, map_networks, matmul, procrustes};
+use crate::linalg::{
+    centred_sum_sq as sum_sq, map_networks, matmul, matmul_f32_serial_f, procrustes,
+};
 use crate::progress::Progress;
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -29,6 +31,7 @@ pub(super) fn fit_prob(
         .zip(&mu)
         .map(|(x, m)| sum_sq(x, (trace == TraceMode::Centered).then_some(m)))
         .collect();
+    let singles = single_precision_copies(xs, opts.precision);
     let mut w = w_init;
     let mut rho2 = Array1::<f64>::ones(m);
     let mut sigma_s = Array2::<f64>::eye(k);
@@ -47,7 +50,17 @@ pub(super) fn fit_prob(
         drop(std::mem::take(&mut s));
         crate::memory::release_free();
         // E-step, with the parameters of the previous iteration.
-        let e = e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf, opts.precision)?;
+        let e = e_step(
+            xs,
+            singles.as_deref(),
+            &w,
+            &mu,
+            &rho2,
+            &sigma_s,
+            &sq,
+            &v,
+            tf,
+        )?;
         let ll = e.ll;
         loglik.push(ll);
         let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
@@ -59,8 +72,10 @@ pub(super) fn fit_prob(
         let a_inv = e.a_inv;
         drop(e.b);
         crate::memory::release_free();
-        let step = prob_m_step(&a_inv, sst, tf, &sq, &v, |i| {
-            cross(&xs[i], &s, Some(&mu[i]), opts.precision)
+        let s32 = singles.as_ref().map(|_| s.mapv(|v| v as f32));
+        let step = prob_m_step(&a_inv, sst, tf, &sq, &v, |i| match (&singles, &s32) {
+            (Some(x32), Some(s32)) => cross_single(&x32[i], s32, &s, &mu[i]),
+            _ => cross(&xs[i], &s, Some(&mu[i]), Precision::F64),
         })?;
         (sigma_s, w, rho2) = (step.sigma_s, step.w, step.rho2);
         iterations = it + 1;
@@ -69,7 +84,20 @@ pub(super) fn fit_prob(
             break;
         }
     }
-    loglik.push(e_step(xs, &w, &mu, &rho2, &sigma_s, &sq, &v, tf, opts.precision)?.ll);
+    loglik.push(
+        e_step(
+            xs,
+            singles.as_deref(),
+            &w,
+            &mu,
+            &rho2,
+            &sigma_s,
+            &sq,
+            &v,
+            tf,
+        )?
+        .ll,
+    );
     Ok(ProbFit {
         w,
         s,
@@ -79,6 +107,31 @@ pub(super) fn fit_prob(
         loglik,
         iterations,
     })
+}
+
+/// With `--precision f32`, the networks in float32, made once per fit (half the float64 data's
+/// size): converting them block by block in every product cost as much as the single-precision
+/// products saved.
+fn single_precision_copies(
+    xs: &[ArrayView2<f64>],
+    precision: Precision,
+) -> Option<Vec<Array2<f32>>> {
+    (precision == Precision::F32).then(|| map_networks(xs.len(), |i| xs[i].mapv(|v| v as f32)))
+}
+
+/// X̃_iSᵀ (v × k) from float32 products, then in float64: X_iSᵀ − μ_i(S1)ᵀ.
+fn cross_single(
+    x32: &Array2<f32>,
+    s32: &Array2<f32>,
+    s: &Array2<f64>,
+    mu: &Array1<f64>,
+) -> Array2<f64> {
+    let mut c = matmul_f32_serial_f(x32.t(), s32.t()).mapv(f64::from);
+    let ssum = s.sum_axis(ndarray::Axis(1));
+    for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
+        row.scaled_add(-*m, &ssum);
+    }
+    c
 }
 
 /// What the E-step hands the M-step.
@@ -96,6 +149,7 @@ struct EStep {
 #[allow(clippy::too_many_arguments)]
 fn e_step(
     xs: &[ArrayView2<f64>],
+    singles: Option<&[Array2<f32>]>,
     w: &[Array2<f64>],
     mu: &[Array1<f64>],
     rho2: &Array1<f64>,
@@ -103,7 +157,6 @@ fn e_step(
     sq: &[f64],
     v: &[f64],
     tf: f64,
-    precision: Precision,
 ) -> Result<EStep, AlignError> {
     let k = sigma_s.nrows();
     let (a_inv, logdet) = posterior(sigma_s, rho2)?;
@@ -114,8 +167,8 @@ fn e_step(
     let t = xs.first().map_or(0, |x| x.nrows());
     let mut b = Array2::<f64>::zeros((t, k)).reversed_axes();
     let mut shift = Array1::<f64>::zeros(k);
-    match precision {
-        Precision::F64 => {
+    match singles {
+        None => {
             let terms: Vec<_> = xs
                 .iter()
                 .zip(w)
@@ -124,10 +177,15 @@ fn e_step(
                 .collect();
             crate::linalg::project_sum(&mut b.view_mut(), &terms);
         }
-        Precision::F32 => {
-            for ((x, wi), r) in xs.iter().zip(w).zip(rho2) {
-                project_add_f32(&mut b, wi, x, 1.0 / r, true);
-            }
+        Some(x32) => {
+            let w32: Vec<Array2<f32>> = w.iter().map(|wi| wi.mapv(|v| v as f32)).collect();
+            let terms: Vec<_> = x32
+                .iter()
+                .zip(&w32)
+                .zip(rho2)
+                .map(|((x, wi), r)| (wi.view(), x.view(), 1.0 / r))
+                .collect();
+            crate::linalg::project_sum_f32(&mut b.view_mut(), &terms);
         }
     }
     for ((wi, mi), r) in w.iter().zip(mu).zip(rho2) {

@@ -4,6 +4,7 @@ use clap::Args;
 use ndarray::Array2;
 use srmscope::align::init::brainiak_init;
 use srmscope::align::srm::{fit_det, fit_prob, FitOptions, TraceMode};
+use srmscope::align::Precision;
 use srmscope::analysis::{MAX_COUNT, MAX_ITERS};
 use srmscope::progress::silent;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ pub struct BenchArgs {
     /// The paper's workloads instead (k = all units, 8000 images), against BrainIAK if installed.
     #[arg(long)]
     pub paper: bool,
-    /// The Python that has BrainIAK (with --paper).
+    /// The Python that has BrainIAK (with --paper) or numpy (the BLAS floor of the default run).
     #[arg(long, default_value = "python3")]
     pub python: String,
     /// Only workload A (with --paper).
@@ -229,29 +230,39 @@ pub fn run(a: BenchArgs) -> Result<()> {
         precision: Default::default(),
     };
     println!(
-        "bench: m={} v={} T={} k={} iters={} (float64, backend {}, {} threads)",
+        "bench: m={} v={} T={} k={} iters={} (float64, backend {}, {} threads, SIMD {})",
         a.m,
         a.v,
         a.t,
         a.k,
         a.iters,
         srmscope::linalg::BACKEND,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        srmscope::linalg::simd_level()
     );
-    let mut prob = Vec::new();
-    let mut last_ll = 0.0;
-    for _ in 0..a.repeat.max(1) {
-        let w = brainiak_init(&units, a.k, 0);
-        let t0 = Instant::now();
-        let fit = silent(|p| fit_prob(&views, w, &opts, TraceMode::Raw, p))?;
-        prob.push(t0.elapsed().as_secs_f64());
-        // The value BrainIAK logs last: the log-likelihood at the start of the last iteration.
-        last_ll = fit
-            .loglik
-            .get(a.iters.saturating_sub(1))
-            .copied()
-            .unwrap_or(f64::NAN);
-    }
+    let prob_fits = |precision: Precision| -> Result<(Vec<f64>, f64)> {
+        let opts = FitOptions {
+            precision,
+            ..opts.clone()
+        };
+        let mut times = Vec::new();
+        let mut last_ll = 0.0;
+        for _ in 0..a.repeat.max(1) {
+            let w = brainiak_init(&units, a.k, 0);
+            let t0 = Instant::now();
+            let fit = silent(|p| fit_prob(&views, w, &opts, TraceMode::Raw, p))?;
+            times.push(t0.elapsed().as_secs_f64());
+            // The value BrainIAK logs last: the log-likelihood at the start of the last iteration.
+            last_ll = fit
+                .loglik
+                .get(a.iters.saturating_sub(1))
+                .copied()
+                .unwrap_or(f64::NAN);
+        }
+        Ok((times, last_ll))
+    };
+    let (prob, last_ll) = prob_fits(Precision::F64)?;
+    let (prob32, last_ll32) = prob_fits(Precision::F32)?;
     let mut det = Vec::new();
     let mut last_obj = 0.0;
     for _ in 0..a.repeat.max(1) {
@@ -262,8 +273,15 @@ pub fn run(a: BenchArgs) -> Result<()> {
         last_obj = fit.objective.last().copied().unwrap_or(f64::NAN);
     }
     let (pm, pmin) = stats(prob);
+    let (pm32, pmin32) = stats(prob32);
     let (dm, dmin) = stats(det);
     println!("  prob fit: median {pm:.3} s, min {pmin:.3} s over {} runs (last logged log-likelihood {last_ll:.9e})", a.repeat);
+    println!(
+        "  prob fit --precision f32: median {pm32:.3} s, min {pmin32:.3} s; f32/f64 = {:.2} (log-likelihood {last_ll32:.9e}, relative change {:.1e})",
+        pm32 / pm,
+        ((last_ll32 - last_ll) / last_ll).abs()
+    );
     println!("  det  fit: median {dm:.3} s, min {dmin:.3} s over {} runs (final objective {last_obj:.9e})", a.repeat);
+    super::bench_floor::report(&a.python, a.m, a.v, a.t, a.k, a.iters, a.repeat, pm, pm32);
     Ok(())
 }

@@ -20,11 +20,21 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&b)
 }
 
-pub fn matmul_serial_f(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+pub fn matmul_serial_f<T: ndarray::LinalgScalar>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
     use ndarray::ShapeBuilder;
-    let mut out = Array2::<f64>::zeros((a.nrows(), b.ncols()).f());
-    ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut out);
+    let mut out = Array2::<T>::zeros((a.nrows(), b.ncols()).f());
+    ndarray::linalg::general_mat_mul(T::one(), &a, &b, T::zero(), &mut out);
     out
+}
+
+pub fn project_sum_f32(
+    c: &mut ndarray::ArrayViewMut2<f64>,
+    terms: &[(ArrayView2<f32>, ArrayView2<f32>, f64)],
+) {
+    for (w, x, alpha) in terms {
+        let p = w.t().dot(&x.t());
+        c.zip_mut_with(&p, |c, &p| *c += alpha * f64::from(p));
+    }
 }
 
 /// OpenBLAS threads each product itself.

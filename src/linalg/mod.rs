@@ -36,6 +36,27 @@ pub const BACKEND: &str = if cfg!(feature = "lapack") {
     "faer"
 };
 
+/// The widest SIMD instructions this CPU offers the matrix products (faer picks AVX-512 when
+/// the CPU has it, else AVX2 with FMA; neither faer nor pulp has a switch to cap it).
+pub fn simd_level() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            "AVX-512"
+        } else if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            "AVX2+FMA (no AVX-512)"
+        } else {
+            "SSE2 only"
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        "not x86-64"
+    }
+}
+
 /// `a · b`, parallel where the backend allows it.
 pub fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul(a, b)
@@ -55,6 +76,19 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 /// orientation for a product whose left factor is a transposed row-major matrix.
 pub fn matmul_serial_f(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     backend::matmul_serial_f(a, b)
+}
+
+/// [`matmul_serial_f`] in single precision.
+pub fn matmul_f32_serial_f(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
+    backend::matmul_serial_f(a, b)
+}
+
+/// [`project_sum`] with float32 products (`--precision f32`), the sum kept in float64.
+pub fn project_sum_f32(
+    c: &mut ndarray::ArrayViewMut2<f64>,
+    terms: &[(ArrayView2<f32>, ArrayView2<f32>, f64)],
+) {
+    backend::project_sum_f32(c, terms)
 }
 
 /// `c += Σ_i alpha_i · w_iᵀ x_iᵀ` (c k × T, w_i v_i × k, x_i T × v_i), on every core; each
