@@ -3,13 +3,13 @@
 use super::metrics::{self, BeforeAfter, NativeShared, PairMatrix, TrainTest, UncertaintyInfo};
 use super::model_file;
 use super::pca::{self, fit_joint, moving_average};
-use super::preprocess::{normalize, split_with, subsample_units, unit_stats};
+use super::preprocess::{centred_columns, normalize, split_with, subsample_units, unit_stats};
 use super::similarity::{self, SimilarityError};
 use super::{AnalysisError, Metrics, Normalize, SceneData, Settings, Trajectory};
 use crate::align::{self, AlignOptions, ImageSplit, Model, UnitNorm};
 use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -685,16 +685,12 @@ pub fn native_test_split(
     if s.center == align::Center::Brainiak {
         return Ok((prep.test, prep.test_idx));
     }
-    let test = prep.test.iter().map(centred_columns).collect();
+    let test = prep
+        .test
+        .iter()
+        .map(|x| centred_columns(&x.view()))
+        .collect();
     Ok((test, prep.test_idx))
-}
-
-/// `x` with each column's mean over rows subtracted (each network centred with its own means).
-fn centred_columns(x: &Array2<f64>) -> Array2<f64> {
-    let m = x
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
-    x - &m
 }
 
 /// Everything after the fit: transform, metrics, smoothing, joint PCA and the scene.
@@ -839,7 +835,7 @@ fn finish_inspect(
 
     // Native space compares unit j with unit j, which needs equal widths.
     let same_width = test.iter().all(|x| x.ncols() == test[0].ncols());
-    let native_c: Vec<Array2<f64>> = test.iter().map(centred_columns).collect();
+    let native_c: Vec<Array2<f64>> = test.iter().map(|x| centred_columns(&x.view())).collect();
     let yv = views(&y_test);
     let nv = views(&native_c);
     // The RSMs see native data as the projection sees them: centred where the transform
