@@ -10,7 +10,7 @@ use crate::analysis::metrics::rsa_loo;
 use crate::analysis::pipeline::{
     apply_model_inspect, native_test_split, run_owned_inspect, TestSpaces,
 };
-use crate::analysis::{AnalysisError, Settings};
+use crate::analysis::{AnalysisError, Settings, SettingsGuard, ValidSettings};
 use crate::data::study::{CellSpec, Study};
 use crate::data::LoadOptions;
 use crate::progress::{Progress, ProgressEvent};
@@ -123,7 +123,7 @@ struct Shapes {
 
 struct Ctx<'a> {
     study: &'a Study,
-    settings: &'a Settings,
+    settings: &'a ValidSettings,
     opts: &'a RunOptions<'a>,
     finals: Vec<usize>,
     /// Keys of the cells' results looked up before the run (cache only).
@@ -411,12 +411,12 @@ fn place(mut r: CellResult, p: usize, spec: &CellSpec) -> CellResult {
 /// Fits the study (or one shard of it) and returns its results in manifest order.
 pub fn run_study(
     study: &Study,
-    settings: &Settings,
+    settings: &impl SettingsGuard,
     opts: &RunOptions,
     sink: &dyn StudySink,
     cancel: &AtomicBool,
 ) -> Result<StudyResults, StudyError> {
-    settings.validate().map_err(StudyError::Invalid)?;
+    let settings = settings.checked().map_err(StudyError::Invalid)?;
     if let Some((i, n)) = opts.shard {
         if i == 0 || i > n {
             return Err(StudyError::Invalid(format!(
@@ -456,7 +456,7 @@ pub fn run_study(
             if cancel.load(Ordering::Relaxed) {
                 return Err(StudyError::Cancelled);
             }
-            let key = Cache::key(settings, &digests[&p], &digests[&finals[p]]);
+            let key = Cache::key(&settings, &digests[&p], &digests[&finals[p]]);
             match cache.get(&key).filter(|_| cache.has_view(&key)) {
                 Some(r) => {
                     let r = place(r, p, &study.cells[p]);
@@ -489,7 +489,7 @@ pub fn run_study(
     }
     let ctx = Ctx {
         study,
-        settings,
+        settings: &settings,
         opts,
         finals: finals.clone(),
         keys,
@@ -587,7 +587,7 @@ pub fn run_study(
         name: study.name.clone(),
         srmscope: env!("CARGO_PKG_VERSION").to_string(),
         linalg: crate::linalg::BACKEND.to_string(),
-        settings: settings.clone(),
+        settings: Settings::clone(&settings),
         n_cells: study.cells.len(),
         shard: opts.shard.map(|(i, n)| [i, n]),
         manifest_sha256: Some(study.digest.clone()),
