@@ -4,6 +4,7 @@
 use super::finish::{finish_inspect, Hooks};
 use super::output::{check_finite_results, Inspect, PipelineOutput};
 use super::prepare::{checked, split_of, Prepared};
+use super::step::Run;
 use crate::align::{ImageSplit, Model};
 use crate::analysis::model_file;
 use crate::analysis::{AnalysisError, SettingsGuard, ValidSettings};
@@ -54,10 +55,12 @@ pub fn apply_model_inspect(
         inspect,
         preview: None,
     };
-    let mut out = check_finite_results(
-        finish_inspect(ds, &s, prep, model, 0.0, progress, hooks)?,
-        &ds.name,
-    )?;
+    let run = Run {
+        ds,
+        s: &s,
+        progress,
+    };
+    let mut out = check_finite_results(finish_inspect(&run, prep, model, 0.0, hooks)?, &ds.name)?;
     out.notes.extend(notes);
     Ok(out)
 }

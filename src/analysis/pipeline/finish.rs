@@ -5,7 +5,7 @@ use super::measures::{measure, sums_of_squares, HeldOut};
 use super::output::{Inspect, Partial, PipelineOutput, Preview};
 use super::prepare::Prepared;
 use super::scene::{assemble_scene, native_view, NativeView};
-use super::step::{check_cancel, next_step};
+use super::step::{check_cancel, next_step, Run};
 use crate::align::{ImageSplit, Model};
 use crate::analysis::metrics::{self, BeforeAfter};
 use crate::analysis::{AnalysisError, Metrics, SceneData, ValidSettings};
@@ -32,19 +32,19 @@ pub fn finish(
     fit_seconds: f64,
     progress: &Progress,
 ) -> Result<PipelineOutput, AnalysisError> {
-    finish_inspect(ds, s, prep, model, fit_seconds, progress, Hooks::default())
+    let run = Run { ds, s, progress };
+    finish_inspect(&run, prep, model, fit_seconds, Hooks::default())
 }
 
 /// [`finish`], with `hooks` watching.
 pub(super) fn finish_inspect(
-    ds: &Dataset,
-    s: &ValidSettings,
+    run: &Run,
     prep: Prepared,
     model: Model,
     fit_seconds: f64,
-    progress: &Progress,
     hooks: Hooks<'_>,
 ) -> Result<PipelineOutput, AnalysisError> {
+    let (s, progress) = (run.s, run.progress);
     next_step(progress, Stage::Metrics, 0.0);
     let Hooks { inspect, preview } = hooks;
     let mut notes = Vec::new();
@@ -70,9 +70,7 @@ pub(super) fn finish_inspect(
         .map(|(i, x)| proj.project(i, x))
         .collect::<Result<Vec<_>, _>>()?;
     let f = Finishing {
-        ds,
-        s,
-        progress,
+        run,
         proj,
         test,
         y_test,
@@ -184,9 +182,7 @@ impl<'m> Projection<'m> {
 /// What the steps after the fit read: the run's inputs, the model's projection and the
 /// held-out data in both spaces.
 struct Finishing<'a> {
-    ds: &'a Dataset,
-    s: &'a ValidSettings,
-    progress: &'a Progress<'a>,
+    run: &'a Run<'a>,
     proj: Projection<'a>,
     /// The held-out data as preprocessed, the model's projection of them and the images their
     /// rows are.
@@ -212,14 +208,14 @@ impl Finishing<'_> {
         native: Option<NativeView>,
         notes: &mut Vec<String>,
     ) -> Result<SceneData, AnalysisError> {
-        next_step(self.progress, Stage::Pca, 0.0);
+        next_step(self.run.progress, Stage::Pca, 0.0);
         let native = match native {
             Some(v) => v,
-            None => native_view(self.s.smooth, &self.test, &self.proj.mus)?,
+            None => native_view(self.run.s.smooth, &self.test, &self.proj.mus)?,
         };
         notes.extend(native.notes.iter().cloned());
         assemble_scene(
-            self.ds,
+            self.run.ds,
             &self.proj.model.networks,
             &native,
             Some(&self.y_test),
@@ -261,7 +257,7 @@ impl Finishing<'_> {
                 notes.clone(),
             ),
         );
-        next_step(self.progress, Stage::Metrics, 0.0);
+        next_step(self.run.progress, Stage::Metrics, 0.0);
         Ok(scene)
     }
 }

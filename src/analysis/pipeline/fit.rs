@@ -5,7 +5,7 @@ use super::finish::{finish_inspect, Hooks};
 use super::output::{check_finite_results, Inspect, Partial, PipelineOutput, Preview};
 use super::prepare::{checked, prepare_checked, prepare_releasing_checked, Prepared};
 use super::scene::{assemble_scene, native_view, NativeView};
-use super::step::{check_cancel, next_step, views};
+use super::step::{check_cancel, next_step, views, Run};
 use crate::align::{self, AlignOptions, ImageSplit, Model};
 use crate::analysis::metrics::BeforeAfter;
 use crate::analysis::{AnalysisError, Metrics, Settings, SettingsGuard, ValidSettings};
@@ -92,8 +92,9 @@ fn fit_prepared<'h>(
         inspect,
         preview: preview.map(|show| (show, native)),
     };
+    let run = Run { ds, s, progress };
     let mut out = check_finite_results(
-        finish_inspect(ds, s, prep, model, fit_seconds, progress, hooks)?,
+        finish_inspect(&run, prep, model, fit_seconds, hooks)?,
         &ds.name,
     )?;
     out.notes.extend(s.notes());

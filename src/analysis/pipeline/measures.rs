@@ -55,22 +55,9 @@ pub(super) fn sums_of_squares(xs: &[Array2<f64>], mus: &[Option<&Array1<f64>>]) 
         .collect()
 }
 
-/// Every held-out measure; `inspect` gets the held-out data on the way.
+/// Every held-out measure: variance explained, ISC and RSA with their intervals, pairwise
+/// Procrustes, then the pairwise matrices. `inspect` gets the held-out data on the way.
 pub(super) fn measure(
-    h: &HeldOut,
-    s: &ValidSettings,
-    progress: &Progress,
-    inspect: Option<Inspect<'_>>,
-    notes: &mut Vec<String>,
-) -> Result<Measured, AnalysisError> {
-    let mut measured = headline(h, s, progress, inspect, notes)?;
-    measured.pairs = pairs(h, s.knn, notes);
-    check_cancel(progress)?;
-    Ok(measured)
-}
-
-/// Variance explained, ISC and RSA, with their intervals, and pairwise Procrustes.
-fn headline(
     h: &HeldOut,
     s: &ValidSettings,
     progress: &Progress,
@@ -149,13 +136,20 @@ fn headline(
     drop(dense);
     check_cancel(progress)?;
     next_step(progress, Stage::Metrics, 0.8);
+    // The centred copy goes before the pairwise summaries are built (they centre for
+    // themselves): one copy of the held-out data less at that step's peak.
+    drop(raw_test);
+    drop(nv);
+    drop(native_c);
+    let pairs = pairs(h, s.knn, notes);
+    check_cancel(progress)?;
     Ok(Measured {
         ve_test,
         ve_ci95,
         isc,
         rsa,
         procrustes_ve,
-        pairs: None,
+        pairs,
     })
 }
 
@@ -208,8 +202,7 @@ fn pairs(h: &HeldOut, knn: usize, notes: &mut Vec<String>) -> Option<BTreeMap<St
         .zip(h.test)
         .all(|(w, x)| w.nrows() == w.ncols() && w.nrows() == x.ncols());
     // The pairwise measures hold image × image kernels per network, so they share the
-    // intervals' size limit. Each network's summary centres its data itself: the native data
-    // as given stand in for a centred copy (none is held at this step's peak).
+    // intervals' size limit.
     let n_test = h.test_idx.len();
     if n_test > UNCERTAINTY_MAX_IMAGES {
         notes.push(format!(

@@ -1,8 +1,17 @@
-//! What the steps of the pipeline share: progress between steps, cancellation and views.
+//! What the steps of the pipeline share: a run's inputs, progress between steps,
+//! cancellation and views.
 
-use crate::analysis::AnalysisError;
+use crate::analysis::{AnalysisError, ValidSettings};
+use crate::data::Dataset;
 use crate::progress::{Progress, Stage};
 use ndarray::{Array2, ArrayView2};
+
+/// What every step of one run reads: the dataset, the checked settings and the progress.
+pub(super) struct Run<'a> {
+    pub ds: &'a Dataset,
+    pub s: &'a ValidSettings,
+    pub progress: &'a Progress<'a>,
+}
 
 /// Reports the next step after handing the previous step's freed memory back, so that it
 /// does not add to this step's peak.
