@@ -14,6 +14,7 @@ use crate::progress::{Progress, Stage};
 use ndarray::Array1;
 use std::time::Instant;
 
+/// The whole pipeline on `ds`: prepare, fit, then everything after the fit.
 pub fn run(
     ds: &Dataset,
     s: &impl SettingsGuard,
@@ -66,6 +67,7 @@ pub fn run_owned_inspect(
     fit_prepared(&ds, &s, prep, progress, Some(inspect), None)
 }
 
+/// The fit on prepared data, then everything after it; `inspect` and `preview` watch.
 fn fit_prepared<'h>(
     ds: &Dataset,
     s: &ValidSettings,
