@@ -15,7 +15,7 @@ use srmscope::analysis::model_file::{self, ModelFile};
 use srmscope::analysis::pipeline::{self, PipelineOutput};
 use srmscope::analysis::study::cache::{self, Cache};
 use srmscope::analysis::study::runner::{self, RunOptions, StudyProgress, StudySink};
-use srmscope::analysis::Settings;
+use srmscope::analysis::{Settings, ValidSettings};
 use srmscope::data::{Activations, Dataset, ImageSet, Network};
 use srmscope::progress::{ProgressEvent, Stage};
 
@@ -23,11 +23,10 @@ use crate::errors::{self, Failure};
 use crate::run;
 
 /// Settings from the Python layer's JSON (the CLI's options, already mapped), checked.
-pub fn parse_settings(json: &str) -> PyResult<Settings> {
+pub fn parse_settings(json: &str) -> PyResult<ValidSettings> {
     let s: Settings =
         serde_json::from_str(json).map_err(|e| errors::value(format!("settings: {e}")))?;
-    s.validate().map_err(errors::value)?;
-    Ok(s)
+    s.check().map_err(errors::value)
 }
 
 /// A network's activations as the engine stores them: float32 stays float32.
@@ -149,7 +148,7 @@ pub fn fit(
     })?;
     Ok(Fit {
         out,
-        settings,
+        settings: settings.into_inner(),
         name: name.to_string(),
         images,
         class_names,

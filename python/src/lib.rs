@@ -201,6 +201,7 @@ fn run_viewer(
     class_names: Option<PathBuf>,
 ) -> PyResult<()> {
     let settings = settings_json.map(fitted::parse_settings).transpose()?;
+    let settings = settings.map(srmscope::analysis::ValidSettings::into_inner);
     let opts = srmscope::app::ViewerOptions {
         inputs,
         compare,

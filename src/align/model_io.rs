@@ -104,200 +104,35 @@ fn all_finite<'a>(values: impl IntoIterator<Item = &'a f64>) -> bool {
 }
 
 fn from_arrays(shown: &str, arrays: Vec<(String, NpyArray)>) -> Result<LoadedModel, ModelIoError> {
-    let bad = |reason: String| ModelIoError::Invalid {
-        path: shown.to_string(),
-        reason,
+    let mut a = Arrays {
+        shown,
+        arrays: arrays.into_iter().collect(),
     };
-    let mut arrays: HashMap<String, NpyArray> = arrays.into_iter().collect();
-    // A numeric array by name; strings are an error, absence is None.
-    let mut take_f64 = |key: &str| -> Result<Option<ArrayD<f64>>, ModelIoError> {
-        match arrays.remove(key) {
-            None => Ok(None),
-            Some(a) => a
-                .to_f64()
-                .map(Some)
-                .ok_or_else(|| bad(format!("`{key}` holds strings, not numbers"))),
-        }
-    };
-    let mat = |a: ArrayD<f64>, key: &str| -> Result<Array2<f64>, ModelIoError> {
-        let a = a
-            .into_dimensionality::<Ix2>()
-            .map_err(|_| bad(format!("`{key}` is not 2-D")))?;
-        if !all_finite(&a) {
-            return Err(bad(format!("`{key}` contains NaN or infinite values")));
-        }
-        Ok(a)
-    };
-    let vec1 = |a: ArrayD<f64>, key: &str| -> Result<Array1<f64>, ModelIoError> {
-        let a = a
-            .into_dimensionality::<Ix1>()
-            .map_err(|_| bad(format!("`{key}` is not 1-D")))?;
-        if !all_finite(&a) {
-            return Err(bad(format!("`{key}` contains NaN or infinite values")));
-        }
-        Ok(a)
-    };
-    let s = mat(
-        take_f64("s")?.ok_or_else(|| bad("no `s` array".into()))?,
-        "s",
-    )?;
-    let mut w = Vec::new();
-    let mut mu = Vec::new();
-    let mut unit_norm = Vec::new();
-    while let Some(wi) = take_f64(&format!("w_{}", w.len()))? {
-        let i = w.len();
-        let wi = mat(wi, &format!("w_{i}"))?;
-        if wi.ncols() != s.nrows() {
-            return Err(bad(format!(
-                "w_{i} has {} columns but s has k = {}",
-                wi.ncols(),
-                s.nrows()
-            )));
-        }
-        if wi.nrows() == 0 {
-            return Err(bad(format!("w_{i} maps no units")));
-        }
-        let units = wi.nrows();
-        let per_unit = |a: Array1<f64>, key: String| -> Result<Array1<f64>, ModelIoError> {
-            if a.len() != units {
-                return Err(bad(format!(
-                    "{key} has {} entries but w_{i} maps {units} units",
-                    a.len()
-                )));
-            }
-            Ok(a)
-        };
-        let mui = match take_f64(&format!("mu_{i}"))? {
-            Some(m) => per_unit(vec1(m, &format!("mu_{i}"))?, format!("mu_{i}"))?,
-            None => Array1::zeros(units),
-        };
-        let mean = take_f64(&format!("norm_mean_{i}"))?;
-        let std = take_f64(&format!("norm_std_{i}"))?;
-        let norm = match (mean, std) {
-            (None, None) => None,
-            (Some(m), Some(sd)) => {
-                let mean = per_unit(vec1(m, "norm_mean")?, format!("norm_mean_{i}"))?;
-                let std = per_unit(vec1(sd, "norm_std")?, format!("norm_std_{i}"))?;
-                if std.iter().any(|&v| v <= 0.0) {
-                    return Err(bad(format!("norm_std_{i} holds a value ≤ 0")));
-                }
-                Some(UnitNorm { mean, std })
-            }
-            _ => {
-                return Err(bad(format!(
-                    "norm_mean_{i} and norm_std_{i} must come together"
-                )))
-            }
-        };
-        w.push(wi);
-        mu.push(mui);
-        unit_norm.push(norm);
+    let s = a
+        .take_mat("s")?
+        .ok_or_else(|| a.bad("no `s` array".into()))?;
+    let mut maps = NetworkMaps::default();
+    while let Some(wi) = a.take_mat(&format!("w_{}", maps.w.len()))? {
+        a.push_network(&mut maps, wi, s.nrows())?;
     }
+    let NetworkMaps { w, mu, unit_norm } = maps;
     if w.len() < 2 {
-        return Err(bad(format!(
-            "found {} `w_<i>` arrays, need at least 2",
-            w.len()
-        )));
+        return Err(a.bad(format!("found {} `w_<i>` arrays, need at least 2", w.len())));
     }
-    let rho2 = take_f64("rho2")?.map(|a| vec1(a, "rho2")).transpose()?;
+    let rho2 = a.take_vec("rho2")?;
     if rho2.as_ref().is_some_and(|r| r.len() != w.len()) {
-        return Err(bad(format!("rho2 does not have {} entries", w.len())));
+        return Err(a.bad(format!("rho2 does not have {} entries", w.len())));
     }
-    let sigma_s = take_f64("sigma_s")?
-        .map(|a| mat(a, "sigma_s"))
-        .transpose()?;
-    let objective = take_f64("objective")?
-        .map(|a| a.iter().copied().collect())
+    let sigma_s = a.take_mat("sigma_s")?;
+    let objective = a
+        .take_f64("objective")?
+        .map(|o| o.iter().copied().collect())
         .unwrap_or_default();
-    let center_transform = arrays
-        .remove("center_transform")
-        .and_then(|a| a.to_i64())
-        .and_then(|a| a.iter().next().copied())
-        .is_none_or(|v| v != 0);
-    let networks = match arrays.remove("networks") {
-        Some(a) => a
-            .as_strings()
-            .map(|s| s.to_vec())
-            .ok_or_else(|| bad("`networks` is not a string array".into()))?,
-        None => (0..w.len()).map(|i| format!("net{i}")).collect(),
-    };
-    if networks.len() != w.len() {
-        return Err(bad(format!(
-            "{} network names for {} maps",
-            networks.len(),
-            w.len()
-        )));
-    }
-    let params = match arrays.remove("params") {
-        None => String::new(),
-        Some(a) => {
-            let text = a
-                .as_str()
-                .ok_or_else(|| bad("`params` is not a single string".into()))?;
-            let object =
-                serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.is_object());
-            if !text.is_empty() && !object {
-                return Err(bad("`params` is not a JSON object".into()));
-            }
-            text.to_string()
-        }
-    };
-    let mut units_kept = Vec::with_capacity(w.len());
-    for (i, wi) in w.iter().enumerate() {
-        let key = format!("units_{i}");
-        let Some(a) = arrays.remove(&key) else {
-            units_kept.push(None);
-            continue;
-        };
-        let idx = a
-            .to_i64()
-            .ok_or_else(|| bad(format!("`{key}` must hold integer unit indices")))?;
-        if idx.ndim() != 1 {
-            return Err(bad(format!("`{key}` is not 1-D")));
-        }
-        if idx.len() != wi.nrows() {
-            return Err(bad(format!(
-                "{key} lists {} units but w_{i} maps {}",
-                idx.len(),
-                wi.nrows()
-            )));
-        }
-        let mut cols = Vec::with_capacity(idx.len());
-        for &u in idx.iter() {
-            let u = usize::try_from(u)
-                .map_err(|_| bad(format!("{key} holds a negative unit index ({u})")))?;
-            if cols.last().is_some_and(|&p| p >= u) {
-                return Err(bad(format!(
-                    "{key} must list unit indices in increasing order without repeats"
-                )));
-            }
-            cols.push(u);
-        }
-        units_kept.push(Some(cols));
-    }
-    let mut indices = |key: &str| -> Result<Option<Vec<usize>>, ModelIoError> {
-        let Some(a) = arrays.remove(key) else {
-            return Ok(None);
-        };
-        let idx = a
-            .to_i64()
-            .ok_or_else(|| bad(format!("`{key}` must hold integer image indices")))?;
-        if idx.ndim() != 1 {
-            return Err(bad(format!("`{key}` is not 1-D")));
-        }
-        idx.iter()
-            .map(|&i| {
-                usize::try_from(i)
-                    .map_err(|_| bad(format!("{key} holds a negative image index ({i})")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
-    };
-    let split = match (indices("split_train")?, indices("split_test")?) {
-        (None, None) => None,
-        (Some(train), Some(test)) => Some(super::ImageSplit { train, test }),
-        _ => return Err(bad("split_train and split_test must come together".into())),
-    };
+    let center_transform = a.take_center_transform();
+    let networks = a.take_networks(w.len())?;
+    let params = a.take_params()?;
+    let units_kept = a.take_units_kept(&w)?;
+    let split = a.take_split()?;
     Ok(LoadedModel {
         model: Model {
             networks,
@@ -313,6 +148,239 @@ fn from_arrays(shown: &str, arrays: Vec<(String, NpyArray)>) -> Result<LoadedMod
             unit_norm,
             split,
         },
-        extra: arrays,
+        extra: a.arrays,
     })
+}
+
+/// A model file's arrays by name, each taken out as it is read and checked; what is left is
+/// the extra arrays. `shown` names the file in messages.
+struct Arrays<'s> {
+    shown: &'s str,
+    arrays: HashMap<String, NpyArray>,
+}
+
+/// The per-network arrays read so far: `w_<i>`, `mu_<i>` and the unit statistics.
+#[derive(Default)]
+struct NetworkMaps {
+    w: Vec<Array2<f64>>,
+    mu: Vec<Array1<f64>>,
+    unit_norm: Vec<Option<UnitNorm>>,
+}
+
+fn invalid(shown: &str, reason: String) -> ModelIoError {
+    ModelIoError::Invalid {
+        path: shown.to_string(),
+        reason,
+    }
+}
+
+impl Arrays<'_> {
+    fn bad(&self, reason: String) -> ModelIoError {
+        invalid(self.shown, reason)
+    }
+
+    /// A numeric array by name; strings are an error, absence is None.
+    fn take_f64(&mut self, key: &str) -> Result<Option<ArrayD<f64>>, ModelIoError> {
+        match self.arrays.remove(key) {
+            None => Ok(None),
+            Some(a) => a
+                .to_f64()
+                .map(Some)
+                .ok_or_else(|| self.bad(format!("`{key}` holds strings, not numbers"))),
+        }
+    }
+
+    fn mat(&self, a: ArrayD<f64>, key: &str) -> Result<Array2<f64>, ModelIoError> {
+        let a = a
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| self.bad(format!("`{key}` is not 2-D")))?;
+        if !all_finite(&a) {
+            return Err(self.bad(format!("`{key}` contains NaN or infinite values")));
+        }
+        Ok(a)
+    }
+
+    fn vec1(&self, a: ArrayD<f64>, key: &str) -> Result<Array1<f64>, ModelIoError> {
+        let a = a
+            .into_dimensionality::<Ix1>()
+            .map_err(|_| self.bad(format!("`{key}` is not 1-D")))?;
+        if !all_finite(&a) {
+            return Err(self.bad(format!("`{key}` contains NaN or infinite values")));
+        }
+        Ok(a)
+    }
+
+    /// A finite matrix by name.
+    fn take_mat(&mut self, key: &str) -> Result<Option<Array2<f64>>, ModelIoError> {
+        self.take_f64(key)?.map(|a| self.mat(a, key)).transpose()
+    }
+
+    /// A finite vector by name.
+    fn take_vec(&mut self, key: &str) -> Result<Option<Array1<f64>>, ModelIoError> {
+        self.take_f64(key)?.map(|a| self.vec1(a, key)).transpose()
+    }
+
+    /// Checks the map `wi` of the next network against k and appends it with its centre and
+    /// unit statistics.
+    fn push_network(
+        &mut self,
+        maps: &mut NetworkMaps,
+        wi: Array2<f64>,
+        k: usize,
+    ) -> Result<(), ModelIoError> {
+        let i = maps.w.len();
+        if wi.ncols() != k {
+            return Err(self.bad(format!(
+                "w_{i} has {} columns but s has k = {k}",
+                wi.ncols()
+            )));
+        }
+        if wi.nrows() == 0 {
+            return Err(self.bad(format!("w_{i} maps no units")));
+        }
+        let (units, shown) = (wi.nrows(), self.shown);
+        let per_unit = |a: Array1<f64>, key: String| -> Result<Array1<f64>, ModelIoError> {
+            if a.len() != units {
+                return Err(invalid(
+                    shown,
+                    format!("{key} has {} entries but w_{i} maps {units} units", a.len()),
+                ));
+            }
+            Ok(a)
+        };
+        let mui = match self.take_f64(&format!("mu_{i}"))? {
+            Some(m) => per_unit(self.vec1(m, &format!("mu_{i}"))?, format!("mu_{i}"))?,
+            None => Array1::zeros(units),
+        };
+        let mean = self.take_f64(&format!("norm_mean_{i}"))?;
+        let std = self.take_f64(&format!("norm_std_{i}"))?;
+        let norm = match (mean, std) {
+            (None, None) => None,
+            (Some(m), Some(sd)) => {
+                let mean = per_unit(self.vec1(m, "norm_mean")?, format!("norm_mean_{i}"))?;
+                let std = per_unit(self.vec1(sd, "norm_std")?, format!("norm_std_{i}"))?;
+                if std.iter().any(|&v| v <= 0.0) {
+                    return Err(self.bad(format!("norm_std_{i} holds a value ≤ 0")));
+                }
+                Some(UnitNorm { mean, std })
+            }
+            _ => return Err(self.bad(format!("norm_mean_{i} and norm_std_{i} must come together"))),
+        };
+        maps.w.push(wi);
+        maps.mu.push(mui);
+        maps.unit_norm.push(norm);
+        Ok(())
+    }
+
+    /// Whether the transform centres (files without the flag: it does).
+    fn take_center_transform(&mut self) -> bool {
+        self.arrays
+            .remove("center_transform")
+            .and_then(|a| a.to_i64())
+            .and_then(|a| a.iter().next().copied())
+            .is_none_or(|v| v != 0)
+    }
+
+    /// One name per map (`net<i>` when the file names none).
+    fn take_networks(&mut self, maps: usize) -> Result<Vec<String>, ModelIoError> {
+        let networks = match self.arrays.remove("networks") {
+            Some(a) => a
+                .as_strings()
+                .map(|s| s.to_vec())
+                .ok_or_else(|| self.bad("`networks` is not a string array".into()))?,
+            None => (0..maps).map(|i| format!("net{i}")).collect(),
+        };
+        if networks.len() != maps {
+            return Err(self.bad(format!("{} network names for {maps} maps", networks.len())));
+        }
+        Ok(networks)
+    }
+
+    /// `params`: a JSON object, or empty.
+    fn take_params(&mut self) -> Result<String, ModelIoError> {
+        let Some(a) = self.arrays.remove("params") else {
+            return Ok(String::new());
+        };
+        let text = a
+            .as_str()
+            .ok_or_else(|| self.bad("`params` is not a single string".into()))?;
+        let object = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.is_object());
+        if !text.is_empty() && !object {
+            return Err(self.bad("`params` is not a JSON object".into()));
+        }
+        Ok(text.to_string())
+    }
+
+    /// `units_<i>` of each map: increasing unit indices, one per row of `w_<i>`.
+    fn take_units_kept(
+        &mut self,
+        w: &[Array2<f64>],
+    ) -> Result<Vec<Option<Vec<usize>>>, ModelIoError> {
+        let mut units_kept = Vec::with_capacity(w.len());
+        for (i, wi) in w.iter().enumerate() {
+            let key = format!("units_{i}");
+            let Some(a) = self.arrays.remove(&key) else {
+                units_kept.push(None);
+                continue;
+            };
+            let idx = a
+                .to_i64()
+                .ok_or_else(|| self.bad(format!("`{key}` must hold integer unit indices")))?;
+            if idx.ndim() != 1 {
+                return Err(self.bad(format!("`{key}` is not 1-D")));
+            }
+            if idx.len() != wi.nrows() {
+                return Err(self.bad(format!(
+                    "{key} lists {} units but w_{i} maps {}",
+                    idx.len(),
+                    wi.nrows()
+                )));
+            }
+            let mut cols = Vec::with_capacity(idx.len());
+            for &u in idx.iter() {
+                let u = usize::try_from(u)
+                    .map_err(|_| self.bad(format!("{key} holds a negative unit index ({u})")))?;
+                if cols.last().is_some_and(|&p| p >= u) {
+                    return Err(self.bad(format!(
+                        "{key} must list unit indices in increasing order without repeats"
+                    )));
+                }
+                cols.push(u);
+            }
+            units_kept.push(Some(cols));
+        }
+        Ok(units_kept)
+    }
+
+    /// Image indices by name.
+    fn take_indices(&mut self, key: &str) -> Result<Option<Vec<usize>>, ModelIoError> {
+        let Some(a) = self.arrays.remove(key) else {
+            return Ok(None);
+        };
+        let idx = a
+            .to_i64()
+            .ok_or_else(|| self.bad(format!("`{key}` must hold integer image indices")))?;
+        if idx.ndim() != 1 {
+            return Err(self.bad(format!("`{key}` is not 1-D")));
+        }
+        idx.iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .map_err(|_| self.bad(format!("{key} holds a negative image index ({i})")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// `split_train` and `split_test`, both or neither.
+    fn take_split(&mut self) -> Result<Option<super::ImageSplit>, ModelIoError> {
+        match (
+            self.take_indices("split_train")?,
+            self.take_indices("split_test")?,
+        ) {
+            (None, None) => Ok(None),
+            (Some(train), Some(test)) => Ok(Some(super::ImageSplit { train, test })),
+            _ => Err(self.bad("split_train and split_test must come together".into())),
+        }
+    }
 }

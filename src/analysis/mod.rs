@@ -17,7 +17,8 @@ pub use metrics::Metrics;
 pub use pipeline::{run, PipelineOutput};
 pub use scene::{SceneData, Trajectory};
 pub use settings::{
-    Algo, Center, Init, Normalize, Precision, Preset, Settings, SplitMethod, MAX_COUNT, MAX_ITERS,
+    Algo, Center, Init, Normalize, Precision, Preset, Settings, SettingsGuard, SplitMethod,
+    ValidSettings, MAX_COUNT, MAX_ITERS,
 };
 
 /// Errors of the analysis layer. Messages are shown to users as they are.

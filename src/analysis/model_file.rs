@@ -70,9 +70,10 @@ fn interpret(shown: &str, loaded: LoadedModel) -> Result<ModelFile, AnalysisErro
             }
         },
     };
-    settings
-        .validate()
-        .map_err(|e| bad(format!("stored settings: {e}")))?;
+    let settings = settings
+        .check()
+        .map_err(|e| bad(format!("stored settings: {e}")))?
+        .into_inner();
     if settings.normalize == Normalize::Unit && model.unit_norm.iter().any(Option::is_none) {
         notes.push(format!(
             "{shown}: written before training unit statistics were stored; new data are \

@@ -17,6 +17,14 @@ pub fn zscore_rows(x: &mut Array2<f64>) {
     }
 }
 
+/// `x` with each column's mean over rows subtracted (each network centred with its own means).
+pub fn centred_columns(x: &ArrayView2<f64>) -> Array2<f64> {
+    let m = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(x.ncols()));
+    x - &m
+}
+
 /// Per-unit mean and std over the rows of `x` (constant units get std 1).
 pub fn unit_stats(x: &ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
     let mean = x

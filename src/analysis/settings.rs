@@ -2,6 +2,8 @@
 //! is the authors' analysis (`--preset paper`, docs/paper_parity.md).
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::ops::Deref;
 
 pub use crate::align::{Algo, Center, Init, Precision};
 
@@ -151,8 +153,14 @@ impl Settings {
         } == p
     }
 
-    /// Refuses values that cannot give a meaningful fit, before any data is loaded.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Refuses values that cannot give a meaningful fit, before any data is loaded; the
+    /// settings that pass carry the proof in their type.
+    pub fn check(self) -> Result<ValidSettings, String> {
+        self.validate()?;
+        Ok(ValidSettings(self))
+    }
+
+    fn validate(&self) -> Result<(), String> {
         if !(1..=MAX_ITERS).contains(&self.n_iter) {
             return Err(format!(
                 "--iters must be between 1 and {MAX_ITERS}, got {}",
@@ -242,5 +250,42 @@ impl Settings {
             notes.push("--precision f32 applies to SRM only; Procrustes ran in float64".into());
         }
         notes
+    }
+}
+
+/// [`Settings`] that passed [`Settings::check`]: the pipeline and the study runner take these,
+/// so the settings are checked once, where they come in. Read-only through `Deref`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidSettings(Settings);
+
+impl ValidSettings {
+    pub fn into_inner(self) -> Settings {
+        self.0
+    }
+}
+
+impl Deref for ValidSettings {
+    type Target = Settings;
+
+    fn deref(&self) -> &Settings {
+        &self.0
+    }
+}
+
+/// Settings an entry point accepts (linfa's `ParamGuard`): checked ones as they are, plain ones
+/// checked first, with [`Settings::check`]'s message.
+pub trait SettingsGuard {
+    fn checked(&self) -> Result<Cow<'_, ValidSettings>, String>;
+}
+
+impl SettingsGuard for Settings {
+    fn checked(&self) -> Result<Cow<'_, ValidSettings>, String> {
+        self.clone().check().map(Cow::Owned)
+    }
+}
+
+impl SettingsGuard for ValidSettings {
+    fn checked(&self) -> Result<Cow<'_, ValidSettings>, String> {
+        Ok(Cow::Borrowed(self))
     }
 }

@@ -8,7 +8,8 @@
 //! whole bootstrap into a few matrix products with the B × n count matrix.
 
 use super::metrics;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use super::preprocess::centred_columns;
+use ndarray::{Array1, Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -56,7 +57,7 @@ pub fn headline(
         let f: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
         (!f.is_empty()).then(|| f.iter().sum::<f64>() / f.len() as f64)
     };
-    let shared_c: Vec<Array2<f64>> = h.shared.iter().map(centred).collect();
+    let shared_c: Vec<Array2<f64>> = h.shared.iter().map(centred_columns).collect();
     let sc = views(&shared_c);
     let n = h.shared.first().map_or(0, |x| x.nrows());
     isc.chance = mean(
@@ -168,13 +169,6 @@ fn views(xs: &[Array2<f64>]) -> Vec<ArrayView2<'_, f64>> {
     xs.iter().map(|x| x.view()).collect()
 }
 
-fn centred(x: &ArrayView2<f64>) -> Array2<f64> {
-    let m = x
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| Array1::zeros(x.ncols()));
-    x - &m
-}
-
 /// [`metrics::isc_loo`] on every resample of `counts` (B × n). Needs equal widths.
 pub fn isc_loo_weighted(xs: &[ArrayView2<f64>], counts: ArrayView2<f64>) -> Vec<f64> {
     let b = counts.nrows();
@@ -185,7 +179,7 @@ pub fn isc_loo_weighted(xs: &[ArrayView2<f64>], counts: ArrayView2<f64>) -> Vec<
     let p = xs[0].ncols();
     let n_tot: Vec<f64> = counts.rows().into_iter().map(|r| r.sum()).collect();
     // Centring first keeps the moment formulas free of cancellation.
-    let xc: Vec<Array2<f64>> = xs.iter().map(centred).collect();
+    let xc: Vec<Array2<f64>> = xs.iter().map(centred_columns).collect();
     let mut t = Array2::<f64>::zeros((xs[0].nrows(), p));
     for x in &xc {
         t += x;
@@ -453,6 +447,7 @@ pub fn pick<'a>(xs: &[ArrayView2<'a, f64>], keep: &[usize]) -> Vec<ArrayView2<'a
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Axis;
 
     fn data(n: usize, p: usize, seed: usize) -> Array2<f64> {
         Array2::from_shape_fn((n, p), |(i, j)| {
@@ -596,7 +591,9 @@ mod tests {
 
     #[test]
     fn centred_isc_matches_isc_loo_with_and_without_shuffles() {
-        let xs: Vec<Array2<f64>> = (0..3).map(|s| centred(&data(25, 4, s).view())).collect();
+        let xs: Vec<Array2<f64>> = (0..3)
+            .map(|s| centred_columns(&data(25, 4, s).view()))
+            .collect();
         let v = views(&xs);
         assert!((isc_loo_centred(&v, None) - metrics::isc_loo(&v)).abs() < 1e-12);
         let perms = permutations(3, 25, 4);

@@ -290,7 +290,7 @@ fn run_html(a: ExportArgs) -> Result<()> {
     }
     let mut hopts = html_options(&a)?;
     let settings = a.fit.settings(a.smooth);
-    settings.validate().map_err(anyhow::Error::msg)?;
+    let settings = settings.check().map_err(anyhow::Error::msg)?;
     let inputs = super::input_paths(&a.files, &[a.fit.labels.as_deref()]);
     super::check_output("--out", &a.out, &inputs, None)?;
     let ds = super::load_fit(&a.files, &a.fit, &settings)?;
@@ -337,7 +337,7 @@ pub fn run(a: ExportArgs) -> Result<()> {
     // Every option and the output path are checked before anything is loaded or fitted.
     let opts = options(&a)?;
     let settings = a.fit.settings(a.smooth);
-    settings.validate().map_err(anyhow::Error::msg)?;
+    let settings = settings.check().map_err(anyhow::Error::msg)?;
     let inputs = super::input_paths(&a.files, &[a.fit.labels.as_deref()]);
     if opts.format == ExportFormat::PngFrames {
         check_frames_folder(&a.out, &inputs)?;

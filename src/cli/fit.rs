@@ -30,7 +30,7 @@ pub struct FitCmdArgs {
 pub fn run(a: FitCmdArgs) -> Result<()> {
     // Every option and output path is checked before anything is loaded.
     let settings = a.fit.settings(a.smooth);
-    settings.validate().map_err(anyhow::Error::msg)?;
+    let settings = settings.check().map_err(anyhow::Error::msg)?;
     let inputs = super::input_paths(&a.files, &[a.fit.labels.as_deref()]);
     super::check_output("--out", &a.out, &inputs, Some("npz"))?;
     if let Some(m) = &a.metrics {

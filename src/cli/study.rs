@@ -151,7 +151,7 @@ pub fn run(a: StudyArgs) -> Result<()> {
     }
     check_fit_flags(&a)?;
     let settings = a.fit.settings(a.smooth);
-    settings.validate().map_err(anyhow::Error::msg)?;
+    let settings = settings.check().map_err(anyhow::Error::msg)?;
     if a.jobs == Some(0) {
         bail!("--jobs must be at least 1");
     }

@@ -43,7 +43,7 @@ pub fn run(a: ViewArgs) -> Result<()> {
     let settings = (!a.remembered_settings).then(|| a.fit.settings(a.smooth));
     // Checked before a window opens, like every other command's options.
     if let Some(s) = &settings {
-        s.validate().map_err(anyhow::Error::msg)?;
+        s.clone().check().map_err(anyhow::Error::msg)?;
     }
     if a.bench_frames.is_some_and(|n| n == 0 || n > 1_000_000) {
         anyhow::bail!("--bench-frames must be between 1 and 1000000");

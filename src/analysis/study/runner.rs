@@ -8,11 +8,11 @@ use super::measures::{rsm_trio, within_rsm_consistency};
 use super::{finite, CellResult, CellView, StudyError, StudyResults, RSM_BLOCKS};
 use crate::analysis::metrics::rsa_loo;
 use crate::analysis::pipeline::{
-    apply_model_inspect, native_test_split, run_owned_inspect, TestSpaces,
+    apply_model_inspect, native_test_split, run_owned_inspect, Inspect, PipelineOutput, TestSpaces,
 };
-use crate::analysis::{AnalysisError, Settings};
+use crate::analysis::{AnalysisError, Settings, SettingsGuard, ValidSettings};
 use crate::data::study::{CellSpec, Study};
-use crate::data::LoadOptions;
+use crate::data::{Dataset, LoadOptions};
 use crate::progress::{Progress, ProgressEvent};
 use ndarray::{Array2, ArrayView2};
 use std::collections::BTreeMap;
@@ -123,7 +123,7 @@ struct Shapes {
 
 struct Ctx<'a> {
     study: &'a Study,
-    settings: &'a Settings,
+    settings: &'a ValidSettings,
     opts: &'a RunOptions<'a>,
     finals: Vec<usize>,
     /// Keys of the cells' results looked up before the run (cache only).
@@ -172,7 +172,7 @@ impl Ctx<'_> {
     }
 
     /// Cell `p`'s dataset and the digest of the bytes it was loaded from.
-    fn load(&self, p: usize) -> Result<(crate::data::Dataset, String), StudyError> {
+    fn load(&self, p: usize) -> Result<(Dataset, String), StudyError> {
         self.study
             .load_cell_digest(p, &self.opts.load)
             .map_err(|e| StudyError::Load {
@@ -245,8 +245,6 @@ impl Ctx<'_> {
         p: usize,
         report: &(dyn Fn(ProgressEvent) + Sync),
     ) -> Result<(CellResult, CellView, Option<String>), StudyError> {
-        let spec = &self.study.cells[p];
-        let what = || self.study.cell_what(p);
         let (ds, digest) = self.load(p)?;
         let mut notes = ds.notes.clone();
         let names = ds.names();
@@ -258,22 +256,7 @@ impl Ctx<'_> {
         } else {
             Some(self.final_native(self.finals[p])?)
         };
-        // Keys from what was loaded: a file replaced during the run is cached under its own
-        // content, never under the digest taken before.
-        let final_digest = final_native.as_ref().map_or(&digest, |f| &f.digest);
-        let key = self
-            .opts
-            .cache
-            .map(|_| Cache::key(self.settings, &digest, final_digest));
-        if let (Some(k), Some(before)) = (&key, self.keys.get(&p)) {
-            if k != before {
-                notes.push(format!(
-                    "{}: its files changed while the study ran; these numbers are for the files \
-                     as they were read",
-                    what()
-                ));
-            }
-        }
+        let key = self.result_key(p, &digest, final_native.as_deref(), &mut notes);
         let fit_key = Cache::fit_key(self.settings, &digest);
         let labels = ds.labels.clone();
         let mut extra: Option<(Option<f64>, Option<f64>, super::RsmTrio)> = None;
@@ -282,38 +265,15 @@ impl Ctx<'_> {
         let final_label = self.study.cells[self.finals[p]].label();
         let mut inspect = |t: &TestSpaces<'_>| {
             let consistency = within_rsm_consistency(t.native);
-            // Rows are paired by image: the last checkpoint's split must hold the same images.
-            let dev_final = final_native.as_ref().and_then(|f| {
-                let fv: Vec<ArrayView2<f64>> = f.native.iter().map(|x| x.view()).collect();
-                if f.test_idx.as_slice() == t.test_idx {
-                    return Some(rsa_loo(&fv, &[t.shared])[0]);
+            let dev_final = final_native.as_deref().and_then(|f| {
+                let v = dev_vs_final(f, t);
+                if v.is_none() {
+                    dev_note = Some(format!(
+                        "dev_vs_final not computed: the held-out images differ from those \
+                         of {final_label} (different labels split the images differently)"
+                    ));
                 }
-                let at: BTreeMap<usize, usize> = f
-                    .test_idx
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &i)| (i, r))
-                    .collect();
-                let rows: Option<Vec<usize>> =
-                    t.test_idx.iter().map(|i| at.get(i).copied()).collect();
-                match rows.filter(|r| r.len() == f.test_idx.len()) {
-                    Some(rows) => {
-                        let picked: Vec<Array2<f64>> = f
-                            .native
-                            .iter()
-                            .map(|x| x.select(ndarray::Axis(0), &rows))
-                            .collect();
-                        let pv: Vec<ArrayView2<f64>> = picked.iter().map(|x| x.view()).collect();
-                        Some(rsa_loo(&pv, &[t.shared])[0])
-                    }
-                    None => {
-                        dev_note = Some(format!(
-                            "dev_vs_final not computed: the held-out images differ from those \
-                             of {final_label} (different labels split the images differently)"
-                        ));
-                        None
-                    }
-                }
+                v
             });
             let sorted = labels
                 .as_ref()
@@ -321,50 +281,13 @@ impl Ctx<'_> {
             let trio = rsm_trio(t.native, t.shared, t.same_width, sorted, RSM_BLOCKS);
             extra = Some((consistency, dev_final, trio));
         };
-        let err = |e| match e {
-            AnalysisError::Cancelled => StudyError::Cancelled,
-            e => StudyError::Cell {
-                what: what(),
-                source: e,
-            },
-        };
-        // A fit cached under the same fit settings is reused: only the measures run again. The
-        // cache is untrusted: a model that does not fit the cell is a miss.
-        let cached = self.cache().and_then(|c| c.get_model(&fit_key));
-        let mut reused = None;
-        if let Some((model, secs)) = cached {
-            match apply_model_inspect(&ds, self.settings, model, &progress, Some(&mut inspect)) {
-                Ok(mut o) => {
-                    o.metrics.fit_seconds = secs;
-                    reused = Some(o);
-                }
-                Err(AnalysisError::Cancelled) => return Err(StudyError::Cancelled),
-                Err(e) => notes.push(format!(
-                    "study cache {}: the cached model {fit_key} does not fit this cell ({e}); \
-                     fitted again",
-                    self.opts.cache.map_or_else(String::new, Cache::shown)
-                )),
-            }
-        }
-        let out = match reused {
-            Some(o) => o,
-            None => {
-                let o =
-                    run_owned_inspect(ds, self.settings, &progress, &mut inspect).map_err(err)?;
-                if let Some(c) = self.cache() {
-                    if let Err(e) =
-                        c.put_model(&fit_key, &o.model, self.settings, o.metrics.fit_seconds)
-                    {
-                        self.cache_failed(&e);
-                    }
-                }
-                o
-            }
-        };
-        let (consistency, dev_final, trio) =
-            extra.ok_or_else(|| StudyError::Invalid(format!("{}: no held-out data", what())))?;
+        let out = self.fit_or_reuse(p, ds, &fit_key, &progress, &mut inspect, &mut notes)?;
+        let (consistency, dev_final, trio) = extra.ok_or_else(|| {
+            StudyError::Invalid(format!("{}: no held-out data", self.study.cell_what(p)))
+        })?;
         notes.extend(dev_note);
         notes.extend(out.notes);
+        let spec = &self.study.cells[p];
         let m = out.metrics;
         let dev_same = Some(m.rsa.shared);
         let result = CellResult {
@@ -395,6 +318,264 @@ impl Ctx<'_> {
             key,
         ))
     }
+
+    /// The cache key of cell `p`'s result (cache only), from the digests of the bytes actually
+    /// loaded: a file replaced during the run is cached under its own content, never under the
+    /// digest taken before. Notes such a change.
+    fn result_key(
+        &self,
+        p: usize,
+        digest: &str,
+        final_native: Option<&FinalData>,
+        notes: &mut Vec<String>,
+    ) -> Option<String> {
+        let final_digest = final_native.map_or(digest, |f| f.digest.as_str());
+        let key = self
+            .opts
+            .cache
+            .map(|_| Cache::key(self.settings, digest, final_digest));
+        if let (Some(k), Some(before)) = (&key, self.keys.get(&p)) {
+            if k != before {
+                notes.push(format!(
+                    "{}: its files changed while the study ran; these numbers are for the files \
+                     as they were read",
+                    self.study.cell_what(p)
+                ));
+            }
+        }
+        key
+    }
+
+    /// Cell `p`'s pipeline output. A fit cached under the same fit settings is reused: only
+    /// the measures run again. Else the cell is fitted, and the fit cached.
+    fn fit_or_reuse(
+        &self,
+        p: usize,
+        ds: Dataset,
+        fit_key: &str,
+        progress: &Progress,
+        inspect: Inspect<'_>,
+        notes: &mut Vec<String>,
+    ) -> Result<PipelineOutput, StudyError> {
+        // The cache is untrusted: a model that does not fit the cell is a miss.
+        if let Some((model, secs)) = self.cache().and_then(|c| c.get_model(fit_key)) {
+            match apply_model_inspect(&ds, self.settings, model, progress, Some(&mut *inspect)) {
+                Ok(mut o) => {
+                    o.metrics.fit_seconds = secs;
+                    return Ok(o);
+                }
+                Err(AnalysisError::Cancelled) => return Err(StudyError::Cancelled),
+                Err(e) => notes.push(format!(
+                    "study cache {}: the cached model {fit_key} does not fit this cell ({e}); \
+                     fitted again",
+                    self.opts.cache.map_or_else(String::new, Cache::shown)
+                )),
+            }
+        }
+        let o = run_owned_inspect(ds, self.settings, progress, inspect).map_err(|e| match e {
+            AnalysisError::Cancelled => StudyError::Cancelled,
+            e => StudyError::Cell {
+                what: self.study.cell_what(p),
+                source: e,
+            },
+        })?;
+        if let Some(c) = self.cache() {
+            if let Err(e) = c.put_model(fit_key, &o.model, self.settings, o.metrics.fit_seconds) {
+                self.cache_failed(&e);
+            }
+        }
+        Ok(o)
+    }
+
+    /// The selected cells whose results the cache holds (each handed to the sink as found),
+    /// and the cells left to fit; keeps every cell's key for [`Ctx::result_key`].
+    fn cache_hits(
+        &mut self,
+        cache: &Cache,
+        selected: &[usize],
+        prog: &mut StudyProgress,
+    ) -> Result<(BTreeMap<usize, CellResult>, Vec<usize>), StudyError> {
+        let mut results = BTreeMap::new();
+        let mut todo = Vec::new();
+        let mut digests: BTreeMap<usize, String> = BTreeMap::new();
+        for &p in selected {
+            let f = self.finals[p];
+            for q in [p, f] {
+                if let std::collections::btree_map::Entry::Vacant(e) = digests.entry(q) {
+                    e.insert(cache.cell_digest(self.study, q)?);
+                }
+            }
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(StudyError::Cancelled);
+            }
+            let key = Cache::key(self.settings, &digests[&p], &digests[&f]);
+            match cache.get(&key).filter(|_| cache.has_view(&key)) {
+                Some(r) => {
+                    let r = place(r, p, &self.study.cells[p]);
+                    self.sink.cell(&r, None, Some(&key));
+                    results.insert(p, r);
+                    prog.done += 1;
+                    prog.cached += 1;
+                }
+                None => todo.push(p),
+            }
+            self.keys.insert(p, key);
+        }
+        let _ = cache.save_memo();
+        Ok((results, todo))
+    }
+
+    /// Fits the cells of `todo` on up to `opts.workers` threads; the first error stops them.
+    fn fit_all(
+        &self,
+        todo: &[usize],
+        prog: StudyProgress,
+        results: BTreeMap<usize, CellResult>,
+        t0: Instant,
+    ) -> Result<BTreeMap<usize, CellResult>, StudyError> {
+        let pool = Pool {
+            todo,
+            next: AtomicUsize::new(0),
+            failed: AtomicBool::new(false),
+            state: Mutex::new(PoolState {
+                prog,
+                results,
+                error: None,
+            }),
+            t0,
+            fit_t0: Instant::now(),
+            fitted: AtomicUsize::new(0),
+            workers: self.opts.workers.clamp(1, todo.len().max(1)),
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..pool.workers {
+                scope.spawn(|| while self.fit_next(&pool) {});
+            }
+        });
+        let state = pool
+            .state
+            .into_inner()
+            .map_err(|_| StudyError::Invalid("a worker failed".into()))?;
+        match state.error {
+            Some(e) => Err(e),
+            None => Ok(state.results),
+        }
+    }
+
+    /// One worker's step: fits the next cell of the pool and records it. False once there is
+    /// none left or the study stops.
+    fn fit_next(&self, pool: &Pool) -> bool {
+        if pool.failed.load(Ordering::Relaxed) || self.cancel.load(Ordering::Relaxed) {
+            return false;
+        }
+        let j = pool.next.fetch_add(1, Ordering::Relaxed);
+        let Some(&p) = pool.todo.get(j) else {
+            return false;
+        };
+        if let Ok(mut st) = pool.state.lock() {
+            st.prog
+                .running
+                .push((p, self.study.cells[p].label(), "loading".into()));
+            st.prog.elapsed = pool.t0.elapsed().as_secs_f64();
+            self.sink.progress(&st.prog);
+        }
+        let report = |e: ProgressEvent| pool.report_stage(p, &e, self.sink);
+        let res = self.fit_cell(p, &report);
+        if self.finals[p] != p {
+            self.release_final(self.finals[p]);
+        }
+        if let (Ok((r, view, Some(key))), Some(cache)) = (&res, self.cache()) {
+            if let Err(e) = cache.put(key, r, view) {
+                self.cache_failed(&e);
+            }
+        }
+        let Ok(mut st) = pool.state.lock() else {
+            return false;
+        };
+        st.prog.running.retain(|r| r.0 != p);
+        match res {
+            Ok((r, view, key)) => {
+                self.sink.cell(&r, Some(Arc::new(view)), key.as_deref());
+                st.results.insert(p, r);
+                st.prog.done += 1;
+                let n = pool.fitted.fetch_add(1, Ordering::Relaxed) + 1;
+                let left = pool.todo.len().saturating_sub(n);
+                let pace = pool.fit_t0.elapsed().as_secs_f64() / n as f64;
+                st.prog.eta = Some(pace * left as f64 / pool.workers as f64);
+            }
+            Err(e) => {
+                pool.failed.store(true, Ordering::Relaxed);
+                if st.error.is_none() || matches!(st.error, Some(StudyError::Cancelled)) {
+                    st.error = Some(e);
+                }
+            }
+        }
+        st.prog.elapsed = pool.t0.elapsed().as_secs_f64();
+        self.sink.progress(&st.prog);
+        true
+    }
+}
+
+/// `dev_vs_final`: the RSA of the shared space with the last checkpoint's native data, rows
+/// paired by image. None when the last checkpoint's split does not hold the same images.
+fn dev_vs_final(f: &FinalData, t: &TestSpaces<'_>) -> Option<f64> {
+    let fv: Vec<ArrayView2<f64>> = f.native.iter().map(|x| x.view()).collect();
+    if f.test_idx.as_slice() == t.test_idx {
+        return Some(rsa_loo(&fv, &[t.shared])[0]);
+    }
+    let at: BTreeMap<usize, usize> = f
+        .test_idx
+        .iter()
+        .enumerate()
+        .map(|(r, &i)| (i, r))
+        .collect();
+    let rows: Option<Vec<usize>> = t.test_idx.iter().map(|i| at.get(i).copied()).collect();
+    let rows = rows.filter(|r| r.len() == f.test_idx.len())?;
+    let picked: Vec<Array2<f64>> = f
+        .native
+        .iter()
+        .map(|x| x.select(ndarray::Axis(0), &rows))
+        .collect();
+    let pv: Vec<ArrayView2<f64>> = picked.iter().map(|x| x.view()).collect();
+    Some(rsa_loo(&pv, &[t.shared])[0])
+}
+
+/// The cells left to fit, shared out to the workers, and what they have done.
+struct Pool<'t> {
+    todo: &'t [usize],
+    /// Position in `todo` of the next cell to take.
+    next: AtomicUsize,
+    failed: AtomicBool,
+    state: Mutex<PoolState>,
+    /// When the study and when the fits began (the pace counts fits only).
+    t0: Instant,
+    fit_t0: Instant,
+    fitted: AtomicUsize,
+    workers: usize,
+}
+
+/// The study's progress, the results so far and the first error.
+struct PoolState {
+    prog: StudyProgress,
+    results: BTreeMap<usize, CellResult>,
+    error: Option<StudyError>,
+}
+
+impl Pool<'_> {
+    /// Shows the stage of cell `p`'s fit.
+    fn report_stage(&self, p: usize, e: &ProgressEvent, sink: &dyn StudySink) {
+        if let Ok(mut st) = self.state.lock() {
+            let stage = match e.iteration {
+                Some((i, n)) => format!("fit {i}/{n}"),
+                None => e.stage.label().to_string(),
+            };
+            if let Some(r) = st.prog.running.iter_mut().find(|r| r.0 == p) {
+                r.2 = stage;
+            }
+            st.prog.elapsed = self.t0.elapsed().as_secs_f64();
+            sink.progress(&st.prog);
+        }
+    }
 }
 
 /// Puts a cached or fresh result at its manifest coordinates (the cache is keyed by content).
@@ -408,78 +589,31 @@ fn place(mut r: CellResult, p: usize, spec: &CellSpec) -> CellResult {
     r
 }
 
-/// Fits the study (or one shard of it) and returns its results in manifest order.
-pub fn run_study(
-    study: &Study,
-    settings: &Settings,
-    opts: &RunOptions,
-    sink: &dyn StudySink,
-    cancel: &AtomicBool,
-) -> Result<StudyResults, StudyError> {
-    settings.validate().map_err(StudyError::Invalid)?;
-    if let Some((i, n)) = opts.shard {
-        if i == 0 || i > n {
-            return Err(StudyError::Invalid(format!(
-                "--shard {i}/{n}: need 1 ≤ I ≤ N"
-            )));
-        }
-        if n > study.cells.len() {
-            return Err(StudyError::Invalid(format!(
-                "--shard {i}/{n}: {} has {} cells; use at most {} shards",
-                study.manifest,
-                study.cells.len(),
-                study.cells.len()
-            )));
-        }
-    }
-    let t0 = Instant::now();
-    let selected = shard_cells(study.cells.len(), opts.shard);
-    let finals = final_cells(&study.cells);
-    let mut results: BTreeMap<usize, CellResult> = BTreeMap::new();
-    let mut prog = StudyProgress {
-        total: selected.len(),
-        ..Default::default()
+/// Refuses a shard the study cannot be split into.
+fn check_shard(study: &Study, shard: Option<(usize, usize)>) -> Result<(), StudyError> {
+    let Some((i, n)) = shard else {
+        return Ok(());
     };
-    sink.progress(&prog);
-
-    // Cache hits first: an unchanged study is answered without loading any activations.
-    let mut keys: BTreeMap<usize, String> = BTreeMap::new();
-    let mut todo = Vec::new();
-    if let Some(cache) = opts.cache {
-        let mut digests: BTreeMap<usize, String> = BTreeMap::new();
-        for &p in &selected {
-            for q in [p, finals[p]] {
-                if let std::collections::btree_map::Entry::Vacant(e) = digests.entry(q) {
-                    e.insert(cache.cell_digest(study, q)?);
-                }
-            }
-            if cancel.load(Ordering::Relaxed) {
-                return Err(StudyError::Cancelled);
-            }
-            let key = Cache::key(settings, &digests[&p], &digests[&finals[p]]);
-            match cache.get(&key).filter(|_| cache.has_view(&key)) {
-                Some(r) => {
-                    let r = place(r, p, &study.cells[p]);
-                    sink.cell(&r, None, Some(&key));
-                    results.insert(p, r);
-                    prog.done += 1;
-                    prog.cached += 1;
-                }
-                None => todo.push(p),
-            }
-            keys.insert(p, key);
-        }
-        let _ = cache.save_memo();
-        prog.elapsed = t0.elapsed().as_secs_f64();
-        sink.progress(&prog);
-    } else {
-        todo = selected.clone();
+    if i == 0 || i > n {
+        return Err(StudyError::Invalid(format!(
+            "--shard {i}/{n}: need 1 ≤ I ≤ N"
+        )));
     }
+    if n > study.cells.len() {
+        return Err(StudyError::Invalid(format!(
+            "--shard {i}/{n}: {} has {} cells; use at most {} shards",
+            study.manifest,
+            study.cells.len(),
+            study.cells.len()
+        )));
+    }
+    Ok(())
+}
 
-    // The rest, grouped by layer so that a layer's last-checkpoint data is freed early.
-    todo.sort_by_key(|&p| (finals[p], std::cmp::Reverse(study.cells[p].checkpoint), p));
+/// For each last checkpoint that cells of `todo` compare with, a slot counting those cells.
+fn final_slots(todo: &[usize], finals: &[usize]) -> BTreeMap<usize, Mutex<FinalSlot>> {
     let mut slots: BTreeMap<usize, Mutex<FinalSlot>> = BTreeMap::new();
-    for &p in &todo {
+    for &p in todo {
         if finals[p] != p {
             let e = slots.entry(finals[p]).or_default();
             if let Ok(s) = e.get_mut() {
@@ -487,13 +621,28 @@ pub fn run_study(
             }
         }
     }
-    let ctx = Ctx {
+    slots
+}
+
+/// Fits the study (or one shard of it) and returns its results in manifest order.
+pub fn run_study(
+    study: &Study,
+    settings: &impl SettingsGuard,
+    opts: &RunOptions,
+    sink: &dyn StudySink,
+    cancel: &AtomicBool,
+) -> Result<StudyResults, StudyError> {
+    let settings = settings.checked().map_err(StudyError::Invalid)?;
+    check_shard(study, opts.shard)?;
+    let t0 = Instant::now();
+    let selected = shard_cells(study.cells.len(), opts.shard);
+    let mut ctx = Ctx {
         study,
-        settings,
+        settings: &settings,
         opts,
-        finals: finals.clone(),
-        keys,
-        slots,
+        finals: final_cells(&study.cells),
+        keys: BTreeMap::new(),
+        slots: BTreeMap::new(),
         shapes: Mutex::new(Shapes {
             per_arch: BTreeMap::new(),
             images: None,
@@ -502,81 +651,31 @@ pub fn run_study(
         sink,
         cache_off: AtomicBool::new(false),
     };
+    let mut prog = StudyProgress {
+        total: selected.len(),
+        ..Default::default()
+    };
+    sink.progress(&prog);
+
+    // Cache hits first: an unchanged study is answered without loading any activations.
+    let (results, mut todo) = match opts.cache {
+        Some(cache) => {
+            let hits = ctx.cache_hits(cache, &selected, &mut prog)?;
+            prog.elapsed = t0.elapsed().as_secs_f64();
+            sink.progress(&prog);
+            hits
+        }
+        None => (BTreeMap::new(), selected),
+    };
+
+    // The rest, grouped by layer so that a layer's last-checkpoint data is freed early.
+    let finals = &ctx.finals;
+    todo.sort_by_key(|&p| (finals[p], std::cmp::Reverse(study.cells[p].checkpoint), p));
+    ctx.slots = final_slots(&todo, &ctx.finals);
     for r in results.values() {
         ctx.check_shape(r.index, &r.networks, r.n_images)?;
     }
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let state = Mutex::new((prog, results, None::<StudyError>));
-    let fit_t0 = Instant::now();
-    let fitted = AtomicUsize::new(0);
-    let workers = opts.workers.clamp(1, todo.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                if failed.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
-                    return;
-                }
-                let j = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&p) = todo.get(j) else { return };
-                let label = study.cells[p].label();
-                if let Ok(mut st) = state.lock() {
-                    st.0.running.push((p, label.clone(), "loading".into()));
-                    st.0.elapsed = t0.elapsed().as_secs_f64();
-                    sink.progress(&st.0);
-                }
-                let report = |e: ProgressEvent| {
-                    if let Ok(mut st) = state.lock() {
-                        let stage = match e.iteration {
-                            Some((i, n)) => format!("fit {i}/{n}"),
-                            None => e.stage.label().to_string(),
-                        };
-                        if let Some(r) = st.0.running.iter_mut().find(|r| r.0 == p) {
-                            r.2 = stage;
-                        }
-                        st.0.elapsed = t0.elapsed().as_secs_f64();
-                        sink.progress(&st.0);
-                    }
-                };
-                let res = ctx.fit_cell(p, &report);
-                if finals[p] != p {
-                    ctx.release_final(finals[p]);
-                }
-                if let (Ok((r, view, Some(key))), Some(cache)) = (&res, ctx.cache()) {
-                    if let Err(e) = cache.put(key, r, view) {
-                        ctx.cache_failed(&e);
-                    }
-                }
-                let Ok(mut st) = state.lock() else { return };
-                st.0.running.retain(|r| r.0 != p);
-                match res {
-                    Ok((r, view, key)) => {
-                        sink.cell(&r, Some(Arc::new(view)), key.as_deref());
-                        st.1.insert(p, r);
-                        st.0.done += 1;
-                        let n = fitted.fetch_add(1, Ordering::Relaxed) + 1;
-                        let left = todo.len().saturating_sub(n);
-                        let pace = fit_t0.elapsed().as_secs_f64() / n as f64;
-                        st.0.eta = Some(pace * left as f64 / workers as f64);
-                    }
-                    Err(e) => {
-                        failed.store(true, Ordering::Relaxed);
-                        if st.2.is_none() || matches!(st.2, Some(StudyError::Cancelled)) {
-                            st.2 = Some(e);
-                        }
-                    }
-                }
-                st.0.elapsed = t0.elapsed().as_secs_f64();
-                sink.progress(&st.0);
-            });
-        }
-    });
-    let (_, results, err) = state
-        .into_inner()
-        .map_err(|_| StudyError::Invalid("a worker failed".into()))?;
-    if let Some(e) = err {
-        return Err(e);
-    }
+    let results = ctx.fit_all(&todo, prog, results, t0)?;
     if cancel.load(Ordering::Relaxed) {
         return Err(StudyError::Cancelled);
     }
@@ -587,7 +686,7 @@ pub fn run_study(
         name: study.name.clone(),
         srmscope: env!("CARGO_PKG_VERSION").to_string(),
         linalg: crate::linalg::BACKEND.to_string(),
-        settings: settings.clone(),
+        settings: Settings::clone(&settings),
         n_cells: study.cells.len(),
         shard: opts.shard.map(|(i, n)| [i, n]),
         manifest_sha256: Some(study.digest.clone()),
