@@ -6,11 +6,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::dialogs::{DialogPurpose, PickOutcome};
 use super::messages::study_status;
-use super::{DialogPurpose, PickOutcome, SlotId};
 use crate::analysis::study::runner::StudyProgress;
 use crate::analysis::study::{CellResult, CellView};
 use crate::analysis::{PipelineOutput, Settings};
+use crate::app::slot::SlotId;
 use crate::data::study::CellSpec;
 use crate::data::Dataset;
 use crate::progress::ProgressEvent;

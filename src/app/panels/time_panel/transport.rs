@@ -2,8 +2,11 @@
 
 use eframe::egui::{self, Color32, RichText, Vec2};
 
-use super::*;
+use crate::app::commands::AppCommand;
 use crate::app::playback::Playback;
+use crate::app::playback::{PlaybackCommand as P, SPEED_RANGE};
+use crate::app::state::AppState;
+use crate::app::theme::{self, icon_button, Icon};
 
 pub(super) fn transport(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
     let n = state.playback.n_frames();
