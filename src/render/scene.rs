@@ -14,9 +14,9 @@ use three_d::{
 use crate::analysis::SceneData;
 
 use super::camera::OrbitCamera;
+use super::error::RenderError;
 use super::geometry::{self, Span, VERTS_PER_SEGMENT};
 use super::style::{label_palette, palette, ViewStyle, GHOST_FADE};
-use super::RenderError;
 
 /// Everything that changes from frame to frame. The viewer owns one per view.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,16 +12,16 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use super::frames::{run_frames, FrameRenderer};
+use super::options::{check, ExportFormat, ExportOptions, ExportSummary};
 use super::palette::{gif_palette, Quantizer};
 use super::plan::{gif_delay_cs, plan_frames};
-use super::{check, ExportFormat, ExportOptions, ExportSummary};
 use crate::analysis::SceneData;
 use crate::data::output::{sweep_stale_temps, AtomicFile, TEMP_PREFIX};
 use crate::progress::{Progress, Stage};
+use crate::render::error::RenderError;
 use crate::render::headless::HeadlessGl;
 use crate::render::overlay::Overlay;
 use crate::render::scene::{FrameState, SceneRenderer};
-use crate::render::RenderError;
 
 /// Exports `scene` to `out` (a file for GIF/PNG, a new folder for PNG frames). Call it from a
 /// thread that has no GL context current (a worker thread in the GUI): it makes its own.
