@@ -51,6 +51,7 @@ impl StudyPanel {
             fitting_row_h(ui, st, text, width)
         };
         self.cell_rects.clear();
+        self.grid_view = Some(ui.clip_rect());
         let mut hot = false;
         let look = Look {
             scale,

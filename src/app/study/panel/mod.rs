@@ -38,6 +38,9 @@ pub struct StudyPanel {
     pub grid_hot: bool,
     /// Each grid square of the last frame, by manifest position (for tests and hit checks).
     pub cell_rects: Vec<(usize, Rect)>,
+    /// What the grid section showed of its column in the last frame (tests check that every
+    /// square lies inside).
+    pub grid_view: Option<Rect>,
     /// How many trios were uploaded as textures (one per selected cell).
     pub texture_uploads: usize,
     /// Painting a figure file: no interaction hints.
@@ -51,6 +54,7 @@ impl Default for StudyPanel {
             trio: None,
             grid_hot: false,
             cell_rects: Vec::new(),
+            grid_view: None,
             texture_uploads: 0,
             figure: false,
         }
