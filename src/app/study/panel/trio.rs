@@ -91,7 +91,7 @@ impl StudyPanel {
 }
 
 /// The three RSMs side by side, `side` points each; returns the one hovered, if any.
-fn panes<'t>(
+fn panes(
     ui: &mut egui::Ui,
     t: &TrioTextures,
     trio: &RsmTrio,
