@@ -61,29 +61,41 @@ fn signal(seed: u64) -> Array2<f64> {
 /// and a late signal (a small version of tests/study.rs's planted study). `salt` changes the
 /// data, so tests running side by side never share cache entries.
 pub fn planted_study(dir: &Path, salt: u64) -> PathBuf {
+    planted_study_of(dir, salt, &["net"], &["low", "high"])
+}
+
+/// [`planted_study`] with these arches and layers; a second arch's files go in its own folder.
+fn planted_study_of(dir: &Path, salt: u64, arches: &[&str], layers: &[&str]) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let lab = NpyArray::from_i64(&Array1::from(labels()));
     srmscope::data::write_npy_array_atomic(&dir.join("labels.npy"), &lab).unwrap();
     std::fs::write(dir.join("class_names.txt"), "zero\none\ntwo\nthree\n").unwrap();
     let mut cells = Vec::new();
-    for (li, layer) in ["low", "high"].iter().enumerate() {
-        let early = signal(salt * 100 + 10 + li as u64);
-        let late = signal(salt * 100 + 20 + li as u64);
-        for (ck, mix) in [(0u64, 0.0), (1, 0.5), (4, 1.0)] {
-            let base = &early * (1.0 - mix) + &late * mix;
-            let arrays: Vec<(String, NpyArray)> = (0..3u64)
-                .map(|n| {
-                    let x = &base + &(random(N, UNITS, salt * 1000 + 7 + n + 10 * ck) * 0.3);
-                    (format!("net{n}"), NpyArray::from_f64(&x))
-                })
-                .collect();
-            let rel = format!("e{ck}/{layer}.npz");
-            let p = dir.join(&rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            write_npz_atomic(&p, &arrays).unwrap();
-            cells.push(
-                serde_json::json!({"arch": "net", "layer": layer, "checkpoint": ck, "path": rel}),
+    for (ai, arch) in arches.iter().enumerate() {
+        for (li, layer) in layers.iter().enumerate() {
+            let salt = salt + 50 * ai as u64;
+            let early = signal(salt * 100 + 10 + li as u64);
+            let late = signal(salt * 100 + 20 + li as u64);
+            for (ck, mix) in [(0u64, 0.0), (1, 0.5), (4, 1.0)] {
+                let base = &early * (1.0 - mix) + &late * mix;
+                let arrays: Vec<(String, NpyArray)> = (0..3u64)
+                    .map(|n| {
+                        let x = &base + &(random(N, UNITS, salt * 1000 + 7 + n + 10 * ck) * 0.3);
+                        (format!("net{n}"), NpyArray::from_f64(&x))
+                    })
+                    .collect();
+                let rel = if ai == 0 {
+                    format!("e{ck}/{layer}.npz")
+                } else {
+                    format!("{arch}/e{ck}/{layer}.npz")
+                };
+                let p = dir.join(&rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                write_npz_atomic(&p, &arrays).unwrap();
+                cells.push(
+                serde_json::json!({"arch": arch, "layer": layer, "checkpoint": ck, "path": rel}),
             );
+            }
         }
     }
     let manifest = serde_json::json!({
@@ -406,6 +418,42 @@ fn a_broken_study_is_reported_in_a_banner() {
     });
     h.get_by_label_contains("Could not run the study");
     h.get_by_label_contains("low.npz not found");
+}
+
+/// Two arches of five layers at 1440 × 880 (the window's default) and 1900 × 1150: every grid square of both
+/// arches lies inside what the grid section shows, so none is cut or below the fold.
+#[test]
+fn every_arch_of_a_two_arch_study_fits_the_grid_section() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("study");
+    let layers = ["l1", "l2", "l3", "l4", "l5"];
+    planted_study_of(&root, 6, &["cnn", "resnet"], &layers);
+    private_cache();
+    let opts = ViewerOptions {
+        inputs: vec![root.display().to_string()],
+        settings: Some(quick_settings()),
+        ..Default::default()
+    };
+    // The second size reads the cells back from the cache.
+    for size in [[1440.0, 880.0], [1900.0, 1150.0]] {
+        let mut h = Harness::builder()
+            .with_size(size)
+            .with_max_steps(8)
+            .build_ui_state(
+                |ui, app: &mut ViewerApp| app.show(ui),
+                ViewerApp::headless(&opts),
+            );
+        step_until(&mut h, "the study to finish", study_done);
+        let panel = &h.state().study_panel;
+        assert_eq!(panel.cell_rects.len(), 30, "every cell has a square");
+        let view = panel.grid_view.expect("the grid section was drawn");
+        for (i, r) in &panel.cell_rects {
+            assert!(
+                view.contains_rect(*r),
+                "{size:?}: cell {i} at {r:?} is outside {view:?}"
+            );
+        }
+    }
 }
 
 /// `SRMSCOPE_WRITE_STUDY=/tmp/x cargo test --test app_study -- --ignored` writes the planted

@@ -5,7 +5,8 @@
 //! | room | file |
 //! |---|---|
 //! | entry point, window options | `mod.rs` ([`run_viewer`]) |
-//! | the owner: frame loop, applying commands, job results | `viewer.rs` ([`ViewerApp`]) |
+//! | how `srmscope view` starts the viewer | `options.rs` ([`ViewerOptions`]) |
+//! | the owner: frame loop, applying commands, job results | `viewer/` ([`ViewerApp`]) |
 //! | the command vocabulary | `commands.rs` |
 //! | data on screen, camera, options, banners, persistence | `state.rs` |
 //! | time axis, morph and auto-spin state machine (no egui) | `playback.rs` |
@@ -22,6 +23,7 @@ pub mod bench;
 pub mod commands;
 pub mod images;
 pub mod model_files;
+pub mod options;
 pub mod panels;
 pub mod playback;
 pub mod render_glue;
@@ -34,31 +36,13 @@ pub mod viewer;
 pub mod worker;
 
 pub use commands::{AppCommand, CameraCommand};
+pub use options::ViewerOptions;
 pub use playback::{Playback, PlaybackCommand};
 pub use slot::SlotId;
 pub use state::{AppState, Persisted, ViewOptions};
 pub use viewer::ViewerApp;
 
 use eframe::egui;
-
-/// How `srmscope view` starts the viewer.
-#[derive(Clone, Debug, Default)]
-pub struct ViewerOptions {
-    /// Files, folders or `demo:<name>`; empty opens the embedded demo `demo:convnet`.
-    pub inputs: Vec<String>,
-    /// An optional second dataset shown side by side, with synced time and camera.
-    pub compare: Vec<String>,
-    /// Play this many frames with vsync off, print median and p95 frame times, and exit.
-    pub bench_frames: Option<usize>,
-    /// Pipeline settings; `None` uses the ones remembered from the last session.
-    pub settings: Option<crate::analysis::Settings>,
-    /// Images in the bright head; `None` uses the remembered one.
-    pub tail: Option<usize>,
-    /// `--images FILE` for the inputs.
-    pub images: Option<std::path::PathBuf>,
-    /// `--class-names FILE` for the inputs.
-    pub class_names: Option<std::path::PathBuf>,
-}
 
 /// Open the viewer window and run until it is closed.
 pub fn run_viewer(opts: ViewerOptions) -> anyhow::Result<()> {

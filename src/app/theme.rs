@@ -62,6 +62,9 @@ pub fn apply(ctx: &egui::Context) {
         style.spacing.button_padding = egui::vec2(8.0, 3.0);
         style.spacing.interact_size.y = 22.0;
         style.spacing.slider_width = 140.0;
+        // A thin handle stays visible on a scroll area with more below, not only on hover:
+        // without it a cut-off section looks like the end of the panel.
+        style.spacing.scroll.dormant_handle_opacity = 0.6;
     });
 }
 

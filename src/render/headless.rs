@@ -14,8 +14,8 @@ use three_d::{
     ClearState, Context, DepthTexture2D, Interpolation, RenderTarget, Texture2D, Viewport, Wrapping,
 };
 
+use super::error::RenderError;
 use super::scene::{FrameState, SceneRenderer};
-use super::RenderError;
 
 /// A current, windowless GL context plus the three-d context on top of it. Not `Send`: GL
 /// contexts belong to the thread that made them current, so create it on the rendering thread,

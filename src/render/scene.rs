@@ -14,9 +14,9 @@ use three_d::{
 use crate::analysis::SceneData;
 
 use super::camera::OrbitCamera;
+use super::error::RenderError;
 use super::geometry::{self, Span, VERTS_PER_SEGMENT};
 use super::style::{label_palette, palette, ViewStyle, GHOST_FADE};
-use super::RenderError;
 
 /// Everything that changes from frame to frame. The viewer owns one per view.
 #[derive(Clone, Debug, PartialEq)]
@@ -197,41 +197,12 @@ impl SceneRenderer {
         self.clear(ctx, viewport, state);
 
         let style = &state.style;
-        let aspect = viewport.width as f32 / viewport.height as f32;
-        let vp = state.camera.view_proj_mat(aspect);
         let line_px = style.line_px(viewport.height as f32);
-        let bg = style.background();
+        self.frame_uniforms(viewport, state);
         let p = &self.program;
-        p.use_uniform_if_required("u_view_proj", vp);
-        p.use_uniform_if_required(
-            "u_viewport",
-            Vec4::new(
-                viewport.x as f32,
-                viewport.y as f32,
-                viewport.width as f32,
-                viewport.height as f32,
-            ),
-        );
-        p.use_uniform_if_required("u_background", rgb(bg));
-        p.use_uniform_if_required("u_last", self.n_frames.saturating_sub(1) as i32);
-
         p.use_uniform_if_required("u_depth_bias", 0.0f32);
         if style.show_cube {
-            self.bind_points(true);
-            self.set_span(
-                Span {
-                    start: 0.0,
-                    end: 12.0,
-                },
-                MODE_PAIRS,
-                0,
-                0.0,
-            );
-            p.use_uniform_if_required("u_morph", 0.0f32);
-            p.use_uniform_if_required("u_color", rgb(style.cube_color()));
-            p.use_uniform_if_required("u_by_label", 0i32);
-            p.use_uniform_if_required("u_half_width", (0.25 * line_px).max(0.5));
-            self.draw_two_pass(viewport, 0, 12, DepthTest::Less);
+            self.draw_cube(viewport, style, line_px);
         }
 
         self.bind_points(false);
@@ -255,14 +226,7 @@ impl SceneRenderer {
         let head_stride =
             geometry::lod_stride(style.tail + 1, (HEAD_SEGMENT_BUDGET / n_visible).max(500));
         let n_nets = self.offsets.len();
-        // Highlighted network last, so it lands on top of the others.
-        let mut order: Vec<usize> = (0..n_nets).filter(|&k| state.is_visible(k)).collect();
-        if let Some(h) = state.highlight {
-            if let Some(pos) = order.iter().position(|&k| k == h) {
-                let k = order.remove(pos);
-                order.push(k);
-            }
-        }
+        let order = draw_order(n_nets, state);
         let dim = |k: usize| match state.highlight {
             Some(h) if h != k && h < n_nets => 0.6,
             _ => 0.0,
@@ -305,6 +269,44 @@ impl SceneRenderer {
             p.use_uniform_if_required("u_depth_bias", MARKER_DEPTH_BIAS + bias(rank));
             self.draw_two_pass(viewport, 0, 1, DepthTest::LessOrEqual);
         }
+    }
+
+    /// The uniforms every draw of a frame shares: camera, viewport, background, last frame.
+    fn frame_uniforms(&self, viewport: Viewport, state: &FrameState) {
+        let aspect = viewport.width as f32 / viewport.height as f32;
+        let p = &self.program;
+        p.use_uniform_if_required("u_view_proj", state.camera.view_proj_mat(aspect));
+        p.use_uniform_if_required(
+            "u_viewport",
+            Vec4::new(
+                viewport.x as f32,
+                viewport.y as f32,
+                viewport.width as f32,
+                viewport.height as f32,
+            ),
+        );
+        p.use_uniform_if_required("u_background", rgb(state.style.background()));
+        p.use_uniform_if_required("u_last", self.n_frames.saturating_sub(1) as i32);
+    }
+
+    /// The unit cube's twelve edges, thinner than the paths.
+    fn draw_cube(&self, viewport: Viewport, style: &ViewStyle, line_px: f32) {
+        self.bind_points(true);
+        self.set_span(
+            Span {
+                start: 0.0,
+                end: 12.0,
+            },
+            MODE_PAIRS,
+            0,
+            0.0,
+        );
+        let p = &self.program;
+        p.use_uniform_if_required("u_morph", 0.0f32);
+        p.use_uniform_if_required("u_color", rgb(style.cube_color()));
+        p.use_uniform_if_required("u_by_label", 0i32);
+        p.use_uniform_if_required("u_half_width", (0.25 * line_px).max(0.5));
+        self.draw_two_pass(viewport, 0, 12, DepthTest::Less);
     }
 
     /// Opaque cores with depth writes, then antialiased fringes on top without them.
@@ -450,4 +452,16 @@ fn states(depth_write: bool, depth_test: DepthTest) -> RenderStates {
         blend: blend(),
         cull: Cull::None,
     }
+}
+
+/// The visible networks in drawing order: the highlighted one last, so it lands on top.
+fn draw_order(n_nets: usize, state: &FrameState) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n_nets).filter(|&k| state.is_visible(k)).collect();
+    if let Some(h) = state.highlight {
+        if let Some(pos) = order.iter().position(|&k| k == h) {
+            let k = order.remove(pos);
+            order.push(k);
+        }
+    }
+    order
 }

@@ -17,8 +17,8 @@ use eframe::egui;
 use eframe::egui_glow;
 use eframe::glow::{self, HasContext};
 
+use super::error::RenderError;
 use super::headless::HeadlessGl;
-use super::RenderError;
 
 /// Passes run before the one that is painted: widgets such as grids and plot axes size
 /// themselves from what the previous pass measured.

@@ -78,11 +78,14 @@ pub fn heading(ui: &mut egui::Ui, text: &str) {
     ui.add_space(2.0);
 }
 
+/// The text size of [`hint`]s.
+pub const HINT_SIZE: f32 = 11.5;
+
 /// A muted explanatory line.
 pub fn hint(ui: &mut egui::Ui, text: &str) {
     ui.label(
         egui::RichText::new(text)
-            .size(11.5)
+            .size(HINT_SIZE)
             .color(super::theme::MUTED),
     );
 }

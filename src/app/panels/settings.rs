@@ -150,7 +150,6 @@ fn study_cell<'a>(
     s.results.get(s.selected?)?.as_ref()
 }
 
-/// One row of the settings grid.
 /// One row of the settings grid; `add` gets the label's id so its widgets can name themselves
 /// after it (for screen readers and UI tests).
 fn row(ui: &mut egui::Ui, label: &str, tip: &str, add: impl FnOnce(&mut egui::Ui, egui::Id)) {
@@ -159,87 +158,165 @@ fn row(ui: &mut egui::Ui, label: &str, tip: &str, add: impl FnOnce(&mut egui::Ui
     ui.end_row();
 }
 
+/// A drop-down of `options`, named after the row's label `l`.
+fn choice<T: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    l: egui::Id,
+    id: &str,
+    value: &mut T,
+    options: &[T],
+    label: fn(T) -> &'static str,
+) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(label(*value))
+        .show_ui(ui, |ui| {
+            for &o in options {
+                ui.selectable_value(value, o, label(o));
+            }
+        })
+        .response
+        .labelled_by(l);
+}
+
 fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
-    let min_units = loaded.and_then(|l| l.dataset.networks.iter().map(|n| n.stored_units()).min());
-    egui::Grid::new("settings_grid").num_columns(2).spacing([10.0, 6.0]).striped(false).show(ui, |ui| {
-        row(ui, "Algorithm", "How the networks are aligned", |ui, l| {
-            egui::ComboBox::from_id_salt("algo").selected_text(s.algo.label()).show_ui(ui, |ui| {
-                for a in [Algo::Prob, Algo::Det, Algo::Procrustes] {
-                    ui.selectable_value(&mut s.algo, a, a.label());
-                }
-            })
-            .response
-            .labelled_by(l);
+    egui::Grid::new("settings_grid")
+        .num_columns(2)
+        .spacing([10.0, 6.0])
+        .striped(false)
+        .show(ui, |ui| {
+            fit_rows(ui, s, loaded);
+            data_rows(ui, s);
         });
-        row(ui, "Shared features k", "k = all units makes each W_i square: a pure rotation (the paper's choice)", |ui, l| {
+}
+
+/// How the fit runs: algorithm, k, iterations, stopping, seed, initialisation, centring and
+/// precision.
+fn fit_rows(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
+    let min_units = loaded.and_then(|l| l.dataset.networks.iter().map(|n| n.stored_units()).min());
+    row(ui, "Algorithm", "How the networks are aligned", |ui, l| {
+        choice(
+            ui,
+            l,
+            "algo",
+            &mut s.algo,
+            &[Algo::Prob, Algo::Det, Algo::Procrustes],
+            Algo::label,
+        );
+    });
+    row(
+        ui,
+        "Shared features k",
+        "k = all units makes each W_i square: a pure rotation (the paper's choice)",
+        |ui, l| {
             ui.horizontal(|ui| {
                 let mut all = s.k.is_none();
                 if ui.checkbox(&mut all, "all units").changed() {
-                    s.k = if all { None } else { Some(min_units.unwrap_or(50).min(50)) };
+                    s.k = if all {
+                        None
+                    } else {
+                        Some(min_units.unwrap_or(50).min(50))
+                    };
                 }
                 if let Some(k) = &mut s.k {
                     let max = min_units.unwrap_or(100_000).max(1);
-                    ui.add(egui::DragValue::new(k).range(1..=max).speed(1.0)).labelled_by(l);
+                    ui.add(egui::DragValue::new(k).range(1..=max).speed(1.0))
+                        .labelled_by(l);
                 }
             });
-        });
-        row(ui, "Iterations", "EM / alternating iterations (BrainIAK default 10)", |ui, l| {
-            ui.add(egui::DragValue::new(&mut s.n_iter).range(1..=1000).speed(1.0)).labelled_by(l);
-        });
-        row(ui, "Stop early", "Stop when the objective changes by less than this (relative)", |ui, l| {
+        },
+    );
+    row(
+        ui,
+        "Iterations",
+        "EM / alternating iterations (BrainIAK default 10)",
+        |ui, l| {
+            ui.add(
+                egui::DragValue::new(&mut s.n_iter)
+                    .range(1..=1000)
+                    .speed(1.0),
+            )
+            .labelled_by(l);
+        },
+    );
+    row(
+        ui,
+        "Stop early",
+        "Stop when the objective changes by less than this (relative)",
+        |ui, l| {
             ui.horizontal(|ui| {
                 let mut on = s.tol.is_some();
                 if ui.checkbox(&mut on, "").labelled_by(l).changed() {
                     s.tol = if on { Some(1e-5) } else { None };
                 }
                 if let Some(t) = &mut s.tol {
-                    ui.add(egui::DragValue::new(t).range(1e-12..=1.0).speed(1e-6).custom_formatter(|v, _| format!("{v:.1e}")))
-                        .labelled_by(l);
+                    ui.add(
+                        egui::DragValue::new(t)
+                            .range(1e-12..=1.0)
+                            .speed(1e-6)
+                            .custom_formatter(|v, _| format!("{v:.1e}")),
+                    )
+                    .labelled_by(l);
                 } else {
                     hint(ui, "off (BrainIAK parity)");
                 }
             });
-        });
-        row(ui, "Seed", "Random seed of the initialisation, unit subsample and split", |ui, l| {
-            ui.add(egui::DragValue::new(&mut s.seed).speed(1.0)).labelled_by(l);
-        });
-        row(ui, "Initialisation", "BrainIAK's MT19937 streams reproduce its W_init bit for bit", |ui, l| {
-            egui::ComboBox::from_id_salt("init").selected_text(init_label(s.init)).show_ui(ui, |ui| {
-                for i in [Init::Brainiak, Init::Random] {
-                    ui.selectable_value(&mut s.init, i, init_label(i));
-                }
-            })
-            .response
-            .labelled_by(l);
-        });
-        row(ui, "Centring", "Demean with the training unit means (fixes BrainIAK #406), or match BrainIAK exactly: no centring in transform, and RSMs of uncentred data as in the paper", |ui, l| {
-            egui::ComboBox::from_id_salt("center").selected_text(center_label(s.center)).show_ui(ui, |ui| {
-                for c in [Center::On, Center::Brainiak] {
-                    ui.selectable_value(&mut s.center, c, center_label(c));
-                }
-            })
-            .response
-            .labelled_by(l);
-        });
-        row(ui, "Products", "Precision of the SRM products with the data: float64 is BrainIAK parity; float32 is faster at paper scale, with sums kept in float64", |ui, l| {
-            egui::ComboBox::from_id_salt("precision").selected_text(precision_label(s.precision)).show_ui(ui, |ui| {
-                for p in [Precision::F64, Precision::F32] {
-                    ui.selectable_value(&mut s.precision, p, precision_label(p));
-                }
-            })
-            .response
-            .labelled_by(l);
-        });
-        row(ui, "Normalise", "The paper z-scores each image's pattern across units", |ui, l| {
-            egui::ComboBox::from_id_salt("normalize").selected_text(normalize_label(s.normalize)).show_ui(ui, |ui| {
-                for n in [Normalize::Row, Normalize::Unit, Normalize::None] {
-                    ui.selectable_value(&mut s.normalize, n, normalize_label(n));
-                }
-            })
-            .response
-            .labelled_by(l);
-        });
-        row(ui, "Max units", "Keep at most this many units per network (seeded draw); the paper used 1000", |ui, l| {
+        },
+    );
+    row(
+        ui,
+        "Seed",
+        "Random seed of the initialisation, unit subsample and split",
+        |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.seed).speed(1.0))
+                .labelled_by(l);
+        },
+    );
+    row(
+        ui,
+        "Initialisation",
+        "BrainIAK's MT19937 streams reproduce its W_init bit for bit",
+        |ui, l| {
+            choice(
+                ui,
+                l,
+                "init",
+                &mut s.init,
+                &[Init::Brainiak, Init::Random],
+                init_label,
+            );
+        },
+    );
+    row(ui, "Centring", "Demean with the training unit means (fixes BrainIAK #406), or match BrainIAK exactly: no centring in transform, and RSMs of uncentred data as in the paper", |ui, l| {
+        choice(ui, l, "center", &mut s.center, &[Center::On, Center::Brainiak], center_label);
+    });
+    row(ui, "Products", "Precision of the SRM products with the data: float64 is BrainIAK parity; float32 is faster at paper scale, with sums kept in float64", |ui, l| {
+        choice(ui, l, "precision", &mut s.precision, &[Precision::F64, Precision::F32], precision_label);
+    });
+}
+
+/// What the fit sees and what is measured: normalising, units, split, smoothing, bootstrap and
+/// k-NN.
+fn data_rows(ui: &mut egui::Ui, s: &mut Settings) {
+    row(
+        ui,
+        "Normalise",
+        "The paper z-scores each image's pattern across units",
+        |ui, l| {
+            choice(
+                ui,
+                l,
+                "normalize",
+                &mut s.normalize,
+                &[Normalize::Row, Normalize::Unit, Normalize::None],
+                normalize_label,
+            );
+        },
+    );
+    row(
+        ui,
+        "Max units",
+        "Keep at most this many units per network (seeded draw); the paper used 1000",
+        |ui, l| {
             ui.horizontal(|ui| {
                 let mut on = s.max_units.is_some();
                 if ui.checkbox(&mut on, "").labelled_by(l).changed() {
@@ -247,34 +324,56 @@ fn form(ui: &mut egui::Ui, s: &mut Settings, loaded: Option<&Loaded>) {
                 }
                 match &mut s.max_units {
                     Some(m) => {
-                        ui.add(egui::DragValue::new(m).range(1..=1_000_000).speed(10.0)).labelled_by(l);
+                        ui.add(egui::DragValue::new(m).range(1..=1_000_000).speed(10.0))
+                            .labelled_by(l);
                     }
                     None => hint(ui, "keep all"),
                 }
             });
-        });
-        row(ui, "Held-out fraction", "Images not used to fit, shown as the trajectories (stratified by class)", |ui, l| {
-            ui.add(egui::Slider::new(&mut s.test_fraction, 0.0..=0.9).step_by(0.05).fixed_decimals(2)).labelled_by(l);
-        });
-        row(ui, "Split", "How the held-out images are drawn: srmscope's stratified draw, or scikit-learn's train_test_split(stratify=labels, random_state=seed) bit for bit, as the paper", |ui, l| {
-            egui::ComboBox::from_id_salt("split").selected_text(split_label(s.split)).show_ui(ui, |ui| {
-                for m in [SplitMethod::Srmscope, SplitMethod::Sklearn] {
-                    ui.selectable_value(&mut s.split, m, split_label(m));
-                }
-            })
-            .response
+        },
+    );
+    row(
+        ui,
+        "Held-out fraction",
+        "Images not used to fit, shown as the trajectories (stratified by class)",
+        |ui, l| {
+            ui.add(
+                egui::Slider::new(&mut s.test_fraction, 0.0..=0.9)
+                    .step_by(0.05)
+                    .fixed_decimals(2),
+            )
             .labelled_by(l);
-        });
-        row(ui, "Smoothing window", "Moving average over images ('valid' mode); the demo used 10", |ui, l| {
-            ui.add(egui::DragValue::new(&mut s.smooth).range(1..=200).speed(1.0).suffix(" images")).labelled_by(l);
-        });
-        row(ui, "Bootstrap resamples", "Resamples of the held-out images for the 95 % intervals of ISC, RSA and variance explained (0 = off)", |ui, l| {
-            ui.add(egui::DragValue::new(&mut s.bootstrap).range(0..=100_000).speed(10.0)).labelled_by(l);
-        });
-        row(ui, "Neighbours (k-NN)", "k of the mutual k-nearest-neighbour measure", |ui, l| {
-            ui.add(egui::DragValue::new(&mut s.knn).range(1..=1000).speed(1.0)).labelled_by(l);
-        });
+        },
+    );
+    row(ui, "Split", "How the held-out images are drawn: srmscope's stratified draw, or scikit-learn's train_test_split(stratify=labels, random_state=seed) bit for bit, as the paper", |ui, l| {
+        choice(ui, l, "split", &mut s.split, &[SplitMethod::Srmscope, SplitMethod::Sklearn], split_label);
     });
+    row(
+        ui,
+        "Smoothing window",
+        "Moving average over images ('valid' mode); the demo used 10",
+        |ui, l| {
+            ui.add(
+                egui::DragValue::new(&mut s.smooth)
+                    .range(1..=200)
+                    .speed(1.0)
+                    .suffix(" images"),
+            )
+            .labelled_by(l);
+        },
+    );
+    row(ui, "Bootstrap resamples", "Resamples of the held-out images for the 95 % intervals of ISC, RSA and variance explained (0 = off)", |ui, l| {
+        ui.add(egui::DragValue::new(&mut s.bootstrap).range(0..=100_000).speed(10.0)).labelled_by(l);
+    });
+    row(
+        ui,
+        "Neighbours (k-NN)",
+        "k of the mutual k-nearest-neighbour measure",
+        |ui, l| {
+            ui.add(egui::DragValue::new(&mut s.knn).range(1..=1000).speed(1.0))
+                .labelled_by(l);
+        },
+    );
 }
 
 fn buttons(

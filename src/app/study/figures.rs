@@ -123,27 +123,7 @@ pub fn render_figures(
     ppp: f32,
     metrics: &[StudyMetric],
 ) -> Result<Vec<StudyFigure>, RenderError> {
-    let mut st = StudyState::opening(study.manifest.clone(), 0, 0);
-    st.set_cells(study.name.clone(), study.cells.clone());
-    st.class_names = study.class_names();
-    // Ctrl-C stops between cells and between figures (a study may have thousands of cells).
-    let cancelled = || {
-        if crate::interrupt::interrupted() {
-            Err(RenderError::Cancelled)
-        } else {
-            Ok(())
-        }
-    };
-    for (j, r) in results.cells.iter().enumerate() {
-        if j % 64 == 0 {
-            cancelled()?;
-        }
-        st.set_cell(r.clone(), views.get(&r.index).cloned());
-    }
-    st.status = StudyStatus::Done {
-        cells: results.cells.len(),
-        seconds: 0.0,
-    };
+    let mut st = study_state(study, results, views)?;
     let mut painter = UiPainter::new()?;
     crate::app::theme::apply(painter.egui_context());
     let visuals = painter
@@ -230,6 +210,37 @@ pub fn render_figures(
         }
     }
     Ok(out)
+}
+
+/// Ctrl-C stops between cells and between figures (a study may have thousands of cells).
+fn cancelled() -> Result<(), RenderError> {
+    if crate::interrupt::interrupted() {
+        Err(RenderError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// The Study view's state of a finished study: its cells, results and views.
+fn study_state(
+    study: &Study,
+    results: &StudyResults,
+    views: &BTreeMap<usize, Arc<CellView>>,
+) -> Result<StudyState, RenderError> {
+    let mut st = StudyState::opening(study.manifest.clone(), 0, 0);
+    st.set_cells(study.name.clone(), study.cells.clone());
+    st.class_names = study.class_names();
+    for (j, r) in results.cells.iter().enumerate() {
+        if j % 64 == 0 {
+            cancelled()?;
+        }
+        st.set_cell(r.clone(), views.get(&r.index).cloned());
+    }
+    st.status = StudyStatus::Done {
+        cells: results.cells.len(),
+        seconds: 0.0,
+    };
+    Ok(st)
 }
 
 /// Letters, digits, `-` and `_` kept; anything else becomes `_`.

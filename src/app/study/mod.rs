@@ -6,10 +6,10 @@
 //! |---|---|
 //! | what the view shows (no egui): cells, results, selection, grid geometry, key moves | `mod.rs` |
 //! | pure painters: heatmap grid, colour scales and legends, plots, RSM images | `plots.rs` |
-//! | the panel: metric chooser, sections, texture cache, clicks → commands | `panel.rs` |
+//! | the panel: header and columns (`mod.rs`), one file per section: grids, development, by layer, RSM trio | `panel/` |
 //! | the sections as PNG files without a display (`study --figures`) | `figures.rs` |
 //!
-//! The job lives in `worker.rs` (`Worker::study`); [`crate::app::ViewerApp::apply`] installs its
+//! The job lives in `worker/tasks.rs` (`Worker::study`); [`crate::app::ViewerApp::apply`] installs its
 //! cells and plays the selected one (`AppCommand::SelectStudyCell`).
 
 pub mod figures;

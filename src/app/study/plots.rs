@@ -161,6 +161,8 @@ pub struct GridSpec<'a> {
     pub selected: Option<(usize, usize)>,
     /// Width available for the whole grid, labels included.
     pub width: f32,
+    /// The tallest a row may be (the viewer fits every arch's grid in its section).
+    pub max_row_h: f32,
 }
 
 /// What happened to a grid this frame.
@@ -191,7 +193,7 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
         .clamp(16.0, 110.0)
         + 6.0;
     let cw = ((spec.width - label_w) / cols.max(1) as f32).clamp(12.0, 60.0);
-    let ch = cw.clamp(14.0, 32.0);
+    let ch = cw.clamp(14.0, 32.0).min(spec.max_row_h);
     let size = Vec2::new(label_w + cw * cols as f32, ch * rows as f32 + 16.0);
     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
     let geom = GridGeom {
@@ -201,32 +203,7 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
         cols,
     };
     let p = ui.painter_at(rect.expand(2.0));
-    for (r, l) in spec.row_labels.iter().enumerate() {
-        p.text(
-            Pos2::new(geom.origin.x - 4.0, geom.rect(r, 0).center().y),
-            Align2::RIGHT_CENTER,
-            l,
-            font.clone(),
-            theme::MUTED,
-        );
-    }
-    // Column labels: all when they fit, else every k-th.
-    let step = ((28.0 / cw).ceil() as usize).max(1);
-    for (c, l) in spec.col_labels.iter().enumerate() {
-        if c % step != 0 && c + 1 != cols {
-            continue;
-        }
-        p.text(
-            Pos2::new(
-                geom.rect(0, c).center().x,
-                geom.origin.y + ch * rows as f32 + 2.0,
-            ),
-            Align2::CENTER_TOP,
-            l,
-            FontId::proportional(10.0),
-            theme::MUTED,
-        );
-    }
+    grid_labels(&p, spec, &geom, &font);
     for r in 0..rows {
         for c in 0..cols {
             let cell = spec
@@ -234,49 +211,7 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
                 .get(r * cols + c)
                 .copied()
                 .unwrap_or(GridCell::Absent);
-            let sq = geom.rect(r, c).shrink(1.0);
-            match cell {
-                GridCell::Absent => {}
-                GridCell::Pending => {
-                    p.rect_filled(sq, 1.0, theme::STRIP_BG);
-                    // Hatching says "not yet".
-                    // Parallel "/" lines: the upper-left half, the diagonal, the lower-right half.
-                    let st = Stroke::new(1.0, Color32::from_gray(66));
-                    let n = 3;
-                    for k in 1..=n {
-                        let f = k as f32 / n as f32;
-                        p.line_segment(
-                            [
-                                Pos2::new(sq.left() + sq.width() * f, sq.top()),
-                                Pos2::new(sq.left(), sq.top() + sq.height() * f),
-                            ],
-                            st,
-                        );
-                        if k < n {
-                            p.line_segment(
-                                [
-                                    Pos2::new(sq.right(), sq.top() + sq.height() * f),
-                                    Pos2::new(sq.left() + sq.width() * f, sq.bottom()),
-                                ],
-                                st,
-                            );
-                        }
-                    }
-                }
-                GridCell::Undefined => {
-                    p.rect_filled(sq, 1.0, Color32::from_gray(60));
-                    p.text(
-                        sq.center(),
-                        Align2::CENTER_CENTER,
-                        "–",
-                        FontId::proportional(10.0),
-                        Color32::from_gray(150),
-                    );
-                }
-                GridCell::Value(v) => {
-                    p.rect_filled(sq, 1.0, spec.scale.color(v));
-                }
-            }
+            paint_cell(&p, geom.rect(r, c).shrink(1.0), cell, &spec.scale);
         }
     }
     if let Some((r, c)) = spec.selected.filter(|&(r, c)| r < rows && c < cols) {
@@ -318,6 +253,81 @@ pub fn heatmap_grid(ui: &mut egui::Ui, spec: &GridSpec<'_>) -> GridOutput {
         geom,
         clicked,
         hovered,
+    }
+}
+
+/// Row labels at the left; column labels below, all when they fit, else every k-th.
+fn grid_labels(p: &egui::Painter, spec: &GridSpec<'_>, geom: &GridGeom, font: &FontId) {
+    for (r, l) in spec.row_labels.iter().enumerate() {
+        p.text(
+            Pos2::new(geom.origin.x - 4.0, geom.rect(r, 0).center().y),
+            Align2::RIGHT_CENTER,
+            l,
+            font.clone(),
+            theme::MUTED,
+        );
+    }
+    let step = ((28.0 / geom.cell.x).ceil() as usize).max(1);
+    for (c, l) in spec.col_labels.iter().enumerate() {
+        if c % step != 0 && c + 1 != geom.cols {
+            continue;
+        }
+        p.text(
+            Pos2::new(
+                geom.rect(0, c).center().x,
+                geom.origin.y + geom.cell.y * geom.rows as f32 + 2.0,
+            ),
+            Align2::CENTER_TOP,
+            l,
+            FontId::proportional(10.0),
+            theme::MUTED,
+        );
+    }
+}
+
+/// One grid square `sq`: its colour, hatching while pending, a dash where undefined.
+fn paint_cell(p: &egui::Painter, sq: Rect, cell: GridCell, scale: &ColorScale) {
+    match cell {
+        GridCell::Absent => {}
+        GridCell::Pending => {
+            p.rect_filled(sq, 1.0, theme::STRIP_BG);
+            // Hatching says "not yet".
+            // Parallel "/" lines: the upper-left half, the diagonal, the lower-right half.
+            let st = Stroke::new(1.0, Color32::from_gray(66));
+            let n = 3;
+            for k in 1..=n {
+                let f = k as f32 / n as f32;
+                p.line_segment(
+                    [
+                        Pos2::new(sq.left() + sq.width() * f, sq.top()),
+                        Pos2::new(sq.left(), sq.top() + sq.height() * f),
+                    ],
+                    st,
+                );
+                if k < n {
+                    p.line_segment(
+                        [
+                            Pos2::new(sq.right(), sq.top() + sq.height() * f),
+                            Pos2::new(sq.left() + sq.width() * f, sq.bottom()),
+                        ],
+                        st,
+                    );
+                }
+            }
+        }
+        GridCell::Undefined => {
+            p.rect_filled(sq, 1.0, Color32::from_gray(60));
+            p.text(
+                sq.center(),
+                Align2::CENTER_CENTER,
+                "–",
+                FontId::proportional(10.0),
+                Color32::from_gray(150),
+            );
+        }
+        GridCell::Value(v) => {
+            p.rect_filled(sq, 1.0, scale.color(v));
+        }
     }
 }
 
@@ -406,18 +416,22 @@ pub fn line_plot(
         .response
 }
 
-/// A wrapped row of coloured names: the key of a plot, outside it so it hides nothing.
+/// A wrapped row of coloured names: the key of a plot, outside it so it hides nothing. An entry
+/// is never broken across lines, so the row's height is what it takes.
 pub fn key_row(ui: &mut egui::Ui, series: &[Series]) {
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 8.0;
-        for s in series {
-            let mark = if s.dashed { "╌" } else { "━" };
-            ui.label(
-                RichText::new(format!("{mark} {}", s.name))
+    ui.scope(|ui| {
+        // Rows as tall as the small text, not as a button (set before the wrapped layout starts).
+        ui.spacing_mut().item_spacing = Vec2::new(8.0, 2.0);
+        ui.spacing_mut().interact_size.y = 0.0;
+        ui.horizontal_wrapped(|ui| {
+            for s in series {
+                let mark = if s.dashed { "╌" } else { "━" };
+                let text = RichText::new(format!("{mark} {}", s.name))
                     .small()
-                    .color(s.color),
-            );
-        }
+                    .color(s.color);
+                ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend));
+            }
+        });
     });
 }
 
@@ -430,19 +444,37 @@ pub struct BarGroup {
     pub names: Vec<String>,
 }
 
-/// Bars per category, groups side by side. `overlay` draws on top (whiskers, say), given each
-/// group's x offset from its category's centre.
-pub fn grouped_bars(
-    ui: &mut egui::Ui,
-    id: &str,
-    groups: &[BarGroup],
-    categories: &[String],
-    height: f32,
-) -> egui::Response {
-    grouped_bars_with(ui, id, groups, categories, height, |_, _| {})
+/// Whether every category's name fits under its bars in `width` points (about 7 px a
+/// character at the axis' size); otherwise the bars are numbered and [`bar_key`] names them.
+pub fn bar_names_fit(width: f32, categories: &[String]) -> bool {
+    let slot = width / categories.len().max(1) as f32;
+    categories
+        .iter()
+        .all(|c| c.chars().count() as f32 * 7.0 < slot * 0.9)
 }
 
-/// [`grouped_bars`] with something drawn over the bars.
+/// The key of numbered bars: `1 name   2 name …`.
+pub fn bar_key_text(categories: &[String]) -> String {
+    let key: Vec<String> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} {c}", i + 1))
+        .collect();
+    key.join("   ")
+}
+
+/// [`bar_key_text`] as a small muted label.
+pub fn bar_key(ui: &mut egui::Ui, categories: &[String]) {
+    ui.label(
+        RichText::new(bar_key_text(categories))
+            .small()
+            .color(theme::MUTED),
+    );
+}
+
+/// Bars per category, groups side by side, with something drawn over them (`overlay`, given
+/// each group's x offset from its category's centre: whiskers, say). Names under the bars when
+/// they fit; otherwise numbers there and a key of the names under the plot.
 pub fn grouped_bars_with(
     ui: &mut egui::Ui,
     id: &str,
@@ -451,21 +483,33 @@ pub fn grouped_bars_with(
     height: f32,
     overlay: impl FnOnce(&mut egui_plot::PlotUi, &dyn Fn(usize) -> f64),
 ) -> egui::Response {
+    let names_fit = bar_names_fit(ui.available_width(), categories);
+    let response = bar_plot(ui, id, groups, categories, height, names_fit, overlay);
+    if !names_fit {
+        bar_key(ui, categories);
+    }
+    response
+}
+
+/// The plot of [`grouped_bars_with`] alone: category names under the bars when `names_fit`,
+/// else their numbers (the caller shows the key).
+pub fn bar_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    groups: &[BarGroup],
+    categories: &[String],
+    height: f32,
+    names_fit: bool,
+    overlay: impl FnOnce(&mut egui_plot::PlotUi, &dyn Fn(usize) -> f64),
+) -> egui::Response {
     let n = groups.len().max(1) as f64;
     let w = 0.8 / n;
-    let n_categories = categories.len();
-    // Names under the bars when they fit their slot (about 7 px a character at the axis'
-    // size); otherwise numbers there and a key of the names under the plot.
-    let slot = ui.available_width() / n_categories.max(1) as f32;
-    let names_fit = categories
-        .iter()
-        .all(|c| c.chars().count() as f32 * 7.0 < slot * 0.9);
     let labels: Vec<String> = if names_fit {
         categories.to_vec()
     } else {
-        (1..=n_categories).map(|i| i.to_string()).collect()
+        (1..=categories.len()).map(|i| i.to_string()).collect()
     };
-    let response = Plot::new(id)
+    Plot::new(id)
         .height(height)
         .allow_drag(false)
         .allow_zoom(false)
@@ -514,16 +558,7 @@ pub fn grouped_bars_with(
             }
             overlay(p, &offset);
         })
-        .response;
-    if !names_fit {
-        let key: Vec<String> = categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{} {c}", i + 1))
-            .collect();
-        ui.label(RichText::new(key.join("   ")).small().color(theme::MUTED));
-    }
-    response
+        .response
 }
 
 /// An RSM as pixels: `size × size` row-major values on `scale`.

@@ -11,6 +11,7 @@ use eframe::egui::{self, Key, Modifiers};
 
 use super::bench::Bench;
 use super::commands::{AppCommand, CameraCommand, Panel};
+use super::options::ViewerOptions;
 use super::panels::{self, export::ExportPanel, settings::SettingsPanel, top_bar::TopBar};
 use super::playback::PlaybackCommand;
 use super::render_glue::{self, SharedGl};
@@ -22,7 +23,6 @@ use super::view3d;
 use super::worker::{
     DialogPurpose, Fitted, Job, JobKind, JobResult, Phase, PickOutcome, SlotId, StudyEvent, Worker,
 };
-use super::ViewerOptions;
 
 mod frame;
 mod jobs;

@@ -5,15 +5,15 @@ use std::sync::mpsc;
 
 use three_d::Viewport;
 
+use super::options::ExportOptions;
 use super::plan::PlannedFrame;
-use super::ExportOptions;
 use crate::analysis::SceneData;
 use crate::progress::{Progress, Stage};
 use crate::render::camera::OrbitCamera;
+use crate::render::error::RenderError;
 use crate::render::headless::HeadlessGl;
 use crate::render::overlay::{Canvas, Overlay};
 use crate::render::scene::{FrameState, SceneRenderer};
-use crate::render::RenderError;
 
 fn base_camera(opts: &ExportOptions) -> OrbitCamera {
     opts.camera

@@ -1,6 +1,9 @@
 //! Writing exports: the encoder thread (GIF or PNG) fed by the render loop, PNG frame folders,
-//! single PNGs, and the checks on the destination. Files go to a temporary name in the target
-//! folder and are renamed at the end.
+//! single PNGs, and the checks on the destination. GIF and PNG files go through
+//! `data::output::AtomicFile`. A PNG frames folder is the one thing written here: its frames go
+//! into a temporary folder beside the target, named with `data::output::TEMP_PREFIX` and the
+//! process id (so `sweep_stale_temps` removes one a killed run left), which is made 0755 and
+//! renamed onto the target at the end.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -9,16 +12,16 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use super::frames::{run_frames, FrameRenderer};
+use super::options::{check, ExportFormat, ExportOptions, ExportSummary};
 use super::palette::{gif_palette, Quantizer};
 use super::plan::{gif_delay_cs, plan_frames};
-use super::{check, ExportFormat, ExportOptions, ExportSummary};
 use crate::analysis::SceneData;
 use crate::data::output::{sweep_stale_temps, AtomicFile, TEMP_PREFIX};
 use crate::progress::{Progress, Stage};
+use crate::render::error::RenderError;
 use crate::render::headless::HeadlessGl;
 use crate::render::overlay::Overlay;
 use crate::render::scene::{FrameState, SceneRenderer};
-use crate::render::RenderError;
 
 /// Exports `scene` to `out` (a file for GIF/PNG, a new folder for PNG frames). Call it from a
 /// thread that has no GL context current (a worker thread in the GUI): it makes its own.
@@ -29,6 +32,57 @@ pub fn export(
     progress: &Progress,
 ) -> Result<ExportSummary, RenderError> {
     let t0 = Instant::now();
+    check_options(opts)?;
+    let plan = plan_frames(scene.n_frames(), opts)?;
+    let tail_images = plan.first().map_or(0, |f| f.tail);
+    let parent = parent_dir(out)?;
+    progress.stage(Stage::Export, 0.0);
+    let mut frames = FrameRenderer::new(scene, opts)?;
+
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(2);
+    let (w, h) = (opts.width, opts.height);
+    let delay = gif_delay_cs(opts.frame_rate);
+    let bytes = match opts.format {
+        ExportFormat::Gif | ExportFormat::Png => {
+            let mut tmp =
+                AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
+            let palette = (opts.format == ExportFormat::Gif)
+                .then(|| gif_palette(scene, opts, &frames.legend));
+            let encoder = spawn_file_encoder(&mut tmp, palette, [w, h], delay, rx)?;
+            finish(run_frames(&mut frames, &plan, tx, progress), encoder)?;
+            check_dest_file(out)?;
+            tmp.commit()
+                .map_err(|e| RenderError::Output(e.to_string()))?
+        }
+        ExportFormat::PngFrames => {
+            check_dest_dir(out)?;
+            sweep_stale_temps(&parent);
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("{TEMP_PREFIX}{}-frames-", std::process::id()))
+                .tempdir_in(&parent)
+                .map_err(|e| RenderError::io(&parent, e))?;
+            let writer = spawn_frame_writer(dir.path().to_path_buf(), [w, h], rx);
+            finish(run_frames(&mut frames, &plan, tx, progress), writer)?;
+            publish_dir(dir, out)?
+        }
+        // Refused at the top of this function.
+        ExportFormat::Html => return Err(RenderError::Options("HTML".into())),
+    };
+    progress.stage(Stage::Export, 1.0);
+    Ok(ExportSummary {
+        path: out.to_path_buf(),
+        frames: plan.len(),
+        width: w,
+        height: h,
+        delay_cs: (opts.format == ExportFormat::Gif).then_some(delay),
+        tail_images,
+        bytes,
+        seconds: t0.elapsed().as_secs_f32(),
+    })
+}
+
+/// The options the frame exporter refuses before it renders anything.
+fn check_options(opts: &ExportOptions) -> Result<(), RenderError> {
     check(
         opts.format != ExportFormat::Html,
         "an HTML page is written by render::html::figure_page, not the frame exporter",
@@ -44,122 +98,99 @@ pub fn export(
     check(
         opts.zoom.is_finite() && opts.zoom > 0.0,
         "the zoom must be a positive number",
-    )?;
-    let plan = plan_frames(scene.n_frames(), opts)?;
-    let tail_images = plan.first().map_or(0, |f| f.tail);
-    let parent = parent_dir(out)?;
-    progress.stage(Stage::Export, 0.0);
-    let mut frames = FrameRenderer::new(scene, opts)?;
+    )
+}
 
-    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(2);
-    let (w, h) = (opts.width, opts.height);
-    let delay = gif_delay_cs(opts.frame_rate);
-    let bytes;
-    match opts.format {
-        ExportFormat::Gif | ExportFormat::Png => {
-            let mut tmp =
-                AtomicFile::create(out).map_err(|e| RenderError::Output(e.to_string()))?;
-            let tmp_path = tmp.temp_path().to_path_buf();
-            let file = tmp
-                .file()
-                .try_clone()
-                .map_err(|e| RenderError::io(&tmp_path, e))?;
-            let is_gif = opts.format == ExportFormat::Gif;
-            let palette = gif_palette(scene, opts, &frames.legend);
-            let worker = std::thread::spawn(move || -> Result<(), RenderError> {
-                let mut writer = BufWriter::new(file);
-                if is_gif {
-                    let mut q = Quantizer::new(palette);
-                    let flat: Vec<u8> = q.palette().iter().flatten().copied().collect();
-                    let enc_err = |e: gif::EncodingError| match e {
-                        gif::EncodingError::Io(io) => RenderError::io(&tmp_path, io),
-                        other => RenderError::Encode {
-                            path: tmp_path.clone(),
-                            msg: other.to_string(),
-                        },
-                    };
-                    let mut enc = gif::Encoder::new(&mut writer, w as u16, h as u16, &flat)
-                        .map_err(enc_err)?;
-                    enc.set_repeat(gif::Repeat::Infinite).map_err(enc_err)?;
-                    for rgba in rx {
-                        let idx = q.map(&rgba);
-                        let mut frame =
-                            gif::Frame::from_indexed_pixels(w as u16, h as u16, idx, None);
-                        frame.delay = delay;
-                        enc.write_frame(&frame).map_err(enc_err)?;
-                    }
-                    drop(enc);
-                } else if let Ok(rgba) = rx.recv() {
-                    write_png(&mut writer, &rgba, w, h, &tmp_path)?;
-                }
-                writer.flush().map_err(|e| RenderError::io(&tmp_path, e))?;
-                writer
-                    .get_ref()
-                    .sync_all()
-                    .map_err(|e| RenderError::io(&tmp_path, e))
-            });
-            finish(run_frames(&mut frames, &plan, tx, progress), worker)?;
-            check_dest_file(out)?;
-            bytes = tmp
-                .commit()
-                .map_err(|e| RenderError::Output(e.to_string()))?;
-        }
-        ExportFormat::PngFrames => {
-            check_dest_dir(out)?;
-            sweep_stale_temps(&parent);
-            let dir = tempfile::Builder::new()
-                .prefix(&format!("{TEMP_PREFIX}{}-frames-", std::process::id()))
-                .tempdir_in(&parent)
-                .map_err(|e| RenderError::io(&parent, e))?;
-            let dir_path = dir.path().to_path_buf();
-            let worker = std::thread::spawn(move || -> Result<(), RenderError> {
-                for (i, rgba) in rx.into_iter().enumerate() {
-                    let path = dir_path.join(format!("frame_{i:05}.png"));
-                    let file = File::create(&path).map_err(|e| RenderError::io(&path, e))?;
-                    let mut writer = BufWriter::new(file);
-                    write_png(&mut writer, &rgba, w, h, &path)?;
-                    writer.flush().map_err(|e| RenderError::io(&path, e))?;
-                }
-                Ok(())
-            });
-            finish(run_frames(&mut frames, &plan, tx, progress), worker)?;
-            bytes = std::fs::read_dir(dir.path())
-                .map(|it| {
-                    it.flatten()
-                        .filter_map(|e| e.metadata().ok())
-                        .map(|m| m.len())
-                        .sum()
-                })
-                .unwrap_or(0);
-            if crate::interrupt::interrupted() {
-                return Err(RenderError::Cancelled);
+/// The encoder thread of a GIF (given its palette) or of one PNG (the first frame), writing
+/// into `tmp`'s temporary file and syncing it; the caller commits.
+fn spawn_file_encoder(
+    tmp: &mut AtomicFile,
+    palette: Option<Vec<[u8; 3]>>,
+    [w, h]: [u32; 2],
+    delay: u16,
+    rx: mpsc::Receiver<Vec<u8>>,
+) -> Result<std::thread::JoinHandle<Result<(), RenderError>>, RenderError> {
+    let tmp_path = tmp.temp_path().to_path_buf();
+    let file = tmp
+        .file()
+        .try_clone()
+        .map_err(|e| RenderError::io(&tmp_path, e))?;
+    Ok(std::thread::spawn(move || -> Result<(), RenderError> {
+        let mut writer = BufWriter::new(file);
+        if let Some(palette) = palette {
+            let mut q = Quantizer::new(palette);
+            let flat: Vec<u8> = q.palette().iter().flatten().copied().collect();
+            let enc_err = |e: gif::EncodingError| match e {
+                gif::EncodingError::Io(io) => RenderError::io(&tmp_path, io),
+                other => RenderError::Encode {
+                    path: tmp_path.clone(),
+                    msg: other.to_string(),
+                },
+            };
+            let mut enc =
+                gif::Encoder::new(&mut writer, w as u16, h as u16, &flat).map_err(enc_err)?;
+            enc.set_repeat(gif::Repeat::Infinite).map_err(enc_err)?;
+            for rgba in rx {
+                let idx = q.map(&rgba);
+                let mut frame = gif::Frame::from_indexed_pixels(w as u16, h as u16, idx, None);
+                frame.delay = delay;
+                enc.write_frame(&frame).map_err(enc_err)?;
             }
-            if out.is_dir() {
-                // Only an empty folder gets here (checked above); rename cannot replace it on
-                // every platform, so remove it first.
-                std::fs::remove_dir(out).map_err(|e| RenderError::io(out, e))?;
-            }
-            let kept = dir.keep();
-            publish_permissions(&kept, true);
-            std::fs::rename(&kept, out).map_err(|e| {
-                let _ = std::fs::remove_dir_all(&kept);
-                RenderError::io(out, e)
-            })?;
+            drop(enc);
+        } else if let Ok(rgba) = rx.recv() {
+            write_png(&mut writer, &rgba, w, h, &tmp_path)?;
         }
-        // Refused at the top of this function.
-        ExportFormat::Html => return Err(RenderError::Options("HTML".into())),
-    }
-    progress.stage(Stage::Export, 1.0);
-    Ok(ExportSummary {
-        path: out.to_path_buf(),
-        frames: plan.len(),
-        width: w,
-        height: h,
-        delay_cs: (opts.format == ExportFormat::Gif).then_some(delay),
-        tail_images,
-        bytes,
-        seconds: t0.elapsed().as_secs_f32(),
+        writer.flush().map_err(|e| RenderError::io(&tmp_path, e))?;
+        writer
+            .get_ref()
+            .sync_all()
+            .map_err(|e| RenderError::io(&tmp_path, e))
+    }))
+}
+
+/// The writer thread of a PNG frames folder: `frame_00000.png`, … into `dir`.
+fn spawn_frame_writer(
+    dir: PathBuf,
+    [w, h]: [u32; 2],
+    rx: mpsc::Receiver<Vec<u8>>,
+) -> std::thread::JoinHandle<Result<(), RenderError>> {
+    std::thread::spawn(move || -> Result<(), RenderError> {
+        for (i, rgba) in rx.into_iter().enumerate() {
+            let path = dir.join(format!("frame_{i:05}.png"));
+            let file = File::create(&path).map_err(|e| RenderError::io(&path, e))?;
+            let mut writer = BufWriter::new(file);
+            write_png(&mut writer, &rgba, w, h, &path)?;
+            writer.flush().map_err(|e| RenderError::io(&path, e))?;
+        }
+        Ok(())
     })
+}
+
+/// Moves a finished frames folder onto `out` (an empty folder there is removed first: rename
+/// cannot replace it on every platform) and returns the bytes of its files.
+fn publish_dir(dir: tempfile::TempDir, out: &Path) -> Result<u64, RenderError> {
+    let bytes = std::fs::read_dir(dir.path())
+        .map(|it| {
+            it.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    if crate::interrupt::interrupted() {
+        return Err(RenderError::Cancelled);
+    }
+    if out.is_dir() {
+        // Only an empty folder gets here (checked before rendering).
+        std::fs::remove_dir(out).map_err(|e| RenderError::io(out, e))?;
+    }
+    let kept = dir.keep();
+    publish_permissions(&kept, true);
+    std::fs::rename(&kept, out).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&kept);
+        RenderError::io(out, e)
+    })?;
+    Ok(bytes)
 }
 
 /// Waits for the encoder; the render loop's error wins over the encoder's.

@@ -1,7 +1,7 @@
 //! The GIF palette: every colour an export can draw, known in advance from the scene, and the
 //! nearest-colour mapping of rendered pixels onto it.
 
-use super::ExportOptions;
+use super::options::ExportOptions;
 use crate::analysis::SceneData;
 use crate::render::geometry::label_indices;
 use crate::render::style::{label_palette, mix, palette, GHOST_FADE};

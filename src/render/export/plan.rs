@@ -2,8 +2,8 @@
 //! before→after morph and the camera turn. No GL here, so the viewer can preview an export and
 //! tests can check the HyperTools semantics.
 
-use super::{check, BothLayout, ExportFormat, ExportOptions, ExportView};
-use crate::render::RenderError;
+use super::options::{check, BothLayout, ExportFormat, ExportOptions, ExportView};
+use crate::render::error::RenderError;
 
 /// One planned output frame.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -2,7 +2,11 @@
 
 use eframe::egui::{self, Align2, Color32, FontId, Rect, Sense, Stroke};
 
-use super::*;
+use super::position::{frame_at, seek_input, track, x_of, STRIP_H};
+use super::scrubber::{frame_text, hover_image};
+use crate::app::commands::AppCommand;
+use crate::app::state::{AppState, Loaded};
+use crate::app::theme;
 
 /// Per pixel column, the largest value of the frames that fall in it.
 pub fn bin_max(values: &[f32], columns: usize) -> Vec<f32> {

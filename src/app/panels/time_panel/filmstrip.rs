@@ -2,7 +2,10 @@
 
 use eframe::egui::{self, Color32, RichText};
 
-use super::*;
+use super::scrubber::frame_text;
+use crate::app::images;
+use crate::app::state::{AppState, Loaded};
+use crate::app::theme;
 
 /// Side of the current image in the time panel, points: the height of the three rows beside it.
 pub(super) const CURRENT: f32 = 100.0;

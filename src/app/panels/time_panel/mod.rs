@@ -10,9 +10,7 @@ use eframe::egui;
 
 use crate::app::commands::AppCommand;
 use crate::app::images;
-use crate::app::playback::{PlaybackCommand as P, SPEED_RANGE};
-use crate::app::state::{AppState, Loaded};
-use crate::app::theme::{self, icon_button, Icon};
+use crate::app::state::AppState;
 
 mod density;
 mod filmstrip;
@@ -23,15 +21,10 @@ mod transport;
 pub use density::bin_max;
 use density::disagreement_strip;
 use filmstrip::filmstrip;
-use position::{frame_at, seek_input, track, x_of};
+pub use position::LABEL_W;
 pub use scrubber::class_runs;
-use scrubber::{frame_text, hover_image, scrubber};
+use scrubber::scrubber;
 use transport::transport;
-
-/// Width of the label column left of the scrubber and the strip, so both tracks line up.
-pub const LABEL_W: f32 = 92.0;
-const SCRUB_H: f32 = 26.0;
-const STRIP_H: f32 = 40.0;
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
     let loaded = state.primary.loaded.as_ref();
@@ -58,6 +51,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<AppCommand>) {
 
 #[cfg(test)]
 mod tests {
+    use super::position::{frame_at, x_of};
     use super::*;
 
     #[test]

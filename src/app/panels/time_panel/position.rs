@@ -2,7 +2,15 @@
 
 use eframe::egui::{self, Rect, Sense, Vec2};
 
-use super::*;
+use crate::app::commands::AppCommand;
+use crate::app::playback::PlaybackCommand as P;
+
+/// Width of the label column left of the scrubber and the strip, so both tracks line up.
+pub const LABEL_W: f32 = 92.0;
+/// Height of the scrubber's track.
+pub(super) const SCRUB_H: f32 = 26.0;
+/// Height of the disagreement strip.
+pub(super) const STRIP_H: f32 = 40.0;
 
 /// Left label column, then a track of the given height filling the rest of the row.
 pub(super) fn track(

@@ -2,7 +2,11 @@
 
 use eframe::egui::{self, Align2, Color32, FontId, Rect, Sense, Stroke, Vec2};
 
-use super::*;
+use super::position::{frame_at, seek_input, track, x_of, SCRUB_H};
+use crate::app::commands::AppCommand;
+use crate::app::images;
+use crate::app::state::{AppState, Loaded};
+use crate::app::theme;
 
 pub(super) fn scrubber(
     ui: &mut egui::Ui,
