@@ -123,8 +123,9 @@ pub struct FitArgs {
     #[arg(long)]
     pub class_names: Option<PathBuf>,
     /// Precision of the SRM products with the data (sums stay float64): f64 is BrainIAK parity.
-    /// f32 measured 1.3× faster on paper workload B on an AVX-512 machine, and no faster on
-    /// an AVX2-only one (AMD EPYC, workload A); ISC/RSA move by at most 1e-9.
+    /// f32 keeps a float32 copy of the data; it took 0.71× the f64 time on `srmscope bench`
+    /// (AMD EPYC, AVX2) and was 1.3× faster on paper workload B (AVX-512); the Gram route (more
+    /// images than units, e.g. workload A) runs in f64 either way. ISC/RSA move by ≤ 1e-9.
     #[arg(long, value_enum, default_value = "f64")]
     pub precision: PrecisionArg,
 }
