@@ -5,7 +5,7 @@
 use super::error::DataError;
 
 /// `(name, npz bytes, one-line description)` of every embedded demo set.
-pub const DEMOS: &[(&str, &[u8], &str)] = &[
+pub static DEMOS: &[(&str, &[u8], &str)] = &[
     (
         "convnet",
         include_bytes!("../../assets/demo/convnet.npz"),
@@ -24,7 +24,7 @@ pub const DEMOS: &[(&str, &[u8], &str)] = &[
 ];
 
 /// `(name, zip bytes, one-line description)` of every embedded demo study (`data::study`).
-pub const STUDIES: &[(&str, &[u8], &str)] = &[(
+pub static STUDIES: &[(&str, &[u8], &str)] = &[(
     "digits-study",
     include_bytes!("../../assets/demo/digits-study.zip"),
     "the 5 ConvNets and 5 ResNets at 4-5 layers and epochs 0, 1, 2, 4, 8 and 30 (54 cells)",
