@@ -306,8 +306,36 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         "  srmscope: backend {}, {threads} threads",
         srmscope::linalg::BACKEND
     );
-    let ours = time_ours(&views, repeat)?;
-    let peers = run_peers(&a.python, tmp.path(), a.m, threads, repeat);
+    // Turns, one repeat each, so both sides see the same load on a shared machine.
+    let mut ours = time_ours(&views, 1)?;
+    let mut peers = run_peers(&a.python, tmp.path(), a.m, threads, 1);
+    let mut peer_seconds = serde_json::Map::new();
+    for round in 0..repeat {
+        if round > 0 {
+            let o = time_ours(&views, 1)?;
+            for (all, new) in ours.seconds.iter_mut().zip(o.seconds) {
+                all.extend(new);
+            }
+            ours.summaries.extend(o.summaries);
+            ours.values = o.values;
+            if let Peers::Ran(_) = peers {
+                peers = run_peers(&a.python, tmp.path(), a.m, threads, 1);
+            }
+        }
+        if let Peers::Ran(v) = &peers {
+            for (k, t) in v["seconds"].as_object().into_iter().flatten() {
+                if let Value::Array(list) = peer_seconds
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                {
+                    list.extend(t.as_array().into_iter().flatten().cloned());
+                }
+            }
+        }
+    }
+    if let Peers::Ran(v) = &mut peers {
+        v["seconds"] = Value::Object(peer_seconds);
+    }
     let empty = Value::Null;
     let json = match &peers {
         Peers::Ran(v) => {
@@ -407,6 +435,25 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
                 mismatch.join(", ")
             );
         }
+    }
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!("  seconds per repeat, srmscope | peer (taking turns):");
+    for (step, ours_t) in STEPS.iter().zip(&ours.seconds) {
+        let theirs: Vec<f64> = json["seconds"][step.key]
+            .as_array()
+            .map(|l| l.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        println!(
+            "    {:<32} {} | {}",
+            step.label,
+            list(ours_t),
+            list(&theirs)
+        );
     }
     println!("  ratio = srmscope median / peer median (goal ≤ 0.2); medians over {repeat} repeats; the peers' RSA rows include their RDMs");
     Ok(())
