@@ -45,6 +45,10 @@ pub struct BenchArgs {
     /// --t held-out images; try --v 1000).
     #[arg(long)]
     pub similarity: bool,
+    /// With --similarity: time the same measures in numpy, scipy (netrep's Procrustes) and
+    /// rsatoolbox 0.3.2 on the same data (--python), and print srmscope/peer per measure.
+    #[arg(long)]
+    pub against_python: bool,
     /// The synthetic study instead (72 cells, k = all units): from scratch and cached,
     /// wall time and peak RSS of each run (--keep DIR keeps the data for the next run).
     #[arg(long)]
@@ -212,6 +216,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
     check(&a)?;
     let xs = synth(a.m, a.v, a.k, a.t);
     if a.similarity {
+        if a.against_python {
+            return super::bench_peers::run(&a, &xs);
+        }
         return similarity(&a, &xs);
     }
     if let Some(dir) = &a.write_data {

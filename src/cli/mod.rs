@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_common;
 pub mod bench_floor;
 pub mod bench_paper;
+pub mod bench_peers;
 pub mod bench_study;
 pub mod demo;
 pub mod export;
