@@ -5,7 +5,7 @@ use super::em::{
     add_perturbation, column_means, converged, cross, frob_dot, log_likelihood, posterior,
     prob_m_step, project_centered, DetFit, FitOptions, ProbFit, TraceMode,
 };
-use super::{AlignError, Precision};
+use super::error::{AlignError, Precision};
 use crate::linalg::{
     centred_sum_sq as sum_sq, map_networks, matmul, matmul_f32_serial_f, procrustes,
 };

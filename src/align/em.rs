@@ -5,7 +5,7 @@
 //! cost model that picks a route. `direct.rs` and `gram.rs` hold the two routes, `srm.rs`
 //! dispatches between them.
 
-use super::{AlignError, Precision};
+use super::error::{AlignError, Precision};
 use crate::linalg::{
     map_networks, matmul_f32, matmul_serial, matmul_serial_f, procrustes, spd_inverse,
 };

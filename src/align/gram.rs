@@ -13,7 +13,7 @@ use super::em::{
     add_perturbation, column_means, converged, log_likelihood, posterior, prob_m_step,
     project_centered, DetFit, FitOptions, ProbFit, TraceMode,
 };
-use super::{AlignError, Precision};
+use super::error::{AlignError, Precision};
 use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, LinalgError};
 use crate::progress::Progress;
 use ndarray::{s, Array1, Array2, ArrayView2};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 mod direct;
 mod em;
+mod error;
 pub mod gram;
 pub mod init;
 pub mod model_io;
@@ -17,29 +18,7 @@ pub use em::column_means;
 
 use crate::progress::Progress;
 use em::{FitOptions, TraceMode};
-
-#[derive(Debug, thiserror::Error)]
-pub enum AlignError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("linear algebra failed: {0}")]
-    Linalg(String),
-    #[error("cancelled")]
-    Cancelled,
-}
-
-/// Precision of the products with the data in the direct SRM routes (`--precision`). The
-/// k × k algebra, the sums over networks and the centring stay float64 either way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// BrainIAK parity.
-    #[default]
-    F64,
-    /// Single-precision products, summed in float64 over blocks of 2048 images: 1.3× faster
-    /// on paper workload B with AVX-512, no gain measured on AVX2 (docs/performance.md).
-    F32,
-}
+pub use error::{AlignError, Precision};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

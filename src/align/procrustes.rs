@@ -2,7 +2,7 @@
 //! the same W_i (units_i × k) form as SRM so the rest of the pipeline treats both alike.
 
 use super::em::{column_means, cross, frob_dot, project_centered as project, validate, DetFit};
-use super::{AlignError, Precision};
+use super::error::{AlignError, Precision};
 use crate::linalg::centred_sum_sq as sum_sq;
 use crate::linalg::{map_networks, procrustes, thin_svd};
 use crate::progress::Progress;

@@ -12,7 +12,8 @@ pub use super::em::{
     column_means, validate, DetFit, FitOptions, ProbFit, Route, TraceMode, GRAM_MAX_BYTES,
     PERTURBATION,
 };
-use super::{direct, gram, AlignError, Precision};
+use super::error::{AlignError, Precision};
+use super::{direct, gram};
 use crate::linalg::procrustes;
 use crate::progress::Progress;
 use ndarray::{Array2, ArrayView2};

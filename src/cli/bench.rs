@@ -217,7 +217,16 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let xs = synth(a.m, a.v, a.k, a.t);
     if a.similarity {
         if a.against_python {
-            return super::bench_peers::run(&a, &xs);
+            return super::bench_peers::run(
+                &super::bench_peers::PeerArgs {
+                    python: &a.python,
+                    m: a.m,
+                    v: a.v,
+                    t: a.t,
+                    repeat: a.repeat,
+                },
+                &xs,
+            );
         }
         return similarity(&a, &xs);
     }

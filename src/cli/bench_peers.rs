@@ -14,7 +14,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use super::bench::BenchArgs;
 use super::bench_common::write_f32_npy;
 
 const SCRIPT: &str = include_str!("../../tools/bench_similarity_peers.py");
@@ -282,7 +281,16 @@ fn blas_text(v: &Value) -> String {
         .join(", ")
 }
 
-pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
+/// What the comparison needs from the command line.
+pub struct PeerArgs<'a> {
+    pub python: &'a str,
+    pub m: usize,
+    pub v: usize,
+    pub t: usize,
+    pub repeat: usize,
+}
+
+pub fn run(a: &PeerArgs, xs: &[Array2<f64>]) -> Result<()> {
     let tmp = tempfile::Builder::new()
         .prefix("srmscope-peers-")
         .tempdir()?;
@@ -306,20 +314,52 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         "  srmscope: backend {}, {threads} threads",
         srmscope::linalg::BACKEND
     );
-    // Turns, one repeat each, so both sides see the same load on a shared machine.
-    let mut ours = time_ours(&views, 1)?;
-    let mut peers = run_peers(&a.python, tmp.path(), a.m, threads, 1);
+    let (ours, peers) = take_turns(a, &views, tmp.path(), threads, repeat)?;
+    let empty = Value::Null;
+    let json = describe_peers(a.python, &peers, &empty);
+    println!("  load average after: {}", load());
+    println!(
+        "  srmscope's pair measures share one summary per network (every measure's pieces): median {:.3} s, included in each of their rows",
+        median(ours.summaries.clone())
+    );
+    let mismatch = print_table(&ours, json, &views, tmp.path())?;
+    if !json.is_null() {
+        if mismatch.is_empty() {
+            println!("  every peer value equals srmscope's to 1e-8 on the pairs i < j");
+        } else {
+            println!(
+                "  MISMATCH beyond 1e-8 on pairs i < j: {} (see docs/performance.md)",
+                mismatch.join(", ")
+            );
+        }
+    }
+    print_repeats(&ours, json);
+    println!("  ratio = srmscope median / peer median (goal ≤ 0.2); medians over {repeat} repeats; the peers' RSA rows include their RDMs");
+    Ok(())
+}
+
+/// srmscope and the peers take turns, one repeat each, so both see the same load on a shared
+/// machine; the peers' times of every turn are gathered under `seconds`.
+fn take_turns(
+    a: &PeerArgs,
+    views: &[ArrayView2<f64>],
+    dir: &Path,
+    threads: usize,
+    repeat: usize,
+) -> Result<(Ours, Peers)> {
+    let mut ours = time_ours(views, 1)?;
+    let mut peers = run_peers(a.python, dir, a.m, threads, 1);
     let mut peer_seconds = serde_json::Map::new();
     for round in 0..repeat {
         if round > 0 {
-            let o = time_ours(&views, 1)?;
+            let o = time_ours(views, 1)?;
             for (all, new) in ours.seconds.iter_mut().zip(o.seconds) {
                 all.extend(new);
             }
             ours.summaries.extend(o.summaries);
             ours.values = o.values;
             if let Peers::Ran(_) = peers {
-                peers = run_peers(&a.python, tmp.path(), a.m, threads, 1);
+                peers = run_peers(a.python, dir, a.m, threads, 1);
             }
         }
         if let Peers::Ran(v) = &peers {
@@ -336,12 +376,17 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
     if let Peers::Ran(v) = &mut peers {
         v["seconds"] = Value::Object(peer_seconds);
     }
-    let empty = Value::Null;
-    let json = match &peers {
+    Ok((ours, peers))
+}
+
+/// Prints which Python, numpy, scipy, rsatoolbox and BLAS ran (or why none did); the peers'
+/// JSON, or `empty`.
+fn describe_peers<'a>(python: &str, peers: &'a Peers, empty: &'a Value) -> &'a Value {
+    match peers {
         Peers::Ran(v) => {
             println!(
                 "  peers: {} — Python {}, numpy {}, scipy {}, rsatoolbox {}; {}",
-                a.python,
+                python,
                 v["python"].as_str().unwrap_or("?"),
                 v["numpy"].as_str().unwrap_or("—"),
                 v["scipy"].as_str().unwrap_or("—"),
@@ -355,7 +400,7 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
             if !missing.is_empty() {
                 println!(
                     "  peers: {} lacks {}: pip install {}",
-                    a.python,
+                    python,
                     missing.join(", "),
                     missing.join(" ")
                 );
@@ -365,14 +410,26 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
         Peers::Failed(why) => {
             println!("  peers: not run: {why}");
             println!("  peers: pip install {PIP} (into the Python --python names)");
-            &empty
+            empty
         }
-    };
-    println!("  load average after: {}", load());
-    println!(
-        "  srmscope's pair measures share one summary per network (every measure's pieces): median {:.3} s, included in each of their rows",
-        median(ours.summaries.clone())
-    );
+    }
+}
+
+fn peer_times(json: &Value, key: &str) -> Vec<f64> {
+    json["seconds"][key]
+        .as_array()
+        .map(|l| l.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+/// One row per measure: both medians, the ratio and the largest difference of the values;
+/// returns the measures whose values differ beyond 1e-8.
+fn print_table(
+    ours: &Ours,
+    json: &Value,
+    views: &[ArrayView2<f64>],
+    dir: &Path,
+) -> Result<Vec<&'static str>> {
     println!(
         "  {:<32} {:>10} {:>10} {:>7}  {:<44} max |Δ| i<j (i=i)",
         "measure", "srmscope", "peer", "ratio", "peer computes"
@@ -380,10 +437,7 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
     let mut mismatch = Vec::new();
     for (step, ours_t) in STEPS.iter().zip(&ours.seconds) {
         let o = median(ours_t.clone());
-        let theirs: Vec<f64> = json["seconds"][step.key]
-            .as_array()
-            .map(|l| l.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default();
+        let theirs = peer_times(json, step.key);
         let (p, ratio) = if theirs.is_empty() {
             ("—".to_string(), "—".to_string())
         } else {
@@ -395,7 +449,7 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
             let text = if json.is_null() || json["seconds"][step.key].is_null() {
                 "—".to_string()
             } else if *key == "rdm" {
-                let d = rdm_diff(&views, &tmp.path().join("rdms.npy"))?;
+                let d = rdm_diff(views, &dir.join("rdms.npy"))?;
                 if d.is_nan() || d > 1e-8 {
                     mismatch.push(*key);
                 }
@@ -426,16 +480,11 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
             diffs.join(", ")
         );
     }
-    if !json.is_null() {
-        if mismatch.is_empty() {
-            println!("  every peer value equals srmscope's to 1e-8 on the pairs i < j");
-        } else {
-            println!(
-                "  MISMATCH beyond 1e-8 on pairs i < j: {} (see docs/performance.md)",
-                mismatch.join(", ")
-            );
-        }
-    }
+    Ok(mismatch)
+}
+
+/// Every repeat's seconds, both sides, so a noisy turn shows.
+fn print_repeats(ours: &Ours, json: &Value) {
     let list = |v: &[f64]| {
         v.iter()
             .map(|x| format!("{x:.3}"))
@@ -444,19 +493,13 @@ pub fn run(a: &BenchArgs, xs: &[Array2<f64>]) -> Result<()> {
     };
     println!("  seconds per repeat, srmscope | peer (taking turns):");
     for (step, ours_t) in STEPS.iter().zip(&ours.seconds) {
-        let theirs: Vec<f64> = json["seconds"][step.key]
-            .as_array()
-            .map(|l| l.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default();
         println!(
             "    {:<32} {} | {}",
             step.label,
             list(ours_t),
-            list(&theirs)
+            list(&peer_times(json, step.key))
         );
     }
-    println!("  ratio = srmscope median / peer median (goal ≤ 0.2); medians over {repeat} repeats; the peers' RSA rows include their RDMs");
-    Ok(())
 }
 
 fn load() -> String {
