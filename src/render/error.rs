@@ -37,6 +37,8 @@ pub enum RenderError {
 }
 
 impl RenderError {
+    // Only the GL half of `render/` writes files itself.
+    #[cfg(feature = "gui")]
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         RenderError::Io {
             path: path.into(),
