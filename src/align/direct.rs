@@ -32,6 +32,9 @@ pub(super) fn fit_prob(
         .map(|(x, m)| sum_sq(x, (trace == TraceMode::Centered).then_some(m)))
         .collect();
     let singles = single_precision_copies(xs, opts.precision);
+    let e_step_at = |w: &[Array2<f64>], rho2: &Array1<f64>, sigma_s: &Array2<f64>| {
+        e_step(xs, singles.as_deref(), w, &mu, rho2, sigma_s, &sq, &v, tf)
+    };
     let mut w = w_init;
     let mut rho2 = Array1::<f64>::ones(m);
     let mut sigma_s = Array2::<f64>::eye(k);
@@ -50,17 +53,7 @@ pub(super) fn fit_prob(
         drop(std::mem::take(&mut s));
         crate::memory::release_free();
         // E-step, with the parameters of the previous iteration.
-        let e = e_step(
-            xs,
-            singles.as_deref(),
-            &w,
-            &mu,
-            &rho2,
-            &sigma_s,
-            &sq,
-            &v,
-            tf,
-        )?;
+        let e = e_step_at(&w, &rho2, &sigma_s)?;
         let ll = e.ll;
         loglik.push(ll);
         let rho0: f64 = rho2.iter().map(|r| 1.0 / r).sum();
@@ -84,20 +77,7 @@ pub(super) fn fit_prob(
             break;
         }
     }
-    loglik.push(
-        e_step(
-            xs,
-            singles.as_deref(),
-            &w,
-            &mu,
-            &rho2,
-            &sigma_s,
-            &sq,
-            &v,
-            tf,
-        )?
-        .ll,
-    );
+    loglik.push(e_step_at(&w, &rho2, &sigma_s)?.ll);
     Ok(ProbFit {
         w,
         s,

@@ -150,41 +150,52 @@ pub fn project_sum_f32(
     c: &mut ArrayViewMut2<f64>,
     terms: &[(ArrayView2<f32>, ArrayView2<f32>, f64)],
 ) {
+    let k = c.nrows();
+    let shapes = terms
+        .iter()
+        .map(|(w, x, _)| (w.nrows(), w.ncols(), x.dim()));
+    each_column_block(c, shapes, |t0, mut blk| {
+        let len = blk.ncols();
+        let mut tmp = Mat::<f32>::zeros(k, len);
+        for (w, x, alpha) in terms {
+            let wt = w.t();
+            let xt = x.slice(ndarray::s![t0..t0 + len, ..]).reversed_axes();
+            faer_matmul(
+                tmp.as_mut(),
+                Accum::Replace,
+                view(&wt),
+                view(&xt),
+                1.0f32,
+                Par::Seq,
+            );
+            for j in 0..len {
+                for i in 0..k {
+                    blk[[i, j]] += alpha * f64::from(tmp[(i, j)]);
+                }
+            }
+        }
+    });
+}
+
+/// Checks every term's shapes (v × k weights, T × v data) against the k × T `c`, then runs
+/// `f(first column, block)` on one block of c's columns per thread.
+fn each_column_block(
+    c: &mut ArrayViewMut2<f64>,
+    shapes: impl Iterator<Item = (usize, usize, (usize, usize))>,
+    f: impl Fn(usize, ArrayViewMut2<f64>) + Sync,
+) {
     let (k, t) = c.dim();
+    for (v, wk, (xt, xv)) in shapes {
+        assert_eq!((wk, xt, xv), (k, t, v), "project_sum shapes");
+    }
     if c.is_empty() {
         return;
     }
-    for (w, x, _) in terms {
-        assert_eq!(
-            (w.ncols(), x.nrows(), x.ncols()),
-            (k, t, w.nrows()),
-            "project_sum shapes"
-        );
-    }
     let blocks = column_blocks(c);
+    let f = &f;
     rayon::scope(|scope| {
-        for (t0, mut blk) in blocks {
-            scope.spawn(move |_| {
-                let len = blk.ncols();
-                let mut tmp = Mat::<f32>::zeros(k, len);
-                for (w, x, alpha) in terms {
-                    let wt = w.t();
-                    let xt = x.slice(ndarray::s![t0..t0 + len, ..]).reversed_axes();
-                    faer_matmul(
-                        tmp.as_mut(),
-                        Accum::Replace,
-                        view(&wt),
-                        view(&xt),
-                        1.0f32,
-                        Par::Seq,
-                    );
-                    for j in 0..len {
-                        for i in 0..k {
-                            blk[[i, j]] += alpha * f64::from(tmp[(i, j)]);
-                        }
-                    }
-                }
-            });
+        for (t0, blk) in blocks {
+            scope.spawn(move |_| f(t0, blk));
         }
     });
 }
@@ -195,41 +206,27 @@ pub fn project_sum_f32(
 /// column-major and `x_i` row-major, faer's kernels read both without packing (42 GFlop/s a
 /// core on the small benchmark's shapes, against 32 for the transposed orientation).
 pub fn project_sum(c: &mut ArrayViewMut2<f64>, terms: &[(ArrayView2<f64>, ArrayView2<f64>, f64)]) {
-    let (k, t) = c.dim();
-    if c.is_empty() {
-        return;
-    }
-    for (w, x, _) in terms {
-        assert_eq!(
-            (w.ncols(), x.nrows(), x.ncols()),
-            (k, t, w.nrows()),
-            "project_sum shapes"
-        );
-    }
-    let blocks = column_blocks(c);
-    rayon::scope(|scope| {
-        for (t0, mut blk) in blocks {
-            scope.spawn(move |_| {
-                let (r, len) = blk.dim();
-                let s = blk.strides().to_vec();
-                // SAFETY: `blk` is an exclusively borrowed r × len block of `c` with its own
-                // strides; no other task touches these columns.
-                let mut dst = unsafe {
-                    faer::MatMut::from_raw_parts_mut(blk.as_mut_ptr(), r, len, s[0], s[1])
-                };
-                for (w, x, alpha) in terms {
-                    let wt = w.t();
-                    let xt = x.slice(ndarray::s![t0..t0 + len, ..]).reversed_axes();
-                    faer_matmul(
-                        dst.as_mut(),
-                        Accum::Add,
-                        view(&wt),
-                        view(&xt),
-                        *alpha,
-                        Par::Seq,
-                    );
-                }
-            });
+    let shapes = terms
+        .iter()
+        .map(|(w, x, _)| (w.nrows(), w.ncols(), x.dim()));
+    each_column_block(c, shapes, |t0, mut blk| {
+        let (r, len) = blk.dim();
+        let s = blk.strides().to_vec();
+        // SAFETY: `blk` is an exclusively borrowed r × len block of `c` with its own
+        // strides; no other task touches these columns.
+        let mut dst =
+            unsafe { faer::MatMut::from_raw_parts_mut(blk.as_mut_ptr(), r, len, s[0], s[1]) };
+        for (w, x, alpha) in terms {
+            let wt = w.t();
+            let xt = x.slice(ndarray::s![t0..t0 + len, ..]).reversed_axes();
+            faer_matmul(
+                dst.as_mut(),
+                Accum::Add,
+                view(&wt),
+                view(&xt),
+                *alpha,
+                Par::Seq,
+            );
         }
     });
 }
