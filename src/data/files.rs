@@ -49,7 +49,12 @@ pub(crate) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
             });
         }
     }
-    File::open(path).map_err(|e| match e.kind() {
+    File::open(path).map_err(|e| io_error(shown, e))
+}
+
+/// An I/O failure on the input shown as `shown`: "not found" gets its own message.
+pub(crate) fn io_error(shown: &str, e: io::Error) -> DataError {
+    match e.kind() {
         io::ErrorKind::NotFound => DataError::Missing {
             path: shown.to_string(),
         },
@@ -57,7 +62,12 @@ pub(crate) fn open(path: &Path, shown: &str) -> Result<File, DataError> {
             path: shown.to_string(),
             source: e,
         },
-    })
+    }
+}
+
+/// The metadata of `path` (followed through links), or why not.
+pub(crate) fn metadata(path: &Path, shown: &str) -> Result<fs::Metadata, DataError> {
+    fs::metadata(path).map_err(|e| io_error(shown, e))
 }
 
 /// Opens a file and reads its size (to check headers against it before reading data).

@@ -2,7 +2,7 @@
 //! archives (on disk or in memory) and folders of `.npy` files.
 
 use std::fs;
-use std::io::{self, BufReader, Cursor, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use crate::data::dataset::display_stem;
@@ -185,15 +185,7 @@ impl Loader<'_> {
 
 /// The metadata of a path input: a file or a folder, or why not.
 fn input_metadata(path: &Path, input: &str) -> Result<fs::Metadata, DataError> {
-    let meta = fs::metadata(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => DataError::Missing {
-            path: input.to_string(),
-        },
-        _ => DataError::Io {
-            path: input.to_string(),
-            source: e,
-        },
-    })?;
+    let meta = crate::data::files::metadata(path, input)?;
     if !meta.is_dir() && !meta.is_file() {
         return Err(DataError::NotRegular {
             path: input.to_string(),

@@ -86,15 +86,7 @@ impl Study {
         }
         let shown = printable(input);
         let p = Path::new(input);
-        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DataError::Missing {
-                path: shown.clone(),
-            },
-            _ => DataError::Io {
-                path: shown.clone(),
-                source: e,
-            },
-        })?;
+        let meta = crate::data::files::metadata(p, &shown)?;
         if meta.is_dir() {
             let m = p.join(MANIFEST);
             if !m.is_file() {

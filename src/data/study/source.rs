@@ -196,15 +196,7 @@ fn is_npy(name: &str) -> bool {
 fn dir_files(d: &Path, r: &str, notes: &mut Vec<String>) -> Result<Vec<CellFile>, DataError> {
     let p = d.join(r);
     let shown = printable(&p.display().to_string());
-    let meta = std::fs::metadata(&p).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: shown.clone(),
-        },
-        _ => DataError::Io {
-            path: shown.clone(),
-            source: e,
-        },
-    })?;
+    let meta = crate::data::files::metadata(&p, &shown)?;
     if meta.is_file() {
         return Ok(vec![CellFile {
             name: r.to_string(),
