@@ -2,8 +2,8 @@
 //! for tall data (many images per unit) and for `--precision f32`.
 
 use super::em::{
-    add_perturbation, column_means, converged, cross, frob_dot, log_likelihood, posterior,
-    prob_m_step, project_centered, DetFit, FitOptions, ProbFit, TraceMode,
+    add_perturbation, centre_cross, column_means, converged, cross, frob_dot, log_likelihood,
+    posterior, prob_m_step, project_centered, DetFit, FitOptions, ProbFit, TraceMode,
 };
 use super::error::{AlignError, Precision};
 use crate::linalg::{
@@ -107,10 +107,7 @@ fn cross_single(
     mu: &Array1<f64>,
 ) -> Array2<f64> {
     let mut c = matmul_f32_serial_f(x32.t(), s32.t()).mapv(f64::from);
-    let ssum = s.sum_axis(ndarray::Axis(1));
-    for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
-        row.scaled_add(-*m, &ssum);
-    }
+    centre_cross(&mut c, s, mu);
     c
 }
 
@@ -140,10 +137,9 @@ fn e_step(
 ) -> Result<EStep, AlignError> {
     let k = sigma_s.nrows();
     let (a_inv, logdet) = posterior(sigma_s, rho2)?;
-    // Accumulated in place, network by network, each product on every core: one k × T
-    // matrix alive instead of one per thread (and the order of the sum is fixed). The
-    // centring, Σ W_iᵀμ_i/ρ_i², comes off every column at the end.
-    // Column-major k × T: the orientation faer multiplies fastest (see `project_sum`).
+    // One k × T sum, column-major (the orientation faer multiplies fastest): every thread takes
+    // its block of images through all networks in order, so the sum's order is fixed (see
+    // `project_sum`). The centring, Σ W_iᵀμ_i/ρ_i², comes off every column at the end.
     let t = xs.first().map_or(0, |x| x.nrows());
     let mut b = Array2::<f64>::zeros((t, k)).reversed_axes();
     let mut shift = Array1::<f64>::zeros(k);

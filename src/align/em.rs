@@ -180,12 +180,17 @@ pub(super) fn cross(
         Precision::F32 => cross_f32(x, s),
     };
     if let Some(mu) = mu {
-        let ssum = s.sum_axis(Axis(1));
-        for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
-            row.scaled_add(-*m, &ssum);
-        }
+        centre_cross(&mut c, s, mu);
     }
     c
+}
+
+/// X_iSᵀ → X̃_iSᵀ: subtracts μ_i(S1)ᵀ, the rank-one mean correction.
+pub(super) fn centre_cross(c: &mut Array2<f64>, s: &Array2<f64>, mu: &Array1<f64>) {
+    let ssum = s.sum_axis(Axis(1));
+    for (mut row, m) in c.rows_mut().into_iter().zip(mu.iter()) {
+        row.scaled_add(-*m, &ssum);
+    }
 }
 
 /// Images converted to float32 at a time for a single-precision product: the buffers stay a
