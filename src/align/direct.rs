@@ -3,7 +3,8 @@
 
 use super::em::{
     add_perturbation, centre_cross, column_means, converged, cross, frob_dot, log_likelihood,
-    posterior, prob_m_step, project_centered, DetFit, FitOptions, ProbFit, TraceMode,
+    posterior, prob_m_step, project_centered, projected_sum, subtract_mean_projection, DetFit,
+    FitOptions, ProbFit, TraceMode,
 };
 use super::error::{AlignError, Precision};
 use crate::linalg::{
@@ -25,12 +26,14 @@ pub(super) fn fit_prob(
     let m = xs.len();
     let tf = t as f64;
     let v: Vec<f64> = xs.iter().map(|x| x.ncols() as f64).collect();
-    let mu: Vec<Array1<f64>> = xs.iter().map(column_means).collect();
-    let sq: Vec<f64> = xs
-        .iter()
-        .zip(&mu)
-        .map(|(x, m)| sum_sq(x, (trace == TraceMode::Centered).then_some(m)))
-        .collect();
+    // One task per network, so each network's second pass finds its data in cache.
+    let (mu, sq): (Vec<Array1<f64>>, Vec<f64>) = map_networks(m, |i| {
+        let mu = column_means(&xs[i]);
+        let sq = sum_sq(&xs[i], (trace == TraceMode::Centered).then_some(&mu));
+        (mu, sq)
+    })
+    .into_iter()
+    .unzip();
     let singles = single_precision_copies(xs, opts.precision);
     let e_step_at = |w: &[Array2<f64>], rho2: &Array1<f64>, sigma_s: &Array2<f64>| {
         e_step(xs, singles.as_deref(), w, &mu, rho2, sigma_s, &sq, &v, tf)
@@ -137,23 +140,12 @@ fn e_step(
 ) -> Result<EStep, AlignError> {
     let k = sigma_s.nrows();
     let (a_inv, logdet) = posterior(sigma_s, rho2)?;
-    // One k × T sum, column-major (the orientation faer multiplies fastest): every thread takes
-    // its block of images through all networks in order, so the sum's order is fixed (see
-    // `project_sum`). The centring, Σ W_iᵀμ_i/ρ_i², comes off every column at the end.
-    let t = xs.first().map_or(0, |x| x.nrows());
-    let mut b = Array2::<f64>::zeros((t, k)).reversed_axes();
-    let mut shift = Array1::<f64>::zeros(k);
-    match singles {
-        None => {
-            let terms: Vec<_> = xs
-                .iter()
-                .zip(w)
-                .zip(rho2)
-                .map(|((x, wi), r)| (wi.view(), x.view(), 1.0 / r))
-                .collect();
-            crate::linalg::project_sum(&mut b.view_mut(), &terms);
-        }
+    // One k × T sum over the networks (`em::projected_sum`), its float32 twin here.
+    let b = match singles {
+        None => projected_sum(xs, w, mu, rho2),
         Some(x32) => {
+            let t = xs.first().map_or(0, |x| x.nrows());
+            let mut b = Array2::<f64>::zeros((t, k)).reversed_axes();
             let w32: Vec<Array2<f32>> = w.iter().map(|wi| wi.mapv(|v| v as f32)).collect();
             let terms: Vec<_> = x32
                 .iter()
@@ -162,14 +154,10 @@ fn e_step(
                 .map(|((x, wi), r)| (wi.view(), x.view(), 1.0 / r))
                 .collect();
             crate::linalg::project_sum_f32(&mut b.view_mut(), &terms);
+            subtract_mean_projection(&mut b, w, mu, rho2);
+            b
         }
-    }
-    for ((wi, mi), r) in w.iter().zip(mu).zip(rho2) {
-        shift.scaled_add(1.0 / r, &wi.t().dot(mi));
-    }
-    for (mut row, s) in b.rows_mut().into_iter().zip(shift.iter()) {
-        row -= *s;
-    }
+    };
     // BBᵀ (a symmetric rank-k update, half a product) gives the log-likelihood its
     // tr(BᵀA⁻¹B) and the M-step its SSᵀ, where A⁻¹B would be a k × T product of its own.
     let bbt = crate::linalg::gram(b.t());

@@ -123,7 +123,8 @@ pub fn validate(xs: &[ArrayView2<f64>], k: usize) -> Result<usize, AlignError> {
             x.ncols()
         )));
     }
-    if let Some(i) = xs.iter().position(|x| x.iter().any(|v| !v.is_finite())) {
+    let finite = map_networks(xs.len(), |i| crate::linalg::all_finite(&xs[i]));
+    if let Some(i) = finite.iter().position(|ok| !ok) {
         return Err(AlignError::Invalid(format!(
             "network {i} contains NaN or Inf"
         )));
@@ -166,6 +167,45 @@ pub(super) fn project_centered(
         }
     }
     p
+}
+
+/// B = Σ W_iᵀX̃_i/ρ_i² (k × T), column-major (the orientation faer multiplies fastest): every
+/// thread takes its block of images through all networks in order, so the sum's order does not
+/// depend on the number of threads (`linalg::project_sum`). The centring comes off at the end.
+pub(super) fn projected_sum(
+    xs: &[ArrayView2<f64>],
+    w: &[Array2<f64>],
+    mu: &[Array1<f64>],
+    rho2: &Array1<f64>,
+) -> Array2<f64> {
+    let k = w.first().map_or(0, |wi| wi.ncols());
+    let t = xs.first().map_or(0, |x| x.nrows());
+    let mut b = Array2::<f64>::zeros((t, k)).reversed_axes();
+    let terms: Vec<_> = xs
+        .iter()
+        .zip(w)
+        .zip(rho2)
+        .map(|((x, wi), r)| (wi.view(), x.view(), 1.0 / r))
+        .collect();
+    crate::linalg::project_sum(&mut b.view_mut(), &terms);
+    subtract_mean_projection(&mut b, w, mu, rho2);
+    b
+}
+
+/// Σ W_iᵀX_i/ρ_i² → Σ W_iᵀX̃_i/ρ_i²: Σ W_iᵀμ_i/ρ_i² off every column.
+pub(super) fn subtract_mean_projection(
+    b: &mut Array2<f64>,
+    w: &[Array2<f64>],
+    mu: &[Array1<f64>],
+    rho2: &Array1<f64>,
+) {
+    let mut shift = Array1::<f64>::zeros(b.nrows());
+    for ((wi, mi), r) in w.iter().zip(mu).zip(rho2) {
+        shift.scaled_add(1.0 / r, &wi.t().dot(mi));
+    }
+    for (mut row, s) in b.rows_mut().into_iter().zip(shift.iter()) {
+        row -= *s;
+    }
 }
 
 /// X̃_iSᵀ (v × k) = X_iSᵀ − μ_i(S1)ᵀ.

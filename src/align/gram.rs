@@ -11,7 +11,7 @@
 pub use super::em::gram_pays;
 use super::em::{
     add_perturbation, column_means, converged, log_likelihood, posterior, prob_m_step,
-    project_centered, DetFit, FitOptions, ProbFit, TraceMode,
+    project_centered, projected_sum, DetFit, FitOptions, ProbFit, TraceMode,
 };
 use super::error::{AlignError, Precision};
 use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, LinalgError};
@@ -119,7 +119,7 @@ pub(super) fn fit_prob(
     let units: Vec<usize> = xs.iter().map(|x| x.ncols()).collect();
     let v: Vec<f64> = units.iter().map(|&u| u as f64).collect();
     let off = offsets(&units);
-    let mu: Vec<Array1<f64>> = xs.iter().map(column_means).collect();
+    let mu: Vec<Array1<f64>> = map_networks(m, |i| column_means(&xs[i]));
     let mu_refs: Vec<Option<&Array1<f64>>> = mu.iter().map(Some).collect();
     let g = stacked_gram(xs, &mu_refs);
     if progress.cancelled() {
@@ -180,12 +180,7 @@ pub(super) fn fit_prob(
             w: wp,
             rho2: rp,
         }) => {
-            let b = crate::linalg::sum_networks(
-                m,
-                |i| project_centered(&xs[i], &wp[i], Some(&mu[i]), Precision::F64) / rp[i],
-                |a, b| a + b,
-            )
-            .unwrap_or_else(|| Array2::zeros((k, t)));
+            let b = projected_sum(xs, &wp, &mu, &rp);
             matmul(a_inv.view(), b.view())
         }
         None => Array2::zeros((k, t)),

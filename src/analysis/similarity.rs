@@ -7,10 +7,11 @@
 //! its neighbour lists; a factor for the Procrustes SVD), then every pair needs O(n²) work plus
 //! one SVD of at most min(n, p_i) × min(n, p_j).
 
-use ndarray::{s, Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimilarityError {
@@ -172,16 +173,16 @@ pub struct Summary {
     norm: f64,
     factor: Option<Array2<f64>>,
     /// RSM pieces: row sums of X̃ over √p, 1/√ of the row-centred kernel's diagonal (0 for a
-    /// constant image), the triangle's mean and centred norm.
+    /// constant image).
     row_sums: Vec<f64>,
     rsm_inv: Vec<f64>,
-    rsm_mean: f64,
-    rsm_norm: f64,
-    /// Twice the average rank of each strictly lower RSM cell; and Σ(2r − N − 1)².
-    ranks2: Vec<u32>,
-    rank_norm: f64,
-    /// Each image's k nearest other images, sorted.
-    knn: Vec<u32>,
+    /// The pieces only some measures need, made on first use (a measure asked for alone
+    /// costs only its own): the RSM triangle's mean and centred norm; twice the average rank
+    /// of each strictly lower RSM cell with Σ(2r − N − 1)²; each image's k nearest other
+    /// images, sorted.
+    rsm_stats: OnceLock<(f64, f64)>,
+    ranks: OnceLock<(Vec<u32>, f64)>,
+    knn: OnceLock<Vec<u32>>,
     k: usize,
 }
 
@@ -210,12 +211,7 @@ impl Summary {
         if top > 0.0 && top.is_finite() {
             xc /= top;
         }
-        let full = crate::linalg::gram_lower_serial(xc.view());
-        let mut kernel = Vec::with_capacity(tri(n));
-        for i in 0..n {
-            kernel.extend(full.slice(s![i, ..=i]).iter());
-        }
-        drop(full);
+        let kernel = crate::linalg::gram_lower_packed(xc.view());
         let k_diag: Vec<f64> = (0..n).map(|i| kernel[tri(i) + i]).collect();
         let mut k_rows = vec![0.0; n];
         let mut fro = 0.0;
@@ -262,32 +258,55 @@ impl Summary {
             factor,
             row_sums,
             rsm_inv,
-            rsm_mean: 0.0,
-            rsm_norm: 0.0,
-            ranks2: Vec::new(),
-            rank_norm: 0.0,
-            knn: Vec::new(),
+            rsm_stats: OnceLock::new(),
+            ranks: OnceLock::new(),
+            knn: OnceLock::new(),
             k: knn.clamp(1, n - 1),
         };
         s.hsic1_self = hsic1(&s, &s);
-        let cells = s.rsm_cells();
-        let count = cells.len() as f64;
-        s.rsm_mean = cells.iter().sum::<f64>() / count;
-        s.rsm_norm = cells
-            .iter()
-            .map(|v| (v - s.rsm_mean) * (v - s.rsm_mean))
-            .sum::<f64>()
-            .sqrt();
-        s.ranks2 = average_ranks2(&cells);
-        let centre = cells.len() as f64 + 1.0;
-        s.rank_norm = s
-            .ranks2
-            .iter()
-            .map(|&r| (r as f64 - centre).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        s.knn = s.neighbours();
         Ok(s)
+    }
+
+    /// The RSM triangle's mean and centred norm.
+    fn rsm_stats(&self) -> (f64, f64) {
+        *self.rsm_stats.get_or_init(|| {
+            let cells = self.rsm_cells();
+            let mean = cells.iter().sum::<f64>() / cells.len() as f64;
+            let norm = cells
+                .iter()
+                .map(|v| (v - mean) * (v - mean))
+                .sum::<f64>()
+                .sqrt();
+            (mean, norm)
+        })
+    }
+
+    /// Twice the average rank of each RSM cell, and Σ(2r − N − 1)².
+    fn ranks(&self) -> (&[u32], f64) {
+        let (r, norm) = self.ranks.get_or_init(|| {
+            let cells = self.rsm_cells();
+            let ranks2 = average_ranks2(&cells);
+            let centre = cells.len() as f64 + 1.0;
+            let norm = ranks2
+                .iter()
+                .map(|&r| (r as f64 - centre).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            (ranks2, norm)
+        });
+        (r, *norm)
+    }
+
+    fn knn(&self) -> &[u32] {
+        self.knn.get_or_init(|| self.neighbours())
+    }
+
+    /// With every on-demand piece made, for callers that run every measure.
+    pub fn complete(self) -> Self {
+        self.rsm_stats();
+        self.ranks();
+        self.knn();
+        self
     }
 
     pub fn n_units(&self) -> usize {
@@ -487,6 +506,7 @@ pub fn procrustes_of(a: &Summary, b: &Summary) -> Result<(f64, f64), SimilarityE
 
 pub fn rsa_pearson_of(a: &Summary, b: &Summary) -> f64 {
     let (mut ra, mut rb) = (vec![0.0; a.n], vec![0.0; a.n]);
+    let ((a_mean, a_norm), (b_mean, b_norm)) = (a.rsm_stats(), b.rsm_stats());
     let mut acc = 0.0;
     for i in 1..a.n {
         a.rsm_row(i, &mut ra[..i]);
@@ -494,10 +514,10 @@ pub fn rsa_pearson_of(a: &Summary, b: &Summary) -> f64 {
         acc += ra[..i]
             .iter()
             .zip(&rb[..i])
-            .map(|(x, y)| (x - a.rsm_mean) * (y - b.rsm_mean))
+            .map(|(x, y)| (x - a_mean) * (y - b_mean))
             .sum::<f64>();
     }
-    let d = a.rsm_norm * b.rsm_norm;
+    let d = a_norm * b_norm;
     if d > 0.0 {
         (acc / d).clamp(-1.0, 1.0)
     } else {
@@ -506,14 +526,14 @@ pub fn rsa_pearson_of(a: &Summary, b: &Summary) -> f64 {
 }
 
 pub fn rsa_spearman_of(a: &Summary, b: &Summary) -> f64 {
-    let centre = a.ranks2.len() as f64 + 1.0;
-    let acc: f64 = a
-        .ranks2
+    let ((ra, a_norm), (rb, b_norm)) = (a.ranks(), b.ranks());
+    let centre = ra.len() as f64 + 1.0;
+    let acc: f64 = ra
         .iter()
-        .zip(&b.ranks2)
+        .zip(rb)
         .map(|(&x, &y)| (x as f64 - centre) * (y as f64 - centre))
         .sum();
-    let d = a.rank_norm * b.rank_norm;
+    let d = a_norm * b_norm;
     if d > 0.0 {
         (acc / d).clamp(-1.0, 1.0)
     } else {
@@ -553,9 +573,10 @@ pub fn isc_pair_of(a: &Summary, b: &Summary) -> f64 {
 
 pub fn mutual_knn_of(a: &Summary, b: &Summary) -> f64 {
     let k = a.k.min(b.k);
+    let (ka, kb) = (a.knn(), b.knn());
     let mut shared = 0usize;
     for i in 0..a.n {
-        let (x, y) = (&a.knn[i * a.k..i * a.k + k], &b.knn[i * b.k..i * b.k + k]);
+        let (x, y) = (&ka[i * a.k..i * a.k + k], &kb[i * b.k..i * b.k + k]);
         let (mut p, mut q) = (0, 0);
         while p < x.len() && q < y.len() {
             match x[p].cmp(&y[q]) {
@@ -668,9 +689,11 @@ pub fn pair_matrices_with(
     knn: usize,
     procrustes: bool,
 ) -> Result<PairMatrices, SimilarityError> {
+    // Every measure runs: make each network's ranks and neighbours here, in parallel, rather
+    // than in whichever pair first asks.
     let sums: Vec<Summary> = xs
         .par_iter()
-        .map(|x| Summary::new(*x, knn))
+        .map(|x| Summary::new(*x, knn).map(Summary::complete))
         .collect::<Result<_, _>>()?;
     pair_matrices_of(&sums, procrustes)
 }

@@ -116,14 +116,62 @@ pub fn matmul_serial_f<T: faer::traits::ComplexField + ndarray::LinalgScalar>(
 ) -> Array2<T> {
     use ndarray::ShapeBuilder;
     let mut out = Array2::<T>::zeros((a.nrows(), b.ncols()).f());
-    if a.ncols() > 0 && !out.is_empty() {
-        let (r, c) = out.dim();
-        // SAFETY: `out` is a fresh column-major r × c array, exclusively borrowed here.
-        let dst =
-            unsafe { faer::MatMut::from_raw_parts_mut(out.as_mut_ptr(), r, c, 1, r as isize) };
-        faer_matmul(dst, Accum::Replace, view(&a), view(&b), T::one(), Par::Seq);
+    if a.ncols() == 0 || out.is_empty() {
+        return out;
     }
+    let (r, c) = out.dim();
+    if avx2_without_avx512() {
+        let (sa, sb) = (a.strides(), b.strides());
+        // SAFETY: `out` is a fresh column-major r × c array (column stride r), exclusively
+        // borrowed; `a` (r × depth) and `b` (depth × c) are live views whose pointers and
+        // element strides (column stride first, as gemm takes them) are their own. With
+        // `read_dst` false the destination is only written.
+        unsafe {
+            gemm::gemm(
+                r,
+                c,
+                a.ncols(),
+                out.as_mut_ptr(),
+                r as isize,
+                1,
+                false,
+                a.as_ptr(),
+                sa[1],
+                sa[0],
+                b.as_ptr(),
+                sb[1],
+                sb[0],
+                T::zero(),
+                T::one(),
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        return out;
+    }
+    // SAFETY: `out` is a fresh column-major r × c array, exclusively borrowed here.
+    let dst = unsafe { faer::MatMut::from_raw_parts_mut(out.as_mut_ptr(), r, c, 1, r as isize) };
+    faer_matmul(dst, Accum::Replace, view(&a), view(&b), T::one(), Par::Seq);
     out
+}
+
+/// Whether [`matmul_serial_f`] runs on the gemm crate's kernels: on a CPU with AVX2 and FMA but
+/// no AVX-512 they take X_iSᵀ (a long inner dimension, 50 columns) 15–25 % faster than faer's
+/// own (ten 512 × 2000 × 50 products on 2 cores of an AMD EPYC Zen 2: 17 ms against 20–24 ms;
+/// float32 8–9.5 ms against 9.9 ms). On AVX-512, faer's AVX-512 kernels.
+fn avx2_without_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        !std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Splits the columns of `c` into one block per thread.
@@ -229,26 +277,6 @@ pub fn project_sum(c: &mut ArrayViewMut2<f64>, terms: &[(ArrayView2<f64>, ArrayV
             );
         }
     });
-}
-
-pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
-    let n = a.nrows();
-    let mut out = Mat::<f64>::zeros(n, n);
-    if a.ncols() > 0 {
-        let v = view(&a);
-        tri_matmul(
-            out.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            v,
-            BlockStructure::Rectangular,
-            v.transpose(),
-            BlockStructure::Rectangular,
-            1.0,
-            Par::Seq,
-        );
-    }
-    to_ndarray(out.as_ref())
 }
 
 pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {

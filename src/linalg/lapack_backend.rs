@@ -47,10 +47,6 @@ pub fn project_sum(
     }
 }
 
-pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
-    a.dot(&a.t())
-}
-
 pub fn singular_values(a: ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
     Ok(thin_svd(a)?.1)
 }

@@ -106,10 +106,24 @@ pub fn matmul_f32(a: ArrayView2<f32>, b: ArrayView2<f32>, parallel: bool) -> Arr
     backend::matmul_f32(a, b, parallel)
 }
 
-/// The lower triangle (diagonal included) of `a · aᵀ` on the calling thread; the strict upper
-/// triangle is unspecified. Half the work of [`matmul_serial`].
-pub fn gram_lower_serial(a: ArrayView2<f64>) -> Array2<f64> {
-    backend::gram_lower_serial(a)
+/// The lower triangle (diagonal included) of `a · aᵀ`, packed row by row (row i's i + 1
+/// entries from offset i(i + 1)/2), on the calling thread. Made in blocks of rows, each the
+/// product with the rows up to its own: about half the work of the full product, and no n × n
+/// matrix (the summaries' 2000 × 2000 kernels: 0.46 → 0.3 s for ten on 2 cores).
+pub fn gram_lower_packed(a: ArrayView2<f64>) -> Vec<f64> {
+    const BLOCK: usize = 128;
+    let n = a.nrows();
+    let mut packed = Vec::with_capacity(n * (n + 1) / 2);
+    for i0 in (0..n).step_by(BLOCK) {
+        let i1 = (i0 + BLOCK).min(n);
+        let rows = a.slice(ndarray::s![i0..i1, ..]);
+        let prefix = a.slice(ndarray::s![..i1, ..]);
+        let blk = matmul_serial(rows, prefix.t());
+        for (r, row) in blk.rows().into_iter().enumerate() {
+            packed.extend(row.iter().take(i0 + r + 1));
+        }
+    }
+    packed
 }
 
 /// Maps `f` over `0..n` (one item per network), in parallel where the backend's kernels are
@@ -319,19 +333,50 @@ pub fn sum_networks<T: Send>(
 
 /// ‖X − 1μᵀ‖², or ‖X‖² when `mu` is None, without a centred copy.
 pub fn centred_sum_sq(x: &ArrayView2<f64>, mu: Option<&Array1<f64>>) -> f64 {
-    match mu {
-        Some(mu) => x
-            .rows()
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .zip(mu)
-                    .map(|(v, m)| (v - m) * (v - m))
-                    .sum::<f64>()
-            })
-            .sum(),
-        None => x.iter().map(|v| v * v).sum(),
+    let zeros;
+    let mu = match mu {
+        Some(mu) => mu.view(),
+        None => {
+            zeros = Array1::<f64>::zeros(x.ncols());
+            zeros.view()
+        }
+    };
+    x.rows()
+        .into_iter()
+        .map(|row| match (row.as_slice(), mu.as_slice()) {
+            (Some(r), Some(m)) => lane_sum(r, m, |v, m| (v - m) * (v - m)),
+            _ => row.iter().zip(&mu).map(|(v, m)| (v - m) * (v - m)).sum(),
+        })
+        .sum()
+}
+
+/// Whether every entry is finite.
+pub fn all_finite(x: &ArrayView2<f64>) -> bool {
+    match x.as_slice_memory_order() {
+        // v·0 is 0 for every finite v and NaN otherwise.
+        Some(s) => lane_sum(s, s, |v, _| v * 0.0) == 0.0,
+        None => x.iter().all(|v| v.is_finite()),
     }
+}
+
+/// Σ f(a_j, b_j) with eight running sums: one running sum is a chain of dependent additions
+/// the compiler may not reorder, eight vectorise (the small benchmark's ‖X̃_i‖²: 10 ms → 3 ms).
+fn lane_sum(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+    const LANES: usize = 8;
+    let mut acc = [0.0f64; LANES];
+    let (ac, bc) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .map(|(&x, &y)| f(x, y))
+        .sum();
+    for (x, y) in ac.zip(bc) {
+        for j in 0..LANES {
+            acc[j] += f(x[j], y[j]);
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 #[cfg(test)]
