@@ -124,9 +124,10 @@ pub struct FitArgs {
     #[arg(long)]
     pub class_names: Option<PathBuf>,
     /// Precision of the SRM products with the data (sums stay float64): f64 is BrainIAK parity.
-    /// f32 keeps a float32 copy of the data; it took 0.71× the f64 time on `srmscope bench`
-    /// (AMD EPYC, AVX2) and was 1.3× faster on paper workload B (AVX-512); the Gram route (more
-    /// images than units, e.g. workload A) runs in f64 either way. ISC/RSA move by ≤ 1e-9.
+    /// f32 keeps a float32 copy of the training data (half its float64 size in memory); on an
+    /// AMD EPYC (Zen 2, AVX2, 2 cores) it took 0.71× the f64 time on `srmscope bench` and 0.70×
+    /// the f64 fit on paper workload B. The Gram route (more images than units, e.g. workload
+    /// A) runs in f64 either way. ISC/RSA move by ≤ 1e-9.
     #[arg(long, value_enum, default_value = "f64")]
     pub precision: PrecisionArg,
 }
