@@ -72,20 +72,9 @@ pub fn matmul_add(c: &mut Array2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>, a
     }
     // faer's own parallel Accum::Add ran at 45 GFlop/s on 2 cores where one core alone did
     // 70: each thread takes its own block of columns of c instead, serially.
-    let threads = rayon::current_num_threads().max(1);
-    let cols = c.ncols();
-    let chunk = cols.div_ceil(threads).max(1);
     let (at, bt) = (a.t(), b.t());
-    let mut blocks: Vec<(usize, ArrayViewMut2<f64>)> = Vec::new();
-    let mut rest = c.view_mut();
-    let mut start = 0;
-    while start < cols {
-        let len = chunk.min(cols - start);
-        let (head, tail) = rest.split_at(ndarray::Axis(1), len);
-        blocks.push((start, head));
-        rest = tail;
-        start += len;
-    }
+    let mut cv = c.view_mut();
+    let blocks = column_blocks(&mut cv);
     rayon::scope(|scope| {
         for (j0, mut blk) in blocks {
             scope.spawn(move |_| {
