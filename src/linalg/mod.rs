@@ -196,13 +196,16 @@ fn polar_eigh_max_small(n: usize) -> usize {
     (n / 32).max(4)
 }
 
-/// The polar factor from aᵀa = VΛVᵀ: a V_b Λ_b^(-1/2) V_bᵀ on the well-conditioned directions,
-/// plus polar(P a V_s) V_sᵀ on the few small ones, where P projects out the columns already
-/// found (V_s spans the small directions accurately even when each vector in it does not).
-/// None when there are too many small directions or they are degenerate: the caller then takes
-/// the SVD of a.
+/// The polar factor from aᵀa = VΛVᵀ: a M with M = V_b Λ_b^(-1/2) V_bᵀ on the well-conditioned
+/// directions, plus polar(P a V_s) V_sᵀ on the few small ones, where P projects out the columns
+/// a V_b Λ_b^(-1/2) already found (V_s spans the small directions accurately even when each
+/// vector in it does not). None when there are too many small directions or they are
+/// degenerate: the caller then takes the SVD of a.
+///
+/// M is formed first (n × n, a symmetric rank update) so `a` meets one product, not two: on
+/// 512 × 50 that is a fifth of the work, on the paper's 512 × 512 a third of the products.
 fn polar_by_eigh(a: ArrayView2<f64>) -> Result<Option<Array2<f64>>, LinalgError> {
-    let g = matmul(a.t(), a);
+    let g = gram(a);
     let (lam, v) = sym_eigh(g.view())?;
     let n = lam.len();
     let Some(&hi) = lam.last() else {
@@ -225,17 +228,21 @@ fn polar_by_eigh(a: ArrayView2<f64>) -> Result<Option<Array2<f64>>, LinalgError>
         return Ok(None);
     };
     let (v_small, v_big) = v.view().split_at(ndarray::Axis(1), r);
-    let mut u_big = matmul(a, v_big);
-    for (mut col, l) in u_big.columns_mut().into_iter().zip(lam.iter().skip(r)) {
-        col /= l.sqrt();
-    }
-    let mut w = matmul(u_big.view(), v_big.t());
+    let lam_big = lam.slice(ndarray::s![r..]);
+    // M = F Fᵀ with F = V_b Λ_b^(-1/4): symmetric by construction.
+    let f = &v_big * &lam_big.mapv(|l| l.powf(-0.25));
+    let mut w = matmul(a, gram(f.t()).view());
     if r > 0 {
         let mut b = matmul(a, v_small);
-        b -= &matmul(u_big.view(), matmul(u_big.t(), b.view()).view());
+        // U_b U_bᵀ b with U_b = a V_b Λ_b^(-1/2) is a V_b Λ_b⁻¹ V_bᵀ aᵀ b: thin products only.
+        let mut y = matmul(v_big.t(), matmul(a.t(), b.view()).view());
+        for (mut row, l) in y.rows_mut().into_iter().zip(lam_big.iter()) {
+            row /= *l;
+        }
+        b -= &matmul(a, matmul(v_big, y.view()).view());
         let (u, s, vt) = thin_svd(b.view())?;
         // A degenerate small block has no unique polar factor; its SVD's U need not be
-        // orthogonal to u_big then.
+        // orthogonal to the big block's columns then.
         if s.iter()
             .any(|&x| x.is_nan() || x <= hi.sqrt() * f64::EPSILON * n as f64 * 16.0)
         {
