@@ -14,7 +14,9 @@ use super::em::{
     project_centered, projected_sum, DetFit, FitOptions, ProbFit, TraceMode,
 };
 use super::error::{AlignError, Precision};
-use crate::linalg::{gram_by_blocks, map_networks, matmul, procrustes, LinalgError};
+use crate::linalg::{
+    gram_by_blocks, map_networks, matmul, procrustes, symmetric_product, LinalgError,
+};
 use crate::progress::Progress;
 use ndarray::{s, Array1, Array2, ArrayView2};
 
@@ -90,8 +92,8 @@ fn e_step(
     let (a_inv, logdet) = posterior(sigma_s, rho2)?;
     let wst = scaled_stack(w, rho2, off, k);
     let d = matmul(g.view(), wst.view());
-    // Σ_i (W_i/ρ_i²)ᵀ D_i in one product.
-    let bbt = matmul(wst.t(), d.view());
+    // Σ_i (W_i/ρ_i²)ᵀ D_i = W̃ᵀGW̃ in one product, symmetric: its lower half only.
+    let bbt = symmetric_product(wst.view(), d.view());
     let ll = log_likelihood(tf, logdet, rho2, v, sq, &a_inv, &bbt);
     Ok(GramEStep { d, a_inv, bbt, ll })
 }
@@ -150,7 +152,8 @@ pub(super) fn fit_prob(
         let e = e_step(&g, &w, &rho2, &sigma_s, &sq, &v, &off, tf)?;
         loglik.push(e.ll);
         let a_inv = e.a_inv;
-        let sst = matmul(matmul(a_inv.view(), e.bbt.view()).view(), a_inv.view());
+        // SSᵀ = A⁻¹(BBᵀA⁻¹), symmetric since A⁻¹ is: its lower half only.
+        let sst = symmetric_product(a_inv.view(), matmul(e.bbt.view(), a_inv.view()).view());
         let d = &e.d;
         // X̃_iSᵀ = D_iA⁻¹.
         let step = prob_m_step(&a_inv, sst, tf, &sq, &v, |i| {

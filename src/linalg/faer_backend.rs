@@ -286,22 +286,22 @@ pub fn matmul_serial(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     matmul_with(a, b, Par::Seq)
 }
 
-/// Lower triangle (diagonal included) of `c += aᵀa`; the upper triangle is left untouched.
-pub fn syrk_lower_add(c: &mut ArrayViewMut2<f64>, a: ArrayView2<f64>) {
+/// Lower triangle (diagonal included) of `c += aᵀb`; the upper triangle is left untouched.
+pub fn tn_lower_add(c: &mut ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
     let s = c.strides().to_vec();
     // SAFETY: a live, exclusively borrowed view; shape and strides are its own.
     let dst = unsafe {
         faer::MatMut::from_raw_parts_mut(c.as_mut_ptr(), c.nrows(), c.ncols(), s[0], s[1])
     };
     let at = a.t();
-    let par = par_for(a.nrows() * a.ncols() * a.ncols() / 2);
+    let par = par_for(a.nrows() * a.ncols() * b.ncols() / 2);
     tri_matmul(
         dst,
         BlockStructure::TriangularLower,
         Accum::Add,
         view(&at),
         BlockStructure::Rectangular,
-        view(&a),
+        view(&b),
         BlockStructure::Rectangular,
         1.0,
         par,

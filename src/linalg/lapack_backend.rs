@@ -74,9 +74,9 @@ pub fn cholesky(a: ArrayView2<f64>) -> Result<Array2<f64>, LinalgError> {
         .map_err(|_| LinalgError::NotPositiveDefinite)
 }
 
-/// Lower triangle (diagonal included) of `c += aᵀa`; the upper triangle is left untouched.
-pub fn syrk_lower_add(c: &mut ndarray::ArrayViewMut2<f64>, a: ArrayView2<f64>) {
-    let p = a.t().dot(&a);
+/// Lower triangle (diagonal included) of `c += aᵀb`; the upper triangle is left untouched.
+pub fn tn_lower_add(c: &mut ndarray::ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
+    let p = a.t().dot(&b);
     for i in 0..c.nrows() {
         for j in 0..=i {
             c[[i, j]] += p[[i, j]];

@@ -272,7 +272,7 @@ pub fn gram_by_blocks(
     while start < m {
         let end = (start + block.max(1)).min(m);
         let chunk = rows(start, end);
-        backend::syrk_lower_add(&mut g.view_mut(), chunk.view());
+        backend::tn_lower_add(&mut g.view_mut(), chunk.view(), chunk.view());
         start = end;
     }
     mirror_lower(&mut g);
@@ -281,10 +281,15 @@ pub fn gram_by_blocks(
 
 /// `aᵀa` as a full symmetric matrix, from one symmetric rank update (half a product).
 pub fn gram(a: ArrayView2<f64>) -> Array2<f64> {
-    let n = a.ncols();
-    let mut g = Array2::<f64>::zeros((n, n));
+    symmetric_product(a, a)
+}
+
+/// `aᵀb` for a product known to be symmetric (wᵀGw with b = Gw, G symmetric): only its lower
+/// triangle is computed and then mirrored, half the work, and the result is exactly symmetric.
+pub fn symmetric_product(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+    let mut g = Array2::<f64>::zeros((a.ncols(), b.ncols()));
     if a.nrows() > 0 {
-        backend::syrk_lower_add(&mut g.view_mut(), a);
+        backend::tn_lower_add(&mut g.view_mut(), a, b);
     }
     mirror_lower(&mut g);
     g
@@ -292,10 +297,9 @@ pub fn gram(a: ArrayView2<f64>) -> Array2<f64> {
 
 /// Lower triangle (diagonal included) of `c += aᵀa`; the upper triangle is left untouched.
 pub fn syrk_lower_add(c: &mut ndarray::ArrayViewMut2<f64>, a: ArrayView2<f64>) {
-    backend::syrk_lower_add(c, a)
+    backend::tn_lower_add(c, a, a)
 }
 
-/// Copies the lower triangle onto the upper.
 pub fn mirror_lower(g: &mut Array2<f64>) {
     for i in 0..g.nrows() {
         for j in 0..i {
