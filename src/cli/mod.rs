@@ -125,9 +125,10 @@ pub struct FitArgs {
     pub class_names: Option<PathBuf>,
     /// Precision of the SRM products with the data (sums stay float64): f64 is BrainIAK parity.
     /// f32 keeps a float32 copy of the training data (half its float64 size in memory); on an
-    /// AMD EPYC (Zen 2, AVX2, 2 cores) it took 0.71× the f64 time on `srmscope bench` and 0.70×
-    /// the f64 fit on paper workload B. The Gram route (more images than units, e.g. workload
-    /// A) runs in f64 either way. ISC/RSA move by ≤ 1e-9.
+    /// AMD EPYC (Zen 2, AVX2, 2 cores) it took 0.67–0.71× the f64 time on `srmscope bench` and
+    /// 0.71× the f64 fit on paper workload B (47.9 s against 67.9 s; the polar factors stay
+    /// f64). The Gram route (more images than units, e.g. workload A) runs in f64 either way.
+    /// ISC/RSA move by ≤ 1e-9.
     #[arg(long, value_enum, default_value = "f64")]
     pub precision: PrecisionArg,
 }
