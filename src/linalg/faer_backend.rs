@@ -219,9 +219,20 @@ pub fn project_sum_f32(
                 1.0f32,
                 Par::Seq,
             );
-            for j in 0..len {
-                for i in 0..k {
-                    blk[[i, j]] += alpha * f64::from(tmp[(i, j)]);
+            // Column by column as slices: `tmp` is column-major, and so is `blk` where it can be.
+            for (j, mut col) in blk.columns_mut().into_iter().enumerate() {
+                let src = tmp.col_as_slice(j);
+                match col.as_slice_mut() {
+                    Some(dst) => {
+                        for (d, s) in dst.iter_mut().zip(src) {
+                            *d += alpha * f64::from(*s);
+                        }
+                    }
+                    None => {
+                        for (d, s) in col.iter_mut().zip(src) {
+                            *d += alpha * f64::from(*s);
+                        }
+                    }
                 }
             }
         }
