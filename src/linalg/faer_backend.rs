@@ -219,21 +219,12 @@ pub fn project_sum_f32(
                 1.0f32,
                 Par::Seq,
             );
-            // Column by column as slices: `tmp` is column-major, and so is `blk` where it can be.
-            for (j, mut col) in blk.columns_mut().into_iter().enumerate() {
-                let src = tmp.col_as_slice(j);
-                match col.as_slice_mut() {
-                    Some(dst) => {
-                        for (d, s) in dst.iter_mut().zip(src) {
-                            *d += alpha * f64::from(*s);
-                        }
-                    }
-                    None => {
-                        for (d, s) in col.iter_mut().zip(src) {
-                            *d += alpha * f64::from(*s);
-                        }
-                    }
-                }
+            // Column by column: `tmp`'s columns are slices, and Zip takes `blk`'s as slices
+            // too where they are contiguous.
+            for (j, col) in blk.columns_mut().into_iter().enumerate() {
+                ndarray::Zip::from(col)
+                    .and(tmp.col_as_slice(j))
+                    .for_each(|d, &s| *d += alpha * f64::from(s));
             }
         }
     });

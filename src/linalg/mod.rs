@@ -236,9 +236,7 @@ fn polar_by_eigh(a: ArrayView2<f64>) -> Result<Option<Array2<f64>>, LinalgError>
         let mut b = matmul(a, v_small);
         // U_b U_bᵀ b with U_b = a V_b Λ_b^(-1/2) is a V_b Λ_b⁻¹ V_bᵀ aᵀ b: thin products only.
         let mut y = matmul(v_big.t(), matmul(a.t(), b.view()).view());
-        for (mut row, l) in y.rows_mut().into_iter().zip(lam_big.iter()) {
-            row /= *l;
-        }
+        y /= &lam_big.insert_axis(ndarray::Axis(1));
         b -= &matmul(a, matmul(v_big, y.view()).view());
         let (u, s, vt) = thin_svd(b.view())?;
         // A degenerate small block has no unique polar factor; its SVD's U need not be
@@ -300,6 +298,7 @@ pub fn syrk_lower_add(c: &mut ndarray::ArrayViewMut2<f64>, a: ArrayView2<f64>) {
     backend::tn_lower_add(c, a, a)
 }
 
+/// Copies the lower triangle onto the upper.
 pub fn mirror_lower(g: &mut Array2<f64>) {
     for i in 0..g.nrows() {
         for j in 0..i {
